@@ -1,0 +1,394 @@
+"""The check engine: run a learner's function on cases and explain what went wrong.
+
+One exercise id (``w01_softmax``) names an exercise everywhere: the nbgrader ``grade_id`` of
+its test cell, the stub's ``NotImplementedError`` message, the pytest marker and the
+:class:`Exercise` registered here. A test cell calls::
+
+    check("w01_softmax", softmax)               # public: stored fixtures, no reference needed
+    check("w01_softmax", softmax, hidden=True)  # hidden: fresh seeded cases vs the reference
+
+A failed check names the case, the shapes and dtypes, the largest absolute and relative
+error and a hint; it never prints the reference output.
+
+The comparison itself lives in :func:`run_cases`, which returns a :class:`CheckResult`
+instead of raising, so the trusted autograder can score a learner's function that runs in a
+sandbox (see :mod:`grader.autograde`) with exactly the same logic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
+
+#: Seed of the public fixture cases (the hidden ones use a different, per-run seed).
+PUBLIC_SEED = 0
+
+
+# --------------------------------------------------------------------------------------
+# Exercises and cases
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One input to an exercise: a name a learner understands plus the call's arguments."""
+
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """Everything the engine needs to check one exercise.
+
+    Attributes:
+        id: stable exercise id, e.g. ``"w01_softmax"``.
+        function: name of the function the learner defines, e.g. ``"softmax"``.
+        reference: ``"module:function"`` of the reference kernel, imported lazily so that
+            public checks work where the reference kernels are not shipped.
+        make_cases: ``rng -> list[Case]``: seeded random inputs plus edge cases.
+        points: points of the exercise's test cell.
+        rtol, atol: tolerances of :func:`numpy.allclose`-style comparison.
+        hint: one or two sentences pointing at the usual mistake, shown on failure.
+        timeout: seconds one call may take when autograded (sandboxed).
+    """
+
+    id: str
+    function: str
+    reference: str
+    make_cases: Callable[[np.random.Generator], list[Case]]
+    points: float
+    hint: str
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    timeout: float = 10.0
+
+    def reference_function(self) -> Callable:
+        module_name, _, attr = self.reference.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def cases(self, seed: int) -> list[Case]:
+        return self.make_cases(np.random.default_rng(seed))
+
+
+class CallFailed(Exception):
+    """A learner's call failed in a way already described for them (see :mod:`grader.sandbox`)."""
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(*exercises: Exercise) -> None:
+    """Add exercises to the registry (called by the ``grader.checks.weekNN`` modules)."""
+    for exercise in exercises:
+        if exercise.id in _REGISTRY and _REGISTRY[exercise.id] != exercise:
+            raise ValueError(f"exercise id {exercise.id!r} is registered twice")
+        _REGISTRY[exercise.id] = exercise
+
+
+def _load_all_checks() -> None:
+    import grader.checks as checks_pkg
+
+    for module in pkgutil.iter_modules(checks_pkg.__path__):
+        importlib.import_module(f"grader.checks.{module.name}")
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every registered exercise, keyed by id, in course order."""
+    _load_all_checks()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    exercises = all_exercises()
+    if exercise_id not in exercises:
+        known = ", ".join(exercises)
+        raise KeyError(f"unknown exercise id {exercise_id!r}; known ids: {known}")
+    return exercises[exercise_id]
+
+
+# --------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------
+def rel_error(x: Any, y: Any) -> float:
+    """Largest elementwise relative error ``|x - y| / max(1e-8, |x| + |y|)`` (CS231n style).
+
+    For float64 kernels, ~1e-12 or less means identical maths; above ~1e-6 means a bug.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def as_outputs(value: Any) -> tuple[np.ndarray, ...]:
+    """Normalize a return value (array, scalar or tuple of them) to a tuple of arrays."""
+    items = value if isinstance(value, tuple) else (value,)
+    return tuple(np.asarray(item) for item in items)
+
+
+def describe(array: np.ndarray) -> str:
+    return f"shape {tuple(array.shape)}, dtype {array.dtype}"
+
+
+def compare(got: Any, expected: Sequence[np.ndarray], rtol: float, atol: float) -> str | None:
+    """Return ``None`` when ``got`` matches ``expected``, else what differs (no values)."""
+    try:
+        got_arrays = as_outputs(got)
+    except Exception as error:  # e.g. a ragged list
+        return f"the return value could not be turned into arrays ({error})"
+    if len(got_arrays) != len(expected):
+        return f"returned {len(got_arrays)} value(s), expected {len(expected)}"
+    for index, (mine, ref) in enumerate(zip(got_arrays, expected)):
+        label = f"output {index}: " if len(expected) > 1 else ""
+        if mine.dtype == object or not np.issubdtype(mine.dtype, np.number) and mine.dtype != bool:
+            return f"{label}returned {describe(mine)}, expected a numeric array with {describe(ref)}"
+        if mine.shape != ref.shape:
+            return f"{label}returned {describe(mine)}, expected shape {tuple(ref.shape)}"
+        if np.issubdtype(ref.dtype, np.integer) and not np.issubdtype(mine.dtype, np.integer):
+            return f"{label}returned {describe(mine)}, expected integer values"
+        mine_f = mine.astype(np.float64)
+        ref_f = ref.astype(np.float64)
+        bad_nan = ~np.isfinite(mine_f) & np.isfinite(ref_f)
+        if bad_nan.any():
+            count = int(bad_nan.sum())
+            return (f"{label}{count} of {mine.size} entries are nan/inf where finite values "
+                    f"were expected ({describe(mine)}) — a sign of overflow or 0/0")
+        if not np.allclose(mine_f, ref_f, rtol=rtol, atol=atol, equal_nan=True):
+            finite = np.isfinite(ref_f)
+            abs_err = float(np.max(np.abs(mine_f - ref_f)[finite], initial=0.0))
+            return (f"{label}values differ ({describe(mine)}): max abs error {abs_err:.3g}, "
+                    f"max rel error {rel_error(mine_f[finite], ref_f[finite]):.3g} "
+                    f"(tolerance rtol={rtol:g}, atol={atol:g})")
+    return None
+
+
+@dataclass
+class CaseResult:
+    name: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one exercise's check: per-case results and the partial-credit fraction."""
+
+    exercise_id: str
+    cases: list[CaseResult]
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.cases) and all(case.passed for case in self.cases)
+
+    @property
+    def fraction(self) -> float:
+        """Share of cases passed: the partial credit of the exercise."""
+        return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
+
+    def report(self, hint: str = "") -> str:
+        """A message for the learner: which cases failed and why, never the reference."""
+        total = len(self.cases)
+        passed = sum(case.passed for case in self.cases)
+        head = f"{self.exercise_id}: {passed}/{total} cases passed"
+        if self.note:
+            head += f" — {self.note}"
+        lines = [head]
+        lines += [f"  ✗ {case.name}: {case.message}" for case in self.cases if not case.passed]
+        if not self.passed and hint:
+            lines.append(f"  hint: {hint}")
+        return "\n".join(lines)
+
+
+def _copy_args(case: Case) -> tuple[tuple, dict]:
+    copy = lambda v: v.copy() if isinstance(v, np.ndarray) else v  # noqa: E731
+    return tuple(copy(a) for a in case.args), {k: copy(v) for k, v in case.kwargs.items()}
+
+
+def _call_name(exercise: Exercise, case: Case) -> str:
+    shapes = ", ".join(describe(a) if isinstance(a, np.ndarray) else repr(a) for a in case.args)
+    kwargs = "".join(f", {k}={v!r}" for k, v in case.kwargs.items())
+    return f"{case.name} [{exercise.function}({shapes}{kwargs})]"
+
+
+def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
+              expected: Iterable[Sequence[np.ndarray]]) -> CheckResult:
+    """Call ``function`` on each case and compare with the expected outputs.
+
+    Exceptions raised by the learner's function fail that case (with the exception named);
+    a ``NotImplementedError`` stops early: the exercise has not been attempted.
+    """
+    results: list[CaseResult] = []
+    for case, want in zip(cases, expected):
+        name = _call_name(exercise, case)
+        args, kwargs = _copy_args(case)
+        try:
+            got = function(*args, **kwargs)
+        except NotImplementedError:
+            return CheckResult(exercise.id, [CaseResult(name, False, "not implemented yet")],
+                               note="not attempted: replace the `raise NotImplementedError` stub")
+        except CallFailed as error:  # raised, timed out or died inside the sandbox
+            results.append(CaseResult(name, False, str(error)))
+            continue
+        except Exception as error:  # the learner's bug, reported as that case's failure
+            results.append(CaseResult(name, False, f"raised {type(error).__name__}: {error}"))
+            continue
+        problem = compare(got, want, exercise.rtol, exercise.atol)
+        results.append(CaseResult(name, problem is None, problem or ""))
+    return CheckResult(exercise.id, results)
+
+
+def reference_outputs(exercise: Exercise, cases: Iterable[Case]) -> list[tuple[np.ndarray, ...]]:
+    reference = exercise.reference_function()
+    outputs = []
+    for case in cases:
+        args, kwargs = _copy_args(case)
+        outputs.append(as_outputs(reference(*args, **kwargs)))
+    return outputs
+
+
+# --------------------------------------------------------------------------------------
+# Public fixtures: stored inputs and expected outputs, so public checks need no reference
+# --------------------------------------------------------------------------------------
+def fixture_path(exercise_id: str) -> Path:
+    return FIXTURE_DIR / f"{exercise_id}.npz"
+
+
+def save_fixture(exercise: Exercise, path: Path | None = None) -> Path:
+    """Store the public cases of ``exercise`` and the reference outputs (``.npz``, no pickle)."""
+    cases = exercise.cases(PUBLIC_SEED)
+    outputs = reference_outputs(exercise, cases)
+    arrays: dict[str, np.ndarray] = {}
+    meta = []
+    for i, (case, outs) in enumerate(zip(cases, outputs)):
+        meta.append({"name": case.name, "nargs": len(case.args), "nout": len(outs),
+                     "kwargs": case.kwargs, "scalar_args": [not isinstance(a, np.ndarray)
+                                                             for a in case.args]})
+        for j, arg in enumerate(case.args):
+            arrays[f"case{i}_arg{j}"] = np.asarray(arg)
+        for j, out in enumerate(outs):
+            arrays[f"case{i}_out{j}"] = out
+    arrays["meta"] = np.array(json.dumps(meta))
+    path = path or fixture_path(exercise.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def load_fixture(exercise_id: str, path: Path | None = None
+                 ) -> tuple[list[Case], list[tuple[np.ndarray, ...]]]:
+    path = path or fixture_path(exercise_id)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{exercise_id}: public fixture {path} is missing; regenerate it with "
+            "`python -m grader fixtures`")
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        cases, outputs = [], []
+        for i, info in enumerate(meta):
+            args = []
+            for j in range(info["nargs"]):
+                value = data[f"case{i}_arg{j}"]
+                args.append(value.item() if info["scalar_args"][j] else value)
+            cases.append(Case(info["name"], tuple(args), info["kwargs"]))
+            outputs.append(tuple(data[f"case{i}_out{j}"] for j in range(info["nout"])))
+    return cases, outputs
+
+
+# --------------------------------------------------------------------------------------
+# The function test cells call
+# --------------------------------------------------------------------------------------
+class CheckFailed(AssertionError):
+    """Raised by :func:`check` when a case fails; its message is the teaching report."""
+
+
+def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
+             seed: int | None = None) -> CheckResult:
+    """Run the public (fixture) or hidden (reference, seeded) cases; return the result."""
+    exercise = get_exercise(exercise_id)
+    if hidden:
+        cases = exercise.cases(PUBLIC_SEED + 1 if seed is None else seed)
+        expected = reference_outputs(exercise, cases)
+    else:
+        cases, expected = load_fixture(exercise_id)
+    return run_cases(exercise, function, cases, expected)
+
+
+def check(exercise_id: str, function: Callable, hidden: bool = False,
+          seed: int | None = None) -> CheckResult:
+    """Check a learner's function; print a short success line or raise :class:`CheckFailed`.
+
+    Args:
+        exercise_id: e.g. ``"w01_softmax"``.
+        function: the learner's implementation.
+        hidden: ``False`` (public): the stored fixture cases, which need no reference code.
+            ``True``: fresh cases from ``seed`` compared with the reference kernel.
+        seed: seed of the hidden cases.
+    """
+    if not callable(function):
+        raise CheckFailed(f"{exercise_id}: expected a function, got {type(function).__name__}")
+    result = evaluate(exercise_id, function, hidden=hidden, seed=seed)
+    kind = "hidden" if hidden else "public"
+    if not result.passed:
+        raise CheckFailed(result.report(get_exercise(exercise_id).hint))
+    print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Gradient checking
+# --------------------------------------------------------------------------------------
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+                       h: float = 1e-5) -> np.ndarray:
+    """Central-difference gradient of a scalar function ``f`` at ``x`` (any shape).
+
+    Error is O(h²): with float64 and h=1e-5, expect a relative error near 1e-8 to 1e-10
+    against a correct analytic gradient; above 1e-5 usually means a bug.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        idx = it.multi_index
+        old = x[idx]
+        x[idx] = old + h
+        plus = f(x)
+        x[idx] = old - h
+        minus = f(x)
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                             dout: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Gradient of ``sum(f(x) * dout)`` w.r.t. ``x``: checks a layer's backward pass."""
+    return numerical_gradient(lambda z: float(np.sum(f(z) * dout)), x, h)
+
+
+def gradient_check(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: np.ndarray,
+                   h: float = 1e-5, tolerance: float = 1e-7) -> float:
+    """Compare an analytic gradient with central differences; return the relative error.
+
+    Raises :class:`CheckFailed` naming the shape, the error and the worst index when the
+    relative error exceeds ``tolerance``.
+    """
+    numeric = numerical_gradient(f, x, h)
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != numeric.shape:
+        raise CheckFailed(f"gradient has {describe(analytic)}, expected shape {numeric.shape}")
+    error = rel_error(analytic, numeric)
+    if not math.isfinite(error) or error > tolerance:
+        worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), numeric.shape)
+        raise CheckFailed(f"gradient check failed: relative error {error:.3g} > {tolerance:g} "
+                          f"(worst entry at index {tuple(int(i) for i in worst)}, shape "
+                          f"{numeric.shape}); expected ~1e-8 or less for float64")
+    return error

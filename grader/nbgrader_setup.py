@@ -1,0 +1,43 @@
+"""The course's nbgrader settings, shared by ``nbgrader_config.py`` and the Python API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+COURSE_ID = "dlcourse"
+
+
+def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None = None) -> Config:
+    """Fill ``c`` with the course layout rooted at ``root`` (work folder: ``root/work``)."""
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
+                                        ClearOutput, ComputeChecksums, IncludeHeaderFooter,
+                                        InstantiateTests, LockCells, SaveCells)
+
+    from grader.nbgrader_ext import ExerciseStubs
+
+    root = Path(root).resolve()
+    work = Path(work or os.environ.get("COURSE_WORK_DIR", root / "work")).resolve()
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = "solutions"
+    c.CourseDirectory.release_directory = "assignments"
+    # nbgrader joins these names onto root; absolute paths keep them in the work folder.
+    c.CourseDirectory.submitted_directory = str(work / "submitted")
+    c.CourseDirectory.autograded_directory = str(work / "autograded")
+    c.CourseDirectory.feedback_directory = str(work / "feedback")
+    c.CourseDirectory.solution_directory = str(work / "source_solution")
+    c.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
+    c.Exchange.root = str(work / "exchange")
+    c.Exchange.path_includes_course = True
+    c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError()'}
+    c.GenerateAssignment.preprocessors = [
+        IncludeHeaderFooter, InstantiateTests, LockCells, ExerciseStubs, ClearOutput,
+        CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
+        ComputeChecksums, CheckCellMetadata,
+    ]
+    # Release notebooks are deterministic functions of the sources (drift-checked in tests).
+    c.ClearMetadataPreprocessor.enabled = True
+    return c

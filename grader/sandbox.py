@@ -1,0 +1,431 @@
+"""Run a learner's notebook code in a separate, resource-limited process.
+
+The trusted grader (:mod:`grader.autograde`) never imports or executes learner code itself.
+It starts one worker process per submission (``python -m grader.sandbox``), sends it the
+notebook's code cells one at a time, then asks it to *call* the learner's functions on
+inputs the grader chose. Only data comes back: NumPy arrays in ``.npz`` form, loaded with
+``allow_pickle=False``. Whatever the learner's code redefines (``np.allclose``, ``check``,
+``assert``, ``sys.modules``) lives and dies in the worker and cannot touch the score.
+
+Limits (all per worker, see :class:`Limits`): wall-clock per cell and per call (enforced by
+the parent, which kills the worker's whole process group), address space, CPU seconds,
+file size and open files (``setrlimit``), and no network where Linux lets us make a private
+network namespace. A worker that dies or hangs is restarted and the cells that had run are
+replayed, so one bad cell costs only what depends on it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.check import CallFailed
+
+#: Largest message a worker may send back (a learner's output array, say).
+MAX_FRAME_BYTES = 256 * 2**20
+#: How much of a cell's printed output is kept for feedback.
+MAX_CELL_OUTPUT = 4000
+#: Modules the worker refuses to import: the answers and the grader's own scoring code.
+BLOCKED_MODULES = ("grader.kernels", "grader.variants", "grader.autograde")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed worker (an instructor can change each one)."""
+
+    cell_timeout: float = 30.0  # wall-clock seconds per notebook cell
+    memory_mb: int = 4096  # address space of the worker (RLIMIT_AS)
+    cpu_seconds: int = 600  # total CPU time of the worker (RLIMIT_CPU)
+    file_mb: int = 64  # largest file the worker may write (RLIMIT_FSIZE)
+    open_files: int = 256  # RLIMIT_NOFILE
+    no_network: bool = True  # private network namespace when available
+
+
+# --------------------------------------------------------------------------------------
+# Framing: a JSON header and an optional binary payload, each length-prefixed
+# --------------------------------------------------------------------------------------
+def _write_frame(stream, header: dict, payload: bytes = b"") -> None:
+    data = json.dumps(header).encode()
+    stream.write(struct.pack("<II", len(data), len(payload)) + data + payload)
+    stream.flush()
+
+
+def arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def bytes_to_arrays(payload: bytes) -> dict[str, np.ndarray]:
+    if not payload:
+        return {}
+    with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+# --------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------
+class SandboxError(CallFailed):
+    """The learner's code raised, timed out or killed its worker."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxDied(SandboxError):
+    pass
+
+
+@dataclass
+class CellOutcome:
+    ok: bool
+    error: str = ""
+    output: str = ""
+    timed_out: bool = False
+    died: bool = False
+
+
+def _network_isolation_prefix() -> list[str]:
+    """``unshare --net`` when this machine allows it, else nothing (checked once)."""
+    global _NET_PREFIX
+    if _NET_PREFIX is None:
+        unshare = shutil.which("unshare")
+        _NET_PREFIX = []
+        if unshare:
+            for prefix in ([unshare, "--net"], [unshare, "--user", "--map-root-user", "--net"]):
+                try:
+                    probe = subprocess.run(prefix + ["true"], capture_output=True, timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    continue
+                if probe.returncode == 0:
+                    _NET_PREFIX = prefix
+                    break
+    return _NET_PREFIX
+
+
+_NET_PREFIX: list[str] | None = None
+
+
+class Sandbox:
+    """One worker process running one submission's code. Use as a context manager."""
+
+    def __init__(self, limits: Limits = Limits(), workdir: str | None = None):
+        self.limits = limits
+        self._own_dir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="sandbox-")
+        self.process: subprocess.Popen | None = None
+        self._start()
+
+    # lifecycle ----------------------------------------------------------------------
+    def _limit_resources(self) -> None:  # runs in the child before exec
+        mb = 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (self.limits.memory_mb * mb,) * 2)
+        resource.setrlimit(resource.RLIMIT_CPU, (self.limits.cpu_seconds,) * 2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.limits.file_mb * mb,) * 2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.limits.open_files,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    def _start(self) -> None:
+        env = {key: value for key, value in os.environ.items()
+               if key in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")}
+        env.update(MPLBACKEND="Agg", COURSE_FAST="1", COURSE_GRADING="1",
+                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+        prefix = _network_isolation_prefix() if self.limits.no_network else []
+        self.process = subprocess.Popen(
+            prefix + [sys.executable, "-m", "grader.sandbox"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=self.workdir, env=env, start_new_session=True,
+            preexec_fn=self._limit_resources)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def restart(self) -> None:
+        self.kill()
+        self._start()
+
+    def close(self) -> None:
+        self.kill()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    # messaging ----------------------------------------------------------------------
+    def _read_exactly(self, count: int, deadline: float) -> bytes:
+        stream = self.process.stdout
+        chunks, remaining = [], count
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while remaining:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(timeout=left):
+                    raise SandboxTimeout("timed out")
+                chunk = os.read(stream.fileno(), min(remaining, 1 << 20))
+                if not chunk:
+                    raise SandboxDied("the worker process died")
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def request(self, header: dict, payload: bytes = b"",
+                timeout: float = 30.0) -> tuple[dict, bytes]:
+        """Send one request and wait for its answer; kill the worker on timeout or death."""
+        if not self.alive:
+            raise SandboxDied("the worker process is not running")
+        deadline = time.monotonic() + timeout
+        try:
+            _write_frame(self.process.stdin, header, payload)
+            head_len, body_len = struct.unpack("<II", self._read_exactly(8, deadline))
+            if head_len > 2**20 or body_len > MAX_FRAME_BYTES:
+                raise SandboxDied("the worker sent an oversized message")
+            answer = json.loads(self._read_exactly(head_len, deadline))
+            body = self._read_exactly(body_len, deadline)
+        except SandboxTimeout:
+            self.kill()
+            raise SandboxTimeout(f"no answer within {timeout:g} s (infinite loop?)") from None
+        except (BrokenPipeError, SandboxDied, ValueError, struct.error) as error:
+            self.kill()
+            raise SandboxDied(_death_reason(self.process, error)) from None
+        return answer, body
+
+    # operations ---------------------------------------------------------------------
+    def run_cell(self, source: str) -> CellOutcome:
+        try:
+            answer, _ = self.request({"op": "run", "source": source},
+                                     timeout=self.limits.cell_timeout)
+        except SandboxTimeout:
+            return CellOutcome(False, f"cell timed out after {self.limits.cell_timeout:g} s",
+                               timed_out=True)
+        except SandboxDied as error:
+            return CellOutcome(False, str(error), died=True)
+        return CellOutcome(bool(answer.get("ok")), str(answer.get("error", ""))[:2000],
+                           str(answer.get("output", ""))[:MAX_CELL_OUTPUT])
+
+    def call(self, function: str, args: tuple, kwargs: dict, timeout: float) -> Any:
+        """Call the learner's ``function`` in the worker; return its outputs as arrays.
+
+        Raises:
+            NotImplementedError: the learner's stub is still there.
+            SandboxError: the call raised (message names the exception), timed out or died.
+        """
+        arrays = {f"arg{i}": np.asarray(arg) for i, arg in enumerate(args)}
+        scalars = [not isinstance(arg, np.ndarray) for arg in args]
+        header = {"op": "call", "function": function, "nargs": len(args),
+                  "scalar_args": scalars, "kwargs": kwargs}
+        answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout)
+        if answer.get("not_implemented"):
+            raise NotImplementedError(answer.get("error", ""))
+        if not answer.get("ok"):
+            raise SandboxError(str(answer.get("error", "failed"))[:2000])
+        try:
+            outputs = bytes_to_arrays(body)
+        except Exception as error:  # malformed payload: the learner's code wrote to our pipe
+            raise SandboxError(f"unreadable result ({type(error).__name__})") from None
+        values = tuple(outputs[f"out{i}"] for i in range(int(answer.get("nout", 0))))
+        return values if answer.get("tuple") else values[0]
+
+    def tampering(self) -> list[str]:
+        """Names of grading-relevant objects the learner's code replaced (for flags)."""
+        try:
+            answer, _ = self.request({"op": "tampering"}, timeout=10)
+        except SandboxError:
+            return []
+        return [str(name) for name in answer.get("names", [])][:20]
+
+
+def _death_reason(process: subprocess.Popen, error: BaseException) -> str:
+    code = process.poll()
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        why = {"SIGXCPU": "CPU time limit", "SIGXFSZ": "file size limit",
+               "SIGKILL": "killed", "SIGSEGV": "segmentation fault"}.get(name, name)
+        return f"the learner's code killed its kernel ({why})"
+    if code is not None:
+        return f"the learner's code ended its kernel (exit status {code})"
+    return f"the kernel stopped answering ({type(error).__name__})"
+
+
+# --------------------------------------------------------------------------------------
+# Worker side (runs the learner's code; never trusted)
+# --------------------------------------------------------------------------------------
+class _BoundedText(io.TextIOBase):
+    """A stdout replacement that keeps the first characters and discards the rest."""
+
+    def __init__(self, limit: int = MAX_CELL_OUTPUT):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.size < self.limit:
+            self.parts.append(text[: self.limit - self.size])
+        self.size += len(text)
+        return len(text)
+
+    def getvalue(self) -> str:
+        text = "".join(self.parts)
+        return text + (f"\n… ({self.size - self.limit} more characters)" if self.size > self.limit else "")
+
+
+class _BlockAnswers:
+    """Import hook: the reference kernels are not importable from learner code."""
+
+    def find_spec(self, name, path=None, target=None):
+        if any(name == blocked or name.startswith(blocked + ".") for blocked in BLOCKED_MODULES):
+            raise ImportError(f"{name} is not available while grading")
+        return None
+
+
+def _snapshot_guarded() -> dict[str, int]:
+    import builtins
+
+    import numpy
+
+    import grader.check
+
+    guarded = {
+        "numpy.allclose": numpy.allclose, "numpy.isclose": numpy.isclose,
+        "numpy.array_equal": numpy.array_equal,
+        "numpy.testing.assert_allclose": numpy.testing.assert_allclose,
+        "grader.check.check": grader.check.check, "grader.check.compare": grader.check.compare,
+        "builtins.print": builtins.print, "builtins.__import__": builtins.__import__,
+        "builtins.isinstance": builtins.isinstance,
+    }
+    return {name: id(obj) for name, obj in guarded.items()}
+
+
+def _resolve(dotted: str) -> Any:
+    module_name, _, attr = dotted.rpartition(".")
+    module = sys.modules.get(module_name)
+    return getattr(module, attr, None) if module is not None else None
+
+
+def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in the tests
+    # The protocol uses the original stdout; the learner's prints go to bounded buffers.
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    protocol_in = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import grader.check  # noqa: F401  (imported before the learner can shadow it)
+
+    sys.meta_path.insert(0, _BlockAnswers())
+    guarded = _snapshot_guarded()
+    shell = InteractiveShell.instance()
+    shell.showtraceback = _make_traceback_recorder(shell)
+
+    while True:
+        raw = protocol_in.read(8)
+        if len(raw) < 8:
+            return
+        head_len, body_len = struct.unpack("<II", raw)
+        header = json.loads(protocol_in.read(head_len))
+        body = protocol_in.read(body_len)
+        if header["op"] == "run":
+            _write_frame(protocol_out, _run_cell(shell, header["source"]))
+        elif header["op"] == "call":
+            answer, payload = _call(shell, header, body)
+            _write_frame(protocol_out, answer, payload)
+        elif header["op"] == "tampering":
+            names = [name for name, ident in guarded.items() if id(_resolve(name)) != ident]
+            if id(shell.user_ns.get("check", grader.check.check)) != guarded["grader.check.check"]:
+                names.append("check (redefined in the notebook)")
+            _write_frame(protocol_out, {"names": names})
+
+
+def _make_traceback_recorder(shell):
+    def record(*args, **kwargs):
+        etype, value, _ = sys.exc_info()
+        shell._last_error = f"{getattr(etype, '__name__', 'Error')}: {value}"
+    return record
+
+
+def _run_cell(shell, source: str) -> dict:
+    buffer = _BoundedText()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = buffer
+    shell._last_error = ""
+    try:
+        result = shell.run_cell(source, store_history=False)
+        ok = bool(result.success)
+    except BaseException as error:  # SystemExit and friends: the cell failed, the worker lives
+        ok, shell._last_error = False, f"{type(error).__name__}: {error}"
+    finally:
+        sys.stdout, sys.stderr = saved
+    return {"ok": ok, "error": shell._last_error, "output": buffer.getvalue()}
+
+
+def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
+    name = header["function"]
+    function = shell.user_ns.get(name)
+    if not callable(function):
+        return {"ok": False, "error": f"`{name}` is not defined — did the cell that defines "
+                                      "it run without errors?"}, b""
+    arrays = bytes_to_arrays(body)
+    args = []
+    for i, scalar in enumerate(header["scalar_args"]):
+        value = arrays[f"arg{i}"]
+        args.append(value.item() if scalar else value)
+    buffer = _BoundedText()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = buffer
+    try:
+        value = function(*args, **header["kwargs"])
+    except NotImplementedError as error:
+        return {"ok": False, "not_implemented": True, "error": str(error)[:500]}, b""
+    except BaseException as error:  # the learner's bug, reported back by name
+        return {"ok": False, "error": f"raised {type(error).__name__}: {str(error)[:500]}"}, b""
+    finally:
+        sys.stdout, sys.stderr = saved
+    is_tuple = isinstance(value, tuple)
+    try:
+        outputs = [np.asarray(item) for item in (value if is_tuple else (value,))]
+        if any(out.dtype == object for out in outputs):
+            raise TypeError("an output is not a numeric array")
+        payload = arrays_to_bytes({f"out{i}": out for i, out in enumerate(outputs)})
+    except Exception as error:
+        return {"ok": False, "error": f"the return value is not an array or a tuple of "
+                                      f"arrays ({type(error).__name__}: {error})"}, b""
+    return {"ok": True, "nout": len(outputs), "tuple": is_tuple}, payload
+
+
+if __name__ == "__main__":
+    _worker_main()
