@@ -1,0 +1,410 @@
+"""Trusted autograding: sandboxed execution, scores decided outside the learner's code.
+
+For each submitted notebook:
+
+1. **Inspect** it against the release: invalid JSON, missing notebook, deleted, duplicated
+   (nbgrader #1083) or edited test cells (checksums) are reported per submission.
+2. **Execute** its code cells, test cells excluded, in a :class:`grader.sandbox.Sandbox`
+   with a per-cell timeout and a memory limit. A cell that hangs or kills its kernel is
+   skipped and the kernel restarted: only what depends on that cell is lost.
+3. **Score** each exercise here, in the trusted process: the learner's function is called in
+   the sandbox on hidden cases drawn from a per-run seed; only the outputs come back and are
+   compared with the reference kernels. Nothing the learner's code prints, suppresses or
+   redefines can change a score (nbgrader #427 and the "no error output = pass" rule).
+4. **Record** the scores in nbgrader's gradebook (so the formgrader shows them), write an
+   autograded copy of the notebook (test cells as released, with the check reports as their
+   output: hidden tests never appear, #917/#1363) and, on request, feedback HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import nbformat
+from nbgrader.utils import compute_checksum
+
+from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
+from grader.sandbox import Limits, Sandbox, SandboxDied, SandboxError, SandboxTimeout
+
+GRADING_METADATA_KEY = "dlcourse_grading"
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+@dataclass
+class ExerciseScore:
+    exercise_id: str
+    points: float
+    score: float
+    report: str
+
+
+@dataclass
+class NotebookResult:
+    """The grade of one notebook of one student's submission."""
+
+    student: str
+    assignment: str
+    notebook: str
+    exercises: list[ExerciseScore] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+    seed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+# --------------------------------------------------------------------------------------
+# Step 1: inspect the submission against the release
+# --------------------------------------------------------------------------------------
+@dataclass
+class ReleaseNotebook:
+    """What the grader trusts about a released notebook: its test cells."""
+
+    path: Path
+    grade_cells: dict[str, nbformat.NotebookNode]  # grade_id -> released test cell
+
+    @classmethod
+    def read(cls, path: Path) -> "ReleaseNotebook":
+        nb = nbformat.read(path, as_version=4)
+        cells = {}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                cells[meta["grade_id"]] = cell
+        return cls(path, cells)
+
+    @property
+    def test_sources(self) -> set[str]:
+        return {cell.source for cell in self.grade_cells.values()}
+
+    def points(self, grade_id: str) -> float:
+        return float(self.grade_cells[grade_id].metadata["nbgrader"]["points"])
+
+
+def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[str]:
+    """Flags for deleted, duplicated or edited test cells (empty when all is well)."""
+    flags = []
+    seen: dict[str, list[nbformat.NotebookNode]] = {}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            seen.setdefault(grade_id, []).append(cell)
+    for grade_id, released in release.grade_cells.items():
+        copies = seen.get(grade_id, [])
+        if not copies:
+            flags.append(f"test cell {grade_id} is missing (deleted, or its metadata was "
+                         "removed); the grader ran its own copy of the checks")
+            continue
+        if len(copies) > 1:
+            flags.append(f"grade_id {grade_id} appears in {len(copies)} cells (a copied "
+                         "cell?); the grader ran its own copy of the checks once")
+        for copy in copies:
+            try:
+                edited = (copy.source != released.source
+                          or compute_checksum(copy) != released.metadata.nbgrader["checksum"])
+            except (KeyError, ValueError, TypeError):
+                edited = True
+            if edited:
+                flags.append(f"test cell {grade_id} was edited; the edits were ignored "
+                             "(the grader runs its own checks)")
+                break
+    return flags
+
+
+def cells_to_run(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[tuple[int, str]]:
+    """The learner's code cells in order: every code cell that is not a test cell."""
+    tests = release.test_sources
+    runnable = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") or meta.get("grade_id") in release.grade_cells:
+            continue
+        if cell.source in tests:
+            continue
+        runnable.append((index, cell.source))
+    return runnable
+
+
+# --------------------------------------------------------------------------------------
+# Step 2 and 3: execute in the sandbox, score outside it
+# --------------------------------------------------------------------------------------
+class NotebookRunner:
+    """Executes a notebook's cells in a sandbox and can restore its state after a crash."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self.replay: list[str] = []  # cells that ran without hanging or killing the kernel
+        self.errors: list[str] = []
+
+    def run(self, cells: Iterable[tuple[int, str]]) -> None:
+        for index, source in cells:
+            outcome = self.sandbox.run_cell(source)
+            if outcome.timed_out or outcome.died:
+                self.errors.append(f"cell {index + 1}: {outcome.error}; skipped")
+                self.recover()
+                continue
+            if not outcome.ok and outcome.error:
+                self.errors.append(f"cell {index + 1}: {outcome.error}")
+            self.replay.append(source)
+
+    def recover(self) -> None:
+        """Restart the kernel and replay the cells that had run."""
+        self.sandbox.restart()
+        for source in self.replay:
+            outcome = self.sandbox.run_cell(source)
+            if outcome.timed_out or outcome.died:  # not deterministic: give up on state
+                self.sandbox.restart()
+                break
+
+
+def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
+    """A stand-in for the learner's function that calls it inside the sandbox."""
+    failure: list[str] = []
+
+    def call(*args, **kwargs):
+        if failure:
+            raise SandboxError(f"skipped: {failure[0]}")
+        try:
+            return runner.sandbox.call(exercise.function, args, kwargs, exercise.timeout)
+        except (SandboxTimeout, SandboxDied) as error:
+            failure.append(f"an earlier case {error}" if isinstance(error, SandboxTimeout)
+                           else f"an earlier case: {error}")
+            runner.recover()
+            raise SandboxError(str(error)) from None
+
+    return call
+
+
+class ReferenceCache:
+    """Hidden cases and reference outputs, computed once per exercise per run."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._cache: dict[str, tuple] = {}
+
+    def get(self, exercise: Exercise) -> tuple:
+        if exercise.id not in self._cache:
+            cases = exercise.cases(self.seed)
+            self._cache[exercise.id] = (cases, reference_outputs(exercise, cases))
+        return self._cache[exercise.id]
+
+
+def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
+                   references: ReferenceCache, limits: Limits = Limits()
+                   ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
+    """Grade one submitted notebook; return its result and the autograded notebook."""
+    start = time.monotonic()
+    result = NotebookResult(student, assignment, release.path.name, seed=references.seed)
+
+    def zero_all(reason: str) -> None:
+        result.flags.append(reason)
+        result.exercises = [ExerciseScore(gid, release.points(gid), 0.0, f"{gid}: 0 — {reason}")
+                            for gid in release.grade_cells]
+
+    if not path.exists():
+        zero_all(f"notebook {release.path.name} was not submitted (missing or renamed)")
+        return result, None
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # invalid JSON or not a notebook
+        zero_all(f"{path.name} is not a valid notebook ({type(error).__name__}); "
+                 "nothing could be graded")
+        return result, None
+
+    result.flags += inspect_cells(nb, release)
+    with Sandbox(limits) as sandbox:
+        runner = NotebookRunner(sandbox)
+        runner.run(cells_to_run(nb, release))
+        result.cell_errors = runner.errors
+        tampered = sandbox.tampering()
+        if tampered:
+            result.flags.append("the notebook replaced grading-related objects: "
+                                + ", ".join(tampered) + " (no effect on the score)")
+        for grade_id in release.grade_cells:
+            result.exercises.append(_score_exercise(grade_id, release, runner, references))
+    result.seconds = time.monotonic() - start
+    return result, autograded_notebook(nb, release, result)
+
+
+def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRunner,
+                    references: ReferenceCache) -> ExerciseScore:
+    points = release.points(grade_id)
+    try:
+        exercise = get_exercise(grade_id)
+    except KeyError:
+        return ExerciseScore(grade_id, points, 0.0,
+                             f"{grade_id}: no check is registered for this test cell "
+                             "(course error: tell your instructor)")
+    cases, expected = references.get(exercise)
+    check: CheckResult = run_cases(exercise, remote_function(runner, exercise), cases, expected)
+    return ExerciseScore(grade_id, points, round(points * check.fraction, 4),
+                         check.report(exercise.hint))
+
+
+# --------------------------------------------------------------------------------------
+# Step 4: autograded notebook, gradebook, feedback
+# --------------------------------------------------------------------------------------
+def autograded_notebook(nb: nbformat.NotebookNode, release: ReleaseNotebook,
+                        result: NotebookResult) -> nbformat.NotebookNode:
+    """The submission with released test cells whose output is the grader's report."""
+    graded = nbformat.from_dict(json.loads(json.dumps(nb)))
+    reports = {e.exercise_id: e for e in result.exercises}
+    for cell in graded.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in release.grade_cells:
+            cell.source = release.grade_cells[grade_id].source
+            score = reports[grade_id]
+            text = f"[{score.score:g} / {score.points:g} points]\n{score.report}\n"
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    graded.metadata[GRADING_METADATA_KEY] = {
+        "score": result.score, "max_score": result.max_score, "seed": result.seed,
+        "flags": result.flags, "cell_errors": result.cell_errors,
+        "exercises": [asdict(e) for e in result.exercises],
+        "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return graded
+
+
+def record(results: list[NotebookResult], db_url: str) -> None:
+    """Write scores into nbgrader's gradebook; re-grading updates rows, never duplicates."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    from grader.nbgrader_setup import COURSE_ID
+
+    with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
+        # nbgrader's add_submission triggers harmless SQLAlchemy autoflush warnings.
+        warnings.simplefilter("ignore", category=SAWarning)
+        for result in results:
+            gb.update_or_create_student(result.student)
+            try:
+                gb.find_submission(result.assignment, result.student)
+            except MissingEntry:
+                gb.add_submission(result.assignment, result.student,
+                                  timestamp=datetime.now(timezone.utc))
+            notebook_id = Path(result.notebook).stem
+            for exercise in result.exercises:
+                grade = gb.find_grade(exercise.exercise_id, notebook_id, result.assignment,
+                                      result.student)
+                grade.auto_score = exercise.score
+            submitted = gb.find_submission_notebook(notebook_id, result.assignment,
+                                                    result.student)
+            submitted.flagged = bool(result.flags)
+            gb.db.commit()
+
+
+def feedback_html(graded: nbformat.NotebookNode) -> str:
+    """Render an autograded notebook as a self-contained feedback page."""
+    from nbconvert import HTMLExporter
+
+    info = graded.metadata.get(GRADING_METADATA_KEY, {})
+    rows = "".join(
+        f"<tr><td><code>{html.escape(e['exercise_id'])}</code></td>"
+        f"<td>{e['score']:g} / {e['points']:g}</td>"
+        f"<td><pre>{html.escape(e['report'])}</pre></td></tr>"
+        for e in info.get("exercises", []))
+    flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in info.get("flags", []))
+    errors = "".join(f"<li>{html.escape(err)}</li>" for err in info.get("cell_errors", []))
+    summary = (
+        f"<h1>Score: {info.get('score', 0):g} / {info.get('max_score', 0):g}</h1>"
+        f"<p>Graded {html.escape(str(info.get('graded_at', '')))} with hidden cases from seed "
+        f"{info.get('seed', '')}.</p>"
+        f"<table border='1' cellpadding='4'><tr><th>exercise</th><th>points</th>"
+        f"<th>what the checks found</th></tr>{rows}</table>"
+        + (f"<h2>Flags</h2><ul>{flags}</ul>" if flags else "")
+        + (f"<h2>Cells that failed when the grader ran your notebook</h2><ul>{errors}</ul>"
+           if errors else ""))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(graded)
+    return body.replace("<body", f"<body data-feedback='1'", 1).replace(
+        "<main>", f"<main><div class='feedback-summary'>{summary}</div>", 1)
+
+
+# --------------------------------------------------------------------------------------
+# A whole class
+# --------------------------------------------------------------------------------------
+def submitted_students(submitted_dir: Path, assignment: str) -> list[str]:
+    return sorted(p.name for p in submitted_dir.iterdir()
+                  if p.is_dir() and (p / assignment).is_dir()) if submitted_dir.exists() else []
+
+
+def autograde(assignment: str, submitted_dir: Path, autograded_dir: Path, release_dir: Path,
+              db_url: str | None = None, students: list[str] | None = None, jobs: int = 2,
+              limits: Limits = Limits(), seed: int | None = None,
+              progress: bool = True) -> list[NotebookResult]:
+    """Grade every submission of ``assignment`` in parallel and record the scores.
+
+    Each (student, notebook) runs in its own sandbox; a submission that hangs or crashes
+    costs only its own points. Results are written as each finishes, so an interrupted run
+    keeps what it graded; grading again replaces rows instead of adding them.
+    """
+    from tqdm.auto import tqdm
+
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    references = ReferenceCache(seed)
+    releases = [ReleaseNotebook.read(p) for p in sorted((release_dir / assignment).glob("*.ipynb"))]
+    if not releases:
+        raise FileNotFoundError(f"no released notebooks in {release_dir / assignment}")
+    for release in releases:  # compute reference outputs up front, once, in this process
+        for grade_id in release.grade_cells:
+            try:
+                references.get(get_exercise(grade_id))
+            except KeyError:
+                pass
+    students = students if students is not None else submitted_students(submitted_dir, assignment)
+    jobs_list = [(student, release) for student in students for release in releases]
+    results: list[NotebookResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
+            tqdm(total=len(jobs_list), desc=f"autograde {assignment}", unit="notebook",
+                 disable=not progress) as bar:
+        futures = {
+            pool.submit(grade_notebook, submitted_dir / student / assignment / release.path.name,
+                        release, student, assignment, references, limits): (student, release)
+            for student, release in jobs_list}
+        for future in as_completed(futures):
+            result, graded = future.result()
+            if graded is not None:
+                out = autograded_dir / result.student / assignment / result.notebook
+                out.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(graded, out)
+            if db_url:
+                record([result], db_url)
+            results.append(result)
+            bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
+            bar.update()
+    return sorted(results, key=lambda r: (r.student, r.notebook))
+
+
+def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path) -> list[Path]:
+    """Feedback HTML for every autograded notebook of ``assignment``."""
+    written = []
+    for graded_path in sorted(autograded_dir.glob(f"*/{assignment}/*.ipynb")):
+        student = graded_path.parent.parent.name
+        out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(feedback_html(nbformat.read(graded_path, as_version=4)))
+        written.append(out)
+    return written

@@ -1,0 +1,227 @@
+"""``python -m grader COMMAND``: the one command line for instructors and maintainers.
+
+Commands:
+    release [ASSIGNMENT ...]      regenerate assignments/ from solutions/ (+ gradebook)
+    autograde ASSIGNMENT          grade work/submitted/*/ASSIGNMENT in parallel sandboxes
+    feedback ASSIGNMENT           write feedback HTML for the autograded notebooks
+    export [--out FILE]           gradebook → CSV (one row per student and assignment)
+    demo                          release everything, simulate a class, grade it, report
+    fixtures                      regenerate the public check fixtures from the kernels
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+from grader.config import work_dir
+from grader.sandbox import Limits
+
+
+def _folders(work: Path) -> dict[str, Path]:
+    return {name: work / name for name in ("submitted", "autograded", "feedback")}
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(cell_timeout=args.cell_timeout, memory_mb=args.memory_mb)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from grader.release import release
+
+    for path in release(args.assignments or None, work=args.work):
+        print(f"released {path}")
+    return 0
+
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    from grader.check import all_exercises, save_fixture
+
+    for exercise in all_exercises().values():
+        print(f"wrote {save_fixture(exercise)}")
+    return 0
+
+
+def _grade(assignment: str, args: argparse.Namespace) -> list:
+    from grader.autograde import autograde
+    from grader.release import ASSIGNMENTS, db_url
+
+    folders = _folders(args.work)
+    return autograde(assignment, folders["submitted"], folders["autograded"], ASSIGNMENTS,
+                     db_url=db_url(args.work), students=args.students or None, jobs=args.jobs,
+                     limits=_limits(args), seed=args.seed)
+
+
+def cmd_autograde(args: argparse.Namespace) -> int:
+    results = _grade(args.assignment, args)
+    if not results:
+        print(f"no submissions found in {_folders(args.work)['submitted']}/*/{args.assignment}/")
+        return 1
+    print(gradebook_table(results))
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from grader.autograde import write_feedback
+
+    folders = _folders(args.work)
+    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"])
+    for path in paths:
+        print(f"wrote {path}")
+    return 0 if paths else 1
+
+
+def export_rows(db: str) -> list[dict]:
+    """One row per (student, assignment): score, max score, per-exercise scores, flagged."""
+    from nbgrader.api import Gradebook
+
+    from grader.nbgrader_setup import COURSE_ID
+
+    rows = []
+    with Gradebook(db, COURSE_ID) as gb:
+        for assignment in gb.assignments:
+            for student in gb.students:
+                try:
+                    submission = gb.find_submission(assignment.name, student.id)
+                except Exception:
+                    continue
+                row = {"student": student.id, "assignment": assignment.name,
+                       "score": round(submission.score, 4), "max_score": submission.max_score,
+                       "flagged": any(nb.flagged for nb in submission.notebooks)}
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        row[grade.name] = round(grade.score, 4)
+                rows.append(row)
+    return rows
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from grader.release import db_url
+
+    rows = export_rows(db_url(args.work))
+    out = Path(args.out or args.work / "grades.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {out}")
+    return 0
+
+
+def gradebook_table(results: list) -> str:
+    """A plain-text gradebook: one line per student and notebook, one column per exercise."""
+    exercise_ids = list(dict.fromkeys(e.exercise_id for r in results for e in r.exercises))
+    short = [eid.split("_", 1)[-1][:12] for eid in exercise_ids]
+    header = f"{'student':<20}{'notebook':<14}" + "".join(f"{s:>13}" for s in short) \
+        + f"{'total':>14}  flags"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        scores = {e.exercise_id: e.score for e in r.exercises}
+        cells = "".join(f"{scores.get(eid, 0):>13.2f}" for eid in exercise_ids)
+        flags = f"{len(r.flags)} flag(s)" if r.flags else ""
+        if r.cell_errors:
+            flags += f"{', ' if flags else ''}{len(r.cell_errors)} cell error(s)"
+        lines.append(f"{r.student:<20}{Path(r.notebook).stem:<14}{cells}"
+                     f"{r.score:>8.2f} / {r.max_score:<3g}  {flags}")
+    return "\n".join(lines)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from grader.autograde import write_feedback
+    from grader.demo import write_class
+    from grader.release import assignment_ids, release
+
+    start = time.monotonic()
+    folders = _folders(args.work)
+    assignments = assignment_ids()
+    print(f"1/4 releasing {', '.join(assignments)} (nbgrader generate_assignment) …")
+    release(assignments, work=args.work)
+    all_results = []
+    for assignment in assignments:
+        students = write_class(assignment, folders["submitted"])
+        print(f"2/4 simulated class for {assignment}: {', '.join(students)}")
+        print(f"3/4 autograding {len(students)} submissions, {args.jobs} at a time "
+              f"(cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
+        results = _grade(assignment, args)
+        all_results += results
+        print(gradebook_table(results))
+        for result in results:
+            for flag in result.flags:
+                print(f"  ⚑ {result.student}: {flag}")
+            for error in result.cell_errors:
+                print(f"  ⚠ {result.student}: {error}")
+        write_feedback(assignment, folders["autograded"], folders["feedback"])
+    args.out = None
+    cmd_export(args)
+    elapsed = time.monotonic() - start
+    print(f"4/4 done in {elapsed:.1f} s. Where everything is:\n"
+          f"  gradebook      {args.work / 'gradebook.db'} (nbgrader; `make lab` → Formgrader)\n"
+          f"  grades CSV     {args.work / 'grades.csv'}\n"
+          f"  submissions    {folders['submitted']}/<student>/<assignment>/\n"
+          f"  autograded     {folders['autograded']}/<student>/<assignment>/\n"
+          f"  feedback HTML  {folders['feedback']}/<student>/<assignment>/*.html")
+    return _demo_verdict(all_results)
+
+
+def _demo_verdict(results: list) -> int:
+    """The demo is also a smoke test: the reference must get full marks, the release zero."""
+    problems = []
+    for r in results:
+        if r.student == "ada-reference" and r.score != r.max_score:
+            problems.append(f"reference solution scored {r.score}/{r.max_score} on {r.notebook}")
+        if r.student == "ben-untouched" and r.score != 0:
+            problems.append(f"untouched release scored {r.score} on {r.notebook}")
+    for problem in problems:
+        print(f"DEMO FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=work_dir(),
+                        help="working folder for gradebook and submissions (default: %(default)s)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def grading_options(p: argparse.ArgumentParser, cell_timeout: float = 30.0) -> None:
+        p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: CPU count, %(default)s)")
+        p.add_argument("--cell-timeout", type=float, default=cell_timeout,
+                       help="seconds a notebook cell may run (default: %(default)s)")
+        p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+                       help="address-space limit of each sandbox (default: %(default)s)")
+        p.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden cases (default: a fresh one per run)")
+        p.add_argument("--students", nargs="*", help="only these students")
+
+    p = sub.add_parser("release", help="regenerate assignments/ from solutions/")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=cmd_release)
+    p = sub.add_parser("autograde", help="grade submissions in sandboxes")
+    p.add_argument("assignment")
+    grading_options(p)
+    p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("feedback", help="write feedback HTML")
+    p.add_argument("assignment")
+    p.set_defaults(func=cmd_feedback)
+    p = sub.add_parser("export", help="gradebook to CSV")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("demo", help="simulate and grade a class for every week")
+    grading_options(p, cell_timeout=5.0)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("fixtures", help="regenerate public check fixtures")
+    p.set_defaults(func=cmd_fixtures)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.work = args.work.resolve()
+    return args.func(args)

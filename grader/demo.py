@@ -1,0 +1,122 @@
+"""The demo class: a simulated set of submissions for every released week.
+
+Students are built from the release, the reference solutions and the registered
+alternatives and mutants (:mod:`grader.variants`), so every week that exists gets a class
+without extra code:
+
+* ``ada-reference``: the reference solution (must score full marks);
+* ``ben-untouched``: the release as handed out (must score zero, without errors);
+* ``cyd-``, ``dee-``, ``eli-partial``: realistic mixes of correct alternatives, mutants
+  and untouched stubs;
+* ``fay-infinite-loop``: one cell never finishes (costs that cell's exercise only);
+* ``gus-tamperer``: wrong code that redefines ``np.allclose`` and ``check`` to look right;
+* ``hal-kernel-killer``: a cell that kills its own kernel (``os._exit``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from grader.check import get_exercise
+from grader.nbgrader_ext import SOLUTION_SUFFIX, exercise_of
+from grader.release import ASSIGNMENTS, SOLUTIONS
+from grader.variants import Variant, alternatives, mutants
+
+TAMPER_CELL = '''# "Make the checks pass" without doing the work.
+import numpy as np
+np.allclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+def check(*args, **kwargs):
+    print("✓ all cases passed")
+'''
+
+
+def solution_sources(assignment: str, notebook: str) -> dict[str, str]:
+    """Solution cell source by exercise id, with the solution markers removed."""
+    nb = nbformat.read(SOLUTIONS / assignment / notebook, as_version=4)
+    sources = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id.endswith(SOLUTION_SUFFIX):
+            lines = [line for line in cell.source.splitlines()
+                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
+            sources[exercise_of(grade_id)] = "\n".join(lines)
+    return sources
+
+
+def _fill(release: nbformat.NotebookNode, code: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of the release whose solution cells hold ``code[exercise_id]`` where given."""
+    nb = nbformat.from_dict(release)
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if exercise_of(grade_id) in code and grade_id.endswith(SOLUTION_SUFFIX):
+            cell.source = code[exercise_of(grade_id)]
+    return nb
+
+
+def _pick(variants: list[Variant], exercise_id: str, index: int) -> str | None:
+    matching = [v.source.strip() for v in variants if v.exercise_id == exercise_id]
+    return matching[index % len(matching)] if matching else None
+
+
+def class_notebooks(assignment: str, notebook: str) -> dict[str, nbformat.NotebookNode]:
+    """Every simulated student's version of one released notebook."""
+    release = nbformat.read(ASSIGNMENTS / assignment / notebook, as_version=4)
+    solved = solution_sources(assignment, notebook)
+    ids = list(solved)
+    wrong, right = mutants(), alternatives()
+
+    def mix(offset: int) -> dict[str, str]:
+        # Rotate through: a mutant, a correct alternative, a mutant, an untouched stub, ...
+        code = {}
+        for i, exercise_id in enumerate(ids):
+            kind = (i + offset) % 4
+            if kind in (0, 2):
+                code[exercise_id] = _pick(wrong, exercise_id, i + offset) or solved[exercise_id]
+            elif kind == 1:
+                code[exercise_id] = _pick(right, exercise_id, i) or solved[exercise_id]
+        return code
+
+    students = {
+        "ada-reference": _fill(release, solved),
+        "ben-untouched": _fill(release, {}),
+        "cyd-partial": _fill(release, mix(0)),
+        "dee-partial": _fill(release, mix(1)),
+        "eli-partial": _fill(release, mix(2)),
+    }
+    looping = dict(solved)
+    looping[ids[0]] = solved[ids[0]] + (
+        "\n\n# waiting for a convergence that never comes\nwhile True:\n    pass\n")
+    students["fay-infinite-loop"] = _fill(release, looping)
+
+    tamperer = _fill(release, {i: _pick(wrong, i, 0) or solved[i] for i in ids})
+    setup_index = next(i for i, cell in enumerate(tamperer.cells) if cell.cell_type == "code")
+    tamperer.cells.insert(setup_index + 1, nbformat.v4.new_code_cell(TAMPER_CELL))
+    students["gus-tamperer"] = tamperer
+
+    killer = _fill(release, solved)
+    killer.cells.insert(len(killer.cells) // 2, nbformat.v4.new_code_cell(
+        "import os\nos._exit(1)  # 'restart the kernel' the hard way"))
+    students["hal-kernel-killer"] = killer
+    for exercise_id in ids:  # fail early and loudly if a solution no longer matches its id
+        get_exercise(exercise_id)
+    return students
+
+
+def write_class(assignment: str, submitted_dir: Path) -> list[str]:
+    """Write the simulated class into nbgrader's ``submitted/<student>/<assignment>/``."""
+    written: dict[str, dict[str, nbformat.NotebookNode]] = {}
+    for notebook_path in sorted((ASSIGNMENTS / assignment).glob("*.ipynb")):
+        for student, nb in class_notebooks(assignment, notebook_path.name).items():
+            written.setdefault(student, {})[notebook_path.name] = nb
+    for student, notebooks in written.items():
+        folder = submitted_dir / student / assignment
+        shutil.rmtree(folder, ignore_errors=True)  # a fresh class on every demo run
+        folder.mkdir(parents=True)
+        for name, nb in notebooks.items():
+            nbformat.write(nb, folder / name)
+    return sorted(written)
