@@ -180,12 +180,13 @@ class NotebookRunner:
 def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
     """A stand-in for the learner's function that calls it inside the sandbox."""
     failure: list[str] = []
+    timeout = runner.sandbox.limits.call_timeout or exercise.timeout
 
     def call(*args, **kwargs):
         if failure:
             raise SandboxError(f"skipped: {failure[0]}")
         try:
-            return runner.sandbox.call(exercise.function, args, kwargs, exercise.timeout)
+            return runner.sandbox.call(exercise.function, args, kwargs, timeout)
         except (SandboxTimeout, SandboxDied) as error:
             failure.append(f"an earlier case {error}" if isinstance(error, SandboxTimeout)
                            else f"an earlier case: {error}")

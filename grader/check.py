@@ -196,12 +196,11 @@ class CheckResult:
 
     def report(self, hint: str = "") -> str:
         """A message for the learner: which cases failed and why, never the reference."""
+        if self.note:  # nothing was compared: say why instead of counting cases
+            return f"{self.exercise_id}: {self.note}"
         total = len(self.cases)
         passed = sum(case.passed for case in self.cases)
-        head = f"{self.exercise_id}: {passed}/{total} cases passed"
-        if self.note:
-            head += f" — {self.note}"
-        lines = [head]
+        lines = [f"{self.exercise_id}: {passed}/{total} cases passed"]
         lines += [f"  ✗ {case.name}: {case.message}" for case in self.cases if not case.passed]
         if not self.passed and hint:
             lines.append(f"  hint: {hint}")
@@ -234,7 +233,8 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
             got = function(*args, **kwargs)
         except NotImplementedError:
             return CheckResult(exercise.id, [CaseResult(name, False, "not implemented yet")],
-                               note="not attempted: replace the `raise NotImplementedError` stub")
+                               note=f"not attempted yet — replace the `raise NotImplementedError(...)` "
+                                    f"line in `{exercise.function}` with your code")
         except CallFailed as error:  # raised, timed out or died inside the sandbox
             results.append(CaseResult(name, False, str(error)))
             continue

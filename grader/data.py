@@ -34,6 +34,7 @@ import argparse
 import gzip
 import hashlib
 import http.client
+import io
 import json
 import logging
 import os
@@ -209,7 +210,7 @@ def _remote_file(dataset: str, file_name: str) -> RemoteFile:
 # Verification
 # --------------------------------------------------------------------------------------
 
-def _open_content(path: Path) -> BinaryIO:
+def _open_content(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for reading its content: gunzipped if it is gzip (by magic, not name)."""
     with open(path, "rb") as f:
         is_gzip = f.read(2) == _GZIP_MAGIC
@@ -233,7 +234,8 @@ def _digest(path: Path, kind: str) -> str:
     return hasher.hexdigest()
 
 
-def verify_file(path: Path, checksums: Sequence[str], *, shown_as: str | None = None) -> str:
+def verify_file(path: str | os.PathLike, checksums: Sequence[str], *,
+                shown_as: str | None = None) -> str:
     """Check ``path`` against the accepted checksums and return the one that matches.
 
     Args:
@@ -247,6 +249,7 @@ def verify_file(path: Path, checksums: Sequence[str], *, shown_as: str | None = 
     Raises:
         ChecksumMismatch: no checksum matches, or a ``raw-`` one meets a broken gzip stream.
     """
+    path = Path(path)
     shown_as = shown_as or path.name
     found = []
     for checksum in checksums:
@@ -273,10 +276,15 @@ def _stamp_path(path: Path) -> Path:
 def _write_stamp(path: Path, checksum: str) -> None:
     stat = path.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": checksum}
-    temporary = _temporary_beside(_stamp_path(path))
+    try:
+        temporary = _temporary_beside(_stamp_path(path))
+    except OSError:  # a read-only cache works too; its files are just re-checked every time
+        return
     try:
         temporary.write_text(json.dumps(stamp))
         os.replace(temporary, _stamp_path(path))
+    except OSError:
+        pass  # same: without a stamp the next load verifies again
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -392,7 +400,7 @@ def _unavailable(dataset: str, folder: Path, failures: list[_FileFailure]) -> Da
     return DatasetUnavailable("\n".join(lines))
 
 
-def _ensure(dataset: str, remote: RemoteFile, folder: Path, download: bool) -> _FileFailure | None:
+def _ensure(remote: RemoteFile, folder: Path, download: bool) -> _FileFailure | None:
     """Make ``folder/remote.name`` a verified file; on failure say everything that was tried."""
     destination = folder / remote.name
     problem = _cached_problem(destination, remote)
@@ -408,7 +416,6 @@ def _ensure(dataset: str, remote: RemoteFile, folder: Path, download: bool) -> _
             return None
         except (OSError, http.client.HTTPException, DatasetError) as err:  # URLError is OSError
             problems.append(f"tried {url}: {_describe(err)}")
-    logger.warning("could not download %s/%s", dataset, remote.name)
     return _FileFailure(remote, problems)
 
 
@@ -430,7 +437,7 @@ def ensure_file(dataset: str, file_name: str, root: str | os.PathLike | None = N
     """
     remote = _remote_file(dataset, file_name)
     folder = data_dir(root) / dataset
-    failure = _ensure(dataset, remote, folder, download)
+    failure = _ensure(remote, folder, download)
     if failure:
         raise _unavailable(dataset, folder, [failure])
     return folder / remote.name
@@ -450,7 +457,7 @@ def ensure_dataset(dataset: str, root: str | os.PathLike | None = None,
         raise KeyError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
     folder = data_dir(root) / dataset
     failures = [failure for remote in DATASETS[dataset]
-                if (failure := _ensure(dataset, remote, folder, download))]
+                if (failure := _ensure(remote, folder, download))]
     if failures:
         raise _unavailable(dataset, folder, failures)
     return folder
@@ -464,7 +471,8 @@ class SeedResult(NamedTuple):
     status: str  #: "copied", "already cached" or "not in source"
 
 
-def seed_cache(src_dir: str | os.PathLike, root: str | os.PathLike | None = None) -> list[SeedResult]:
+def seed_cache(src_dir: str | os.PathLike,
+               root: str | os.PathLike | None = None) -> list[SeedResult]:
     """Copy verified dataset files from a local folder into the cache (for CI and offline use).
 
     ``src_dir`` is either one dataset's folder, named after its registry key (e.g.
@@ -583,17 +591,20 @@ def _read_cifar_archive(archive: Path) -> dict[str, bytes]:
     contents = {}
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:  # iterating streams once; getmember() would rewind the gzip
-            if member.name in wanted and member.isfile():
-                contents[member.name.rpartition("/")[2]] = tar.extractfile(member).read()
+            if member.name not in wanted:
+                continue
+            batch = tar.extractfile(member)  # None unless a regular file
+            if batch is not None:
+                contents[member.name.rpartition("/")[2]] = batch.read()
     missing = {name.rpartition("/")[2] for name in wanted} - contents.keys()
     if missing:
         raise MalformedDataFile(f"{archive}: archive lacks {', '.join(sorted(missing))}")
     return contents
 
 
-def _cifar_records(contents: dict[str, bytes], names: Sequence[str],
-                   archive: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``(N, 3, 32, 32)`` uint8 and labels ``(N,)`` uint8 from the named batches."""
+def _cifar_split(contents: dict[str, bytes], names: Sequence[str], archive: Path,
+                 limit: int | None, dtype: np.dtype | type) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``(N, 3, 32, 32)`` and int64 labels ``(N,)`` from the named batch files."""
     batches = []
     for name in names:
         content = contents[name]
@@ -601,8 +612,9 @@ def _cifar_records(contents: dict[str, bytes], names: Sequence[str],
             raise MalformedDataFile(f"{archive}: {name} has {len(content):,} bytes, not a "
                                     f"multiple of the {_CIFAR_RECORD_BYTES}-byte record")
         batches.append(np.frombuffer(content, dtype=np.uint8).reshape(-1, _CIFAR_RECORD_BYTES))
-    records = np.concatenate(batches)
-    return records[:, 1:].reshape(-1, 3, 32, 32), records[:, 0]
+    records = np.concatenate(batches)[:limit]
+    return (_as_images(records[:, 1:].reshape(-1, 3, 32, 32), dtype),
+            _checked_labels(records[:, 0], len(CIFAR10_CLASSES), str(archive)))
 
 
 def _read_ptb_tokens(path: Path) -> list[str]:
@@ -696,7 +708,8 @@ def _load_idx_split(folder: Path, prefix: str, limit: int | None, dtype: np.dtyp
             _checked_labels(labels[:limit], n_classes, str(labels_path)))
 
 
-def _load_idx_dataset(dataset: str, class_names: tuple[str, ...], root, download: bool,
+def _load_idx_dataset(dataset: str, class_names: tuple[str, ...], root: str | os.PathLike | None,
+                      download: bool,
                       limit: int | None, dtype: np.dtype | type) -> ImageData:
     folder = ensure_dataset(dataset, root, download)
     limits = _split_limits(dataset, limit, FAST_IMAGE_LIMITS)
@@ -763,13 +776,9 @@ def load_cifar10(root: str | os.PathLike | None = None, download: bool = True, *
     archive = ensure_dataset("cifar10", root, download) / "cifar-10-binary.tar.gz"
     limits = _split_limits("cifar10", limit, FAST_IMAGE_LIMITS)
     contents = _read_cifar_archive(archive)
-    splits = []
-    for names, split_limit in ((_CIFAR_TRAIN_BATCHES, limits["train"]),
-                               (_CIFAR_TEST_BATCHES, limits["test"])):
-        images, labels = _cifar_records(contents, names, archive)
-        splits += [_as_images(images[:split_limit], dtype),
-                   _checked_labels(labels[:split_limit], len(CIFAR10_CLASSES), str(archive))]
-    return ImageData(*splits, class_names=CIFAR10_CLASSES)
+    X_train, y_train = _cifar_split(contents, _CIFAR_TRAIN_BATCHES, archive, limits["train"], dtype)
+    X_test, y_test = _cifar_split(contents, _CIFAR_TEST_BATCHES, archive, limits["test"], dtype)
+    return ImageData(X_train, y_train, X_test, y_test, CIFAR10_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -843,8 +852,10 @@ def load_ptb(root: str | os.PathLike | None = None, download: bool = True, *,
 # Splitting and batching
 # --------------------------------------------------------------------------------------
 
-def train_val_split(X: np.ndarray, y: np.ndarray, val_fraction: float = 0.1, seed: int = 0,
-                    stratify: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def train_val_split(
+    X: np.ndarray, y: np.ndarray, val_fraction: float = 0.1, seed: int = 0,
+    stratify: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hold out a random, reproducible part of a training set for validation.
 
     Both parts keep the original order of the examples; only membership is random.

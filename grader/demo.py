@@ -47,7 +47,7 @@ def solution_sources(assignment: str, notebook: str) -> dict[str, str]:
     return sources
 
 
-def _fill(release: nbformat.NotebookNode, code: dict[str, str]) -> nbformat.NotebookNode:
+def fill(release: nbformat.NotebookNode, code: dict[str, str]) -> nbformat.NotebookNode:
     """A copy of the release whose solution cells hold ``code[exercise_id]`` where given."""
     nb = nbformat.from_dict(release)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)
@@ -82,23 +82,23 @@ def class_notebooks(assignment: str, notebook: str) -> dict[str, nbformat.Notebo
         return code
 
     students = {
-        "ada-reference": _fill(release, solved),
-        "ben-untouched": _fill(release, {}),
-        "cyd-partial": _fill(release, mix(0)),
-        "dee-partial": _fill(release, mix(1)),
-        "eli-partial": _fill(release, mix(2)),
+        "ada-reference": fill(release, solved),
+        "ben-untouched": fill(release, {}),
+        "cyd-partial": fill(release, mix(0)),
+        "dee-partial": fill(release, mix(1)),
+        "eli-partial": fill(release, mix(2)),
     }
     looping = dict(solved)
     looping[ids[0]] = solved[ids[0]] + (
         "\n\n# waiting for a convergence that never comes\nwhile True:\n    pass\n")
-    students["fay-infinite-loop"] = _fill(release, looping)
+    students["fay-infinite-loop"] = fill(release, looping)
 
-    tamperer = _fill(release, {i: _pick(wrong, i, 0) or solved[i] for i in ids})
+    tamperer = fill(release, {i: _pick(wrong, i, 0) or solved[i] for i in ids})
     setup_index = next(i for i, cell in enumerate(tamperer.cells) if cell.cell_type == "code")
     tamperer.cells.insert(setup_index + 1, nbformat.v4.new_code_cell(TAMPER_CELL))
     students["gus-tamperer"] = tamperer
 
-    killer = _fill(release, solved)
+    killer = fill(release, solved)
     killer.cells.insert(len(killer.cells) // 2, nbformat.v4.new_code_cell(
         "import os\nos._exit(1)  # 'restart the kernel' the hard way"))
     students["hal-kernel-killer"] = killer

@@ -118,7 +118,7 @@ def learning_curves(history: dict[str, Sequence[float]], title: str | None = Non
         panels.setdefault(_metric_name(series), []).append(series)
     fig = Figure(figsize=(4.5 * len(panels), 3.5), layout="constrained")
     axes: Sequence[Axes] = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (metric, names) in zip(axes, panels.items()):
+    for ax, (metric, names) in zip(axes, panels.items(), strict=True):
         for name in names:
             values = np.asarray(history[name], dtype=float)
             ax.plot(np.arange(1, len(values) + 1), values, marker="o" if len(values) < 30 else None,

@@ -48,6 +48,7 @@ class Limits:
     """Resource limits of one sandboxed worker (an instructor can change each one)."""
 
     cell_timeout: float = 30.0  # wall-clock seconds per notebook cell
+    call_timeout: float | None = None  # seconds per checked call (default: the exercise's)
     memory_mb: int = 4096  # address space of the worker (RLIMIT_AS)
     cpu_seconds: int = 600  # total CPU time of the worker (RLIMIT_CPU)
     file_mb: int = 64  # largest file the worker may write (RLIMIT_FSIZE)
@@ -235,7 +236,7 @@ class Sandbox:
         except SandboxDied as error:
             return CellOutcome(False, str(error), died=True)
         return CellOutcome(bool(answer.get("ok")), str(answer.get("error", ""))[:2000],
-                           str(answer.get("output", ""))[:MAX_CELL_OUTPUT])
+                           str(answer.get("output", ""))[: MAX_CELL_OUTPUT + 200])
 
     def call(self, function: str, args: tuple, kwargs: dict, timeout: float) -> Any:
         """Call the learner's ``function`` in the worker; return its outputs as arrays.

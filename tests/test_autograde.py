@@ -1,0 +1,157 @@
+"""Trusted autograding, including nbgrader's known failure modes (issue numbers inline)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.autograde import autograde, write_feedback
+from grader.cli import export_rows
+from grader.demo import fill, solution_sources
+from grader.release import ASSIGNMENTS, db_url
+from grader.sandbox import Limits
+
+ASSIGNMENT = "week01-numpy"
+NOTEBOOK = "numerics.ipynb"
+FAST = Limits(cell_timeout=3, call_timeout=3, memory_mb=2048)
+
+
+def release_nb() -> nbformat.NotebookNode:
+    return nbformat.read(ASSIGNMENTS / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+
+def solved(**overrides: str) -> nbformat.NotebookNode:
+    code = solution_sources(ASSIGNMENT, NOTEBOOK)
+    code.update(overrides)
+    return fill(release_nb(), code)
+
+
+def grade(work: Path, tmp_path: Path, notebooks: dict[str, object], seed: int = 7,
+          limits: Limits = FAST):
+    """Write each student's notebook (NotebookNode, or raw text) and autograde them."""
+    submitted = tmp_path / "submitted"
+    for student, nb in notebooks.items():
+        folder = submitted / student / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        if isinstance(nb, str):
+            (folder / NOTEBOOK).write_text(nb)
+        elif nb is not None:
+            nbformat.write(nb, folder / NOTEBOOK)
+    results = autograde(ASSIGNMENT, submitted, tmp_path / "autograded", ASSIGNMENTS,
+                        db_url=db_url(work), jobs=2, limits=limits, seed=seed, progress=False)
+    return {r.student: r for r in results}
+
+
+def scores(result) -> dict[str, float]:
+    return {e.exercise_id: e.score for e in result.exercises}
+
+
+def test_reference_full_marks_release_zero(released_work, tmp_path):
+    results = grade(released_work, tmp_path, {"ref": solved(), "blank": release_nb()})
+    assert results["ref"].score == results["ref"].max_score == 10
+    assert results["blank"].score == 0 and results["blank"].cell_errors == []
+    assert all("not attempted" in e.report for e in results["blank"].exercises)
+
+
+def test_dead_kernel_is_not_counted_as_passed(released_work, tmp_path):
+    """nbgrader #427: a kernel that dies must not leave its checks counted as passed."""
+    dying = solved(w01_softmax="import os\ndef softmax(x):\n    os._exit(1)")
+    result = grade(released_work, tmp_path, {"dies": dying})["dies"]
+    assert scores(result)["w01_softmax"] == 0
+    assert "killed its kernel" in result.exercises[0].report or "ended" in result.exercises[0].report
+    assert result.score == 8  # the other exercises are unaffected
+
+
+def test_suppressed_errors_do_not_pass(released_work, tmp_path):
+    """A test cell with no error output is not enough (nbgrader PR #1324's trick)."""
+    hider = release_nb()
+    hider.cells.insert(2, nbformat.v4.new_code_cell(
+        "import sys\nget_ipython().showtraceback = lambda *a, **k: None\n"
+        "sys.excepthook = lambda *a: None\n"
+        "softmax = logsumexp = log_softmax = cross_entropy = standardize = lambda *a: 0.0"))
+    result = grade(released_work, tmp_path, {"hider": hider})["hider"]
+    assert result.score == 0
+
+
+def test_tampering_gains_nothing_and_is_flagged(released_work, tmp_path):
+    tamper = release_nb()
+    tamper.cells.insert(2, nbformat.v4.new_code_cell(
+        "import numpy as np, builtins\nnp.allclose = lambda *a, **k: True\n"
+        "def check(*a, **k):\n    print('✓ passed')\n"
+        "softmax = logsumexp = log_softmax = cross_entropy = standardize = "
+        "lambda *a, **k: np.zeros(3)"))
+    result = grade(released_work, tmp_path, {"tamper": tamper})["tamper"]
+    assert result.score == 0
+    assert any("numpy.allclose" in flag and "check" in flag for flag in result.flags)
+
+
+def test_per_cell_timeout_applies(released_work, tmp_path):
+    """nbgrader #1004: the configured timeout must really apply."""
+    looping = solved()
+    looping.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
+    start = time.monotonic()
+    result = grade(released_work, tmp_path, {"loop": looping})["loop"]
+    assert time.monotonic() - start < 30
+    assert any("timed out after 3 s" in e for e in result.cell_errors)
+    assert result.score == 10  # the looping cell defined nothing that was graded
+
+
+def test_infinite_loop_inside_a_function_costs_that_exercise(released_work, tmp_path):
+    spin = solved(w01_logsumexp="def logsumexp(x, axis=-1):\n    while True:\n        pass")
+    result = grade(released_work, tmp_path, {"spin": spin})["spin"]
+    assert scores(result)["w01_logsumexp"] == 0
+    assert "no answer within 3 s" in result.exercises[1].report
+    # log_softmax calls logsumexp in the reference solution: its cases time out too.
+    assert scores(result)["w01_softmax"] == 2 and scores(result)["w01_standardize"] == 2
+
+
+def test_edited_duplicated_and_deleted_test_cells_are_reported(released_work, tmp_path):
+    """nbgrader #1083: a copied cell duplicates its grade_id; say so per submission."""
+    edited, duplicated, deleted = solved(), solved(), solved()
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "w01_softmax":
+            cell.source = "pass  # nothing to check here"
+    index = next(i for i, c in enumerate(duplicated.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "w01_logsumexp")
+    duplicated.cells.insert(index, nbformat.from_dict(json.loads(json.dumps(duplicated.cells[index]))))
+    deleted.cells = [c for c in deleted.cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id") != "w01_standardize"]
+    results = grade(released_work, tmp_path,
+                    {"edited": edited, "duplicated": duplicated, "deleted": deleted})
+    assert any("w01_softmax was edited" in f for f in results["edited"].flags)
+    assert any("w01_logsumexp appears in 2 cells" in f for f in results["duplicated"].flags)
+    assert any("w01_standardize is missing" in f for f in results["deleted"].flags)
+    for result in results.values():
+        assert result.score == 10  # edits gain or lose nothing: the grader's checks decide
+
+
+def test_invalid_and_missing_notebooks_score_zero(released_work, tmp_path):
+    (tmp_path / "submitted" / "nobook" / ASSIGNMENT).mkdir(parents=True)
+    results = grade(released_work, tmp_path, {"broken": "{ not json", "nobook": None})
+    assert results["broken"].score == 0 and "not a valid notebook" in results["broken"].flags[0]
+    assert results["nobook"].score == 0 and "not submitted" in results["nobook"].flags[0]
+
+
+def test_hidden_tests_never_reach_release_or_feedback(released_work, tmp_path):
+    """nbgrader #917/#1363: hidden test source must not leak."""
+    grade(released_work, tmp_path, {"ref": solved(), "blank": release_nb()})
+    feedback = write_feedback(ASSIGNMENT, tmp_path / "autograded", tmp_path / "feedback")
+    texts = [p.read_text() for p in feedback]
+    texts += [p.read_text() for p in (tmp_path / "autograded").rglob("*.ipynb")]
+    texts += [p.read_text() for p in ASSIGNMENTS.rglob("*.ipynb")]
+    assert len(feedback) == 2
+    for text in texts:
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text
+    assert "Score: 10 / 10" in (tmp_path / "feedback/ref" / ASSIGNMENT / "numerics.html").read_text()
+
+
+def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_path):
+    wrong = solved(w01_softmax="def softmax(x):\n    return x")
+    grade(released_work, tmp_path, {"regrade-me": wrong})
+    grade(released_work, tmp_path, {"regrade-me": solved()})
+    rows = [r for r in export_rows(db_url(released_work)) if r["student"] == "regrade-me"]
+    assert len(rows) == 1 and rows[0]["score"] == 10 and rows[0]["w01_softmax"] == 2

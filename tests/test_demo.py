@@ -1,0 +1,38 @@
+"""The main job: `python -m grader demo` on a fresh work folder."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader.config import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_class_end_to_end(tmp_path):
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "grader", "--work", str(tmp_path), "demo"],
+                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    elapsed = time.monotonic() - start
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert elapsed < 300, f"the demo took {elapsed:.0f} s (budget: 5 minutes)"
+    out = run.stdout
+    assert "timed out" in out and "numpy.allclose" in out and "ended its kernel" in out
+    rows = list(csv.DictReader((tmp_path / "grades.csv").open()))
+    by_student = {}
+    for row in rows:
+        by_student.setdefault(row["student"], []).append(row)
+    assert {"ada-reference", "ben-untouched", "fay-infinite-loop", "gus-tamperer"} <= set(by_student)
+    for row in by_student["ada-reference"]:
+        assert float(row["score"]) == float(row["max_score"]) > 0
+    for row in by_student["ben-untouched"]:
+        assert float(row["score"]) == 0
+    for student in ("cyd-partial", "dee-partial", "eli-partial", "gus-tamperer"):
+        for row in by_student[student]:
+            assert 0 < float(row["score"]) < float(row["max_score"]), student
+    assert list(tmp_path.glob("feedback/*/*/*.html"))

@@ -1,0 +1,102 @@
+"""Week 1: reference kernels against independent oracles; checks against variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.preprocessing import StandardScaler
+
+from grader.check import all_exercises, evaluate
+from grader.kernels import week01 as k
+from grader.variants import alternatives, mutants
+from tests.conftest import exercise_param
+from tests.strategies import logits, logits_and_labels, train_test
+
+WEEK = "w01_"
+EXERCISES = {eid: ex for eid, ex in all_exercises().items() if eid.startswith(WEEK)}
+
+
+# Oracles: PyTorch and scikit-learn, never the kernels themselves -------------------------
+@pytest.mark.w01_softmax
+@given(logits())
+def test_softmax_matches_torch(x):
+    expected = torch.softmax(torch.from_numpy(x), dim=-1).numpy()
+    np.testing.assert_allclose(k.softmax(x), expected, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.w01_log_softmax
+@given(logits())
+def test_log_softmax_matches_torch(x):
+    expected = torch.log_softmax(torch.from_numpy(x), dim=-1).numpy()
+    np.testing.assert_allclose(k.log_softmax(x), expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.w01_logsumexp
+@given(logits(), st.integers(-1, 2))
+def test_logsumexp_matches_torch(x, axis):
+    axis = axis % x.ndim
+    expected = torch.logsumexp(torch.from_numpy(x), dim=axis).numpy()
+    np.testing.assert_allclose(k.logsumexp(x, axis=axis), expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.w01_cross_entropy
+@given(logits_and_labels())
+def test_cross_entropy_matches_torch(data):
+    x, y = data
+    expected = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(y))
+    assert k.cross_entropy(x, y) == pytest.approx(expected.item(), rel=1e-10, abs=1e-10)
+
+
+@pytest.mark.w01_standardize
+@given(train_test())
+@settings(max_examples=50)
+def test_standardize_matches_sklearn(data):
+    x_train, x_test = data
+    scaler = StandardScaler().fit(x_train)
+    with np.errstate(all="ignore"):  # eps=0 divides constant features by zero: excluded below
+        got_train, got_test = k.standardize(x_train, x_test, eps=0.0)
+    constant = scaler.scale_ == 1.0  # sklearn leaves zero-variance features unscaled
+    keep = ~constant & (x_train.std(axis=0) > 1e-6 * (1 + np.abs(x_train).max(axis=0)))
+    np.testing.assert_allclose(got_train[:, keep], scaler.transform(x_train)[:, keep],
+                               rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(got_test[:, keep], scaler.transform(x_test)[:, keep],
+                               rtol=1e-7, atol=1e-6)
+
+
+# Every check: alternatives accepted, mutants rejected -----------------------------------
+def _variant_params(variants):
+    return [exercise_param(v.exercise_id, v, label=v.label) for v in variants
+            if v.exercise_id.startswith(WEEK)]
+
+
+@pytest.mark.parametrize("variant", _variant_params(alternatives()))
+def test_alternative_passes(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    for seed in (1, 2, 3):
+        result = evaluate(variant.exercise_id, function, hidden=True, seed=seed)
+        assert result.passed, result.report()
+    assert evaluate(variant.exercise_id, function).passed  # public fixtures too
+
+
+@pytest.mark.parametrize("variant", _variant_params(mutants()))
+def test_mutant_fails(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    with np.errstate(all="ignore"):
+        for seed in (1, 2, 3):
+            assert not evaluate(variant.exercise_id, function, hidden=True, seed=seed).passed
+        assert not evaluate(variant.exercise_id, function).passed, \
+            "the public check should catch this mutant too"
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_each_exercise_has_enough_variants(exercise_id):
+    assert sum(v.exercise_id == exercise_id for v in alternatives()) >= 1
+    assert sum(v.exercise_id == exercise_id for v in mutants()) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_reference_passes_its_own_public_fixture(exercise_id):
+    assert evaluate(exercise_id, EXERCISES[exercise_id].reference_function()).passed
