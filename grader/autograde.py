@@ -186,7 +186,8 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
         if failure:
             raise SandboxError(f"skipped: {failure[0]}")
         try:
-            return runner.sandbox.call(exercise.function, args, kwargs, timeout)
+            return runner.sandbox.call(exercise.function, args, kwargs, timeout,
+                                       exercise.framework)
         except (SandboxTimeout, SandboxDied) as error:
             failure.append(f"an earlier case {error}" if isinstance(error, SandboxTimeout)
                            else f"an earlier case: {error}")

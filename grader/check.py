@@ -59,6 +59,9 @@ class Exercise:
         rtol, atol: tolerances of :func:`numpy.allclose`-style comparison.
         hint: one or two sentences pointing at the usual mistake, shown on failure.
         timeout: seconds one call may take when autograded (sandboxed).
+        framework: ``"numpy"``, or ``"torch"``: array arguments reach the learner's function
+            as float64/int64 ``torch.Tensor``s and tensor outputs are converted back, so a
+            PyTorch exercise is checked with the same cases and fixtures.
     """
 
     id: str
@@ -70,6 +73,7 @@ class Exercise:
     rtol: float = 1e-7
     atol: float = 1e-9
     timeout: float = 10.0
+    framework: str = "numpy"
 
     def reference_function(self) -> Callable:
         module_name, _, attr = self.reference.partition(":")
@@ -212,6 +216,24 @@ def _copy_args(case: Case) -> tuple[tuple, dict]:
     return tuple(copy(a) for a in case.args), {k: copy(v) for k, v in case.kwargs.items()}
 
 
+def in_framework(function: Callable, framework: str) -> Callable:
+    """Wrap ``function`` so it takes and returns NumPy arrays whatever its framework."""
+    if framework == "numpy":
+        return function
+    if framework != "torch":
+        raise ValueError(f"unknown framework {framework!r}")
+
+    def call(*args, **kwargs):
+        import torch
+
+        to_torch = lambda v: torch.from_numpy(v) if isinstance(v, np.ndarray) else v  # noqa: E731
+        out = function(*(to_torch(a) for a in args), **{k: to_torch(v) for k, v in kwargs.items()})
+        to_numpy = lambda v: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v  # noqa: E731
+        return tuple(to_numpy(v) for v in out) if isinstance(out, tuple) else to_numpy(out)
+
+    return call
+
+
 def _call_name(exercise: Exercise, case: Case) -> str:
     shapes = ", ".join(describe(a) if isinstance(a, np.ndarray) else repr(a) for a in case.args)
     kwargs = "".join(f", {k}={v!r}" for k, v in case.kwargs.items())
@@ -247,7 +269,7 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
 
 
 def reference_outputs(exercise: Exercise, cases: Iterable[Case]) -> list[tuple[np.ndarray, ...]]:
-    reference = exercise.reference_function()
+    reference = in_framework(exercise.reference_function(), exercise.framework)
     outputs = []
     for case in cases:
         args, kwargs = _copy_args(case)
@@ -319,7 +341,7 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
         expected = reference_outputs(exercise, cases)
     else:
         cases, expected = load_fixture(exercise_id)
-    return run_cases(exercise, function, cases, expected)
+    return run_cases(exercise, in_framework(function, exercise.framework), cases, expected)
 
 
 def check(exercise_id: str, function: Callable, hidden: bool = False,

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.check import CallFailed
+from grader.check import CallFailed, in_framework
 
 #: Largest message a worker may send back (a learner's output array, say).
 MAX_FRAME_BYTES = 256 * 2**20
@@ -238,7 +238,8 @@ class Sandbox:
         return CellOutcome(bool(answer.get("ok")), str(answer.get("error", ""))[:2000],
                            str(answer.get("output", ""))[: MAX_CELL_OUTPUT + 200])
 
-    def call(self, function: str, args: tuple, kwargs: dict, timeout: float) -> Any:
+    def call(self, function: str, args: tuple, kwargs: dict, timeout: float,
+             framework: str = "numpy") -> Any:
         """Call the learner's ``function`` in the worker; return its outputs as arrays.
 
         Raises:
@@ -248,7 +249,7 @@ class Sandbox:
         arrays = {f"arg{i}": np.asarray(arg) for i, arg in enumerate(args)}
         scalars = [not isinstance(arg, np.ndarray) for arg in args]
         header = {"op": "call", "function": function, "nargs": len(args),
-                  "scalar_args": scalars, "kwargs": kwargs}
+                  "scalar_args": scalars, "kwargs": kwargs, "framework": framework}
         answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout)
         if answer.get("not_implemented"):
             raise NotImplementedError(answer.get("error", ""))
@@ -409,7 +410,7 @@ def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = buffer
     try:
-        value = function(*args, **header["kwargs"])
+        value = in_framework(function, header.get("framework", "numpy"))(*args, **header["kwargs"])
     except NotImplementedError as error:
         return {"ok": False, "not_implemented": True, "error": str(error)[:500]}, b""
     except BaseException as error:  # the learner's bug, reported back by name

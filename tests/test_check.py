@@ -152,3 +152,18 @@ def test_case_names_are_unique_per_exercise():
         names = [c.name for c in ex.cases(0)]
         assert len(names) == len(set(names)), ex.id
         assert all(isinstance(c, Case) for c in ex.cases(0))
+
+
+def test_torch_framework_adapter_round_trips_arrays():
+    from grader.check import in_framework
+
+    def torch_fn(x, y):
+        assert isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
+        return torch.softmax(x, -1), (x * y).sum()
+
+    probs, total = in_framework(torch_fn, "torch")(np.ones((2, 3)), np.full((2, 3), 2.0))
+    assert isinstance(probs, np.ndarray) and probs.dtype == np.float64
+    np.testing.assert_allclose(probs, 1 / 3)
+    assert float(total) == 12.0
+    with pytest.raises(ValueError, match="unknown framework"):
+        in_framework(torch_fn, "jax")

@@ -1,0 +1,53 @@
+# One entry point per job. Every target sets up what it needs (virtual environment,
+# packages, the editable `grader` package) the first time, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+SHARED_DATA ?= ../shared/data
+
+.PHONY: setup demo test test-fast lab release fixtures bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## The main job: release every week, simulate a class, autograde it, print the gradebook.
+demo: setup
+	$(PY) -m grader demo
+
+## The whole test suite (what CI runs). Seeds the data cache from $(SHARED_DATA) when it exists.
+test: setup
+	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
+	$(PY) -m pytest -n 2 --durations=15
+
+## Everything but the slow tests (notebook execution, demo class).
+test-fast: setup
+	$(PY) -m pytest -n 2 -m "not slow"
+
+## JupyterLab on the course, with nbgrader's extensions, on 127.0.0.1 only.
+lab: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --ServerApp.root_dir=$(CURDIR)
+
+## Regenerate assignments/ from solutions/ (commit the result).
+release: setup
+	$(PY) -m grader release
+
+## Regenerate the public check fixtures from the reference kernels (commit the result).
+fixtures: setup
+	$(PY) -m grader fixtures
+
+clean:
+	rm -rf work .pytest_cache .hypothesis
+
+## Full-size benchmarks (minutes to an hour): prints a table, writes bench/results/*.json
+## and bench/RESULTS.md. One topic: `make bench TOPICS=week03`.
+bench: setup
+	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
+	$(PY) -m bench $(TOPICS)

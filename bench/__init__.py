@@ -1,0 +1,44 @@
+"""Benchmark harness: figures measured side by side with their oracle, in one run.
+
+Each ``bench/bench_<topic>.py`` module defines ``BENCHMARKS``: a list of functions taking no
+arguments and returning a list of :class:`Row`. ``python -m bench [topic ...]`` runs them,
+prints a table, writes ``bench/results/<topic>.json`` (with the machine description and the
+command) and regenerates ``bench/RESULTS.md`` from every stored result. Results are
+committed; each row says what was measured, its oracle's figure from the same run, the
+target and whether it was met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Row:
+    """One measured figure.
+
+    Attributes:
+        benchmark: short name, e.g. ``"kNN accuracy (k=5), Fashion-MNIST test"``.
+        value: the course's figure.
+        unit: ``"accuracy"``, ``"s"``, ``"×"``, ``"perplexity"``, ...
+        oracle: what it is compared with, e.g. ``"sklearn KNeighborsClassifier"``.
+        oracle_value: the oracle's figure from the same run (``None`` if there is none).
+        target: the target in words, e.g. ``"within 1 point of sklearn"``.
+        met: whether the target was met (``None`` when there is no target).
+        seconds: wall-clock of the measurement.
+        notes: anything a reader needs (data size, epochs, seeds).
+    """
+
+    benchmark: str
+    value: float
+    unit: str
+    oracle: str = ""
+    oracle_value: float | None = None
+    target: str = ""
+    met: bool | None = None
+    seconds: float = 0.0
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
