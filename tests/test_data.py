@@ -64,6 +64,7 @@ def offline_registry(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "env-cache"))
     monkeypatch.delenv("COURSE_FAST", raising=False)
     monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 5.0)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a proxy set for the machine must not intercept
 
 
 class FileServer:
