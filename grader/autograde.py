@@ -154,13 +154,15 @@ class NotebookRunner:
     def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
         self.replay: list[str] = []  # cells that ran without hanging or killing the kernel
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # every failing cell, for the feedback
+        self.faults: list[str] = []  # hangs and kernel deaths, flagged for the instructor
 
     def run(self, cells: Iterable[tuple[int, str]]) -> None:
         for index, source in cells:
             outcome = self.sandbox.run_cell(source)
             if outcome.timed_out or outcome.died:
                 self.errors.append(f"cell {index + 1}: {outcome.error}; skipped")
+                self.faults.append(f"cell {index + 1}: {outcome.error}")
                 self.recover()
                 continue
             if not outcome.ok and outcome.error:
@@ -189,6 +191,7 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
             return runner.sandbox.call(exercise.function, args, kwargs, timeout,
                                        exercise.framework)
         except (SandboxTimeout, SandboxDied) as error:
+            runner.faults.append(f"{exercise.function}(): {error}")
             failure.append(f"an earlier case {error}" if isinstance(error, SandboxTimeout)
                            else f"an earlier case: {error}")
             runner.recover()
@@ -212,9 +215,16 @@ class ReferenceCache:
 
 
 def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
-                   references: ReferenceCache, limits: Limits = Limits()
+                   references: ReferenceCache, limits: Limits = Limits(),
+                   zero_on_tampering: bool = True
                    ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
-    """Grade one submitted notebook; return its result and the autograded notebook."""
+    """Grade one submitted notebook; return its result and the autograded notebook.
+
+    Tampering (replacing ``np.allclose``, ``check``, ``sys.modules`` entries …, or opening
+    the course's protected files) scores 0 and is flagged for the instructor to review;
+    ``zero_on_tampering=False`` only flags it. Other suspicious actions (network, processes,
+    signals) are flagged; they cannot succeed in the sandbox anyway.
+    """
     start = time.monotonic()
     result = NotebookResult(student, assignment, release.path.name, seed=references.seed)
 
@@ -224,7 +234,9 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
                             for gid in release.grade_cells]
 
     if not path.exists():
-        zero_all(f"notebook {release.path.name} was not submitted (missing or renamed)")
+        others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.exists() else []
+        hint = f"; found {', '.join(others)} instead (renamed?)" if others else ""
+        zero_all(f"notebook {release.path.name} was not submitted{hint}")
         return result, None
     try:
         nb = nbformat.read(path, as_version=4)
@@ -239,12 +251,22 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
         runner = NotebookRunner(sandbox)
         runner.run(cells_to_run(nb, release))
         result.cell_errors = runner.errors
-        tampered = sandbox.tampering()
-        if tampered:
-            result.flags.append("the notebook replaced grading-related objects: "
-                                + ", ".join(tampered) + " (no effect on the score)")
         for grade_id in release.grade_cells:
             result.exercises.append(_score_exercise(grade_id, release, runner, references))
+        tampered, events = sandbox.inspect()  # after the calls: they run learner code too
+    result.flags += [f"fault: {fault}" for fault in runner.faults]
+    tampering = []
+    if tampered:
+        tampering.append("replaced grading-related objects: " + ", ".join(tampered))
+    tampering += [e for e in events if e.startswith("opened a protected path")]
+    result.flags += [f"suspicious: {e}" for e in events if not e.startswith("opened a protected")]
+    if tampering:
+        reason = "tampering detected (" + "; ".join(tampering) + ")"
+        result.flags.append(reason + ": score set to 0 for review")
+        if zero_on_tampering:
+            result.exercises = [ExerciseScore(e.exercise_id, e.points, 0.0,
+                                              f"{e.exercise_id}: 0 — {reason}")
+                                for e in result.exercises]
     result.seconds = time.monotonic() - start
     return result, autograded_notebook(nb, release, result)
 

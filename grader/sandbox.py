@@ -16,6 +16,7 @@ replayed, so one bad cell costs only what depends on it.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import os
@@ -34,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from grader.check import CallFailed, in_framework
+from grader.config import REPO_ROOT, work_dir
+from grader.isolation import MountPlan, enter_namespaces, isolation_level, next_uid
 
 #: Largest message a worker may send back (a learner's output array, say).
 MAX_FRAME_BYTES = 256 * 2**20
@@ -53,6 +56,7 @@ class Limits:
     cpu_seconds: int = 600  # total CPU time of the worker (RLIMIT_CPU)
     file_mb: int = 64  # largest file the worker may write (RLIMIT_FSIZE)
     open_files: int = 256  # RLIMIT_NOFILE
+    processes: int = 64  # RLIMIT_NPROC of the sandbox's own user id (full isolation)
     no_network: bool = True  # private network namespace when available
 
 
@@ -126,34 +130,49 @@ _NET_PREFIX: list[str] | None = None
 class Sandbox:
     """One worker process running one submission's code. Use as a context manager."""
 
-    def __init__(self, limits: Limits = Limits(), workdir: str | None = None):
+    def __init__(self, limits: Limits = Limits()):
         self.limits = limits
-        self._own_dir = workdir is None
-        self.workdir = workdir or tempfile.mkdtemp(prefix="sandbox-")
+        self.isolation = isolation_level()
         self.process: subprocess.Popen | None = None
+        if self.isolation == "full":
+            self._plan = MountPlan.for_course(limits.file_mb * 2)
+            self.uid = next_uid()
+            self.workdir = "/tmp"  # the private scratch tmpfs inside the namespaces
+            self._own_dir = False
+        else:
+            self._plan, self.uid = None, os.getuid()
+            self.workdir = tempfile.mkdtemp(prefix="sandbox-")
+            self._own_dir = True
+        self._protected = [str(REPO_ROOT), str(work_dir())]
         self._start()
 
     # lifecycle ----------------------------------------------------------------------
-    def _limit_resources(self) -> None:  # runs in the child before exec
+    def _prepare_child(self) -> None:  # runs in the child between fork and exec
         mb = 2**20
         resource.setrlimit(resource.RLIMIT_AS, (self.limits.memory_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_CPU, (self.limits.cpu_seconds,) * 2)
         resource.setrlimit(resource.RLIMIT_FSIZE, (self.limits.file_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.limits.open_files,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self._plan is not None:
+            enter_namespaces(self._plan, self.uid, self.limits.processes)
+        _die_with_parent()
 
     def _start(self) -> None:
         env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")}
-        env.update(MPLBACKEND="Agg", COURSE_FAST="1", COURSE_GRADING="1",
-                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
-        prefix = _network_isolation_prefix() if self.limits.no_network else []
+               if key in ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "COURSE_DATA_DIR")}
+        env.update(MPLBACKEND="Agg", COURSE_FAST="1", COURSE_GRADING="1", HOME=self.workdir,
+                   MPLCONFIGDIR=self.workdir, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0",
+                   COURSE_PROTECTED=os.pathsep.join(self._protected))
+        prefix = []
+        if self._plan is None and self.limits.no_network:
+            prefix = _network_isolation_prefix()
         self.process = subprocess.Popen(
             prefix + [sys.executable, "-m", "grader.sandbox"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self.workdir, env=env, start_new_session=True,
-            preexec_fn=self._limit_resources)
+            preexec_fn=self._prepare_child)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -262,13 +281,33 @@ class Sandbox:
         values = tuple(outputs[f"out{i}"] for i in range(int(answer.get("nout", 0))))
         return values if answer.get("tuple") else values[0]
 
-    def tampering(self) -> list[str]:
-        """Names of grading-relevant objects the learner's code replaced (for flags)."""
+    def inspect(self) -> tuple[list[str], list[str]]:
+        """What the learner's code did that grading cares about.
+
+        Returns:
+            ``(tampered, events)``: grading-relevant objects it replaced (``np.allclose``,
+            ``check``, ``sys.modules`` entries …), and audited actions it attempted (opening
+            protected files, network connections, starting processes, sending signals).
+        """
         try:
-            answer, _ = self.request({"op": "tampering"}, timeout=10)
+            answer, _ = self.request({"op": "inspect"}, timeout=10)
         except SandboxError:
-            return []
-        return [str(name) for name in answer.get("names", [])][:20]
+            return [], []
+        return ([str(n) for n in answer.get("tampered", [])][:20],
+                [str(e) for e in answer.get("events", [])][:20])
+
+    def tampering(self) -> list[str]:
+        """Names of grading-relevant objects the learner's code replaced."""
+        return self.inspect()[0]
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process if the grader dies (no orphaned learner code)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _death_reason(process: subprocess.Popen, error: BaseException) -> str:
@@ -314,6 +353,9 @@ class _BlockAnswers:
         return None
 
 
+GUARDED_MODULES = ("numpy", "numpy.testing", "builtins", "grader", "grader.check", "sys", "os")
+
+
 def _snapshot_guarded() -> dict[str, int]:
     import builtins
 
@@ -323,13 +365,66 @@ def _snapshot_guarded() -> dict[str, int]:
 
     guarded = {
         "numpy.allclose": numpy.allclose, "numpy.isclose": numpy.isclose,
-        "numpy.array_equal": numpy.array_equal,
+        "numpy.array_equal": numpy.array_equal, "numpy.asarray": numpy.asarray,
         "numpy.testing.assert_allclose": numpy.testing.assert_allclose,
         "grader.check.check": grader.check.check, "grader.check.compare": grader.check.compare,
+        "grader.check.run_cases": grader.check.run_cases,
         "builtins.print": builtins.print, "builtins.__import__": builtins.__import__,
-        "builtins.isinstance": builtins.isinstance,
+        "builtins.isinstance": builtins.isinstance, "builtins.AssertionError": AssertionError,
     }
-    return {name: id(obj) for name, obj in guarded.items()}
+    snapshot = {name: id(obj) for name, obj in guarded.items()}
+    snapshot |= {f"sys.modules[{name!r}]": id(sys.modules.get(name)) for name in GUARDED_MODULES}
+    return snapshot
+
+
+def _current(name: str):
+    if name.startswith("sys.modules["):
+        return sys.modules.get(name[len("sys.modules['"):-2])
+    return _resolve(name)
+
+
+class _AuditLog:
+    """Records attempted actions through a PEP 578 audit hook (which code cannot remove)."""
+
+    # Direct process creation is suspicious; subprocess.Popen is also used by libraries at
+    # import (matplotlib asks fontconfig), so only many of them are reported.
+    SPAWN = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+             "pty.spawn")
+    POPEN_ALLOWANCE = 5
+
+    def __init__(self, protected: list[str], allowed: list[str]):
+        self.protected = [p for p in protected if p]
+        self.allowed = [a for a in allowed if a]
+        self.events: list[str] = []
+        self.active = False
+        self.popens = 0
+
+    def _note(self, text: str) -> None:
+        if text not in self.events and len(self.events) < 20:
+            self.events.append(text)
+
+    def _is_protected(self, path: str) -> bool:
+        path = os.path.abspath(path)
+        inside = lambda root: path == root or path.startswith(root.rstrip("/") + "/")  # noqa: E731
+        return any(map(inside, self.protected)) and not any(map(inside, self.allowed))
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if not self.active:
+            return
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.fsdecode(args[0])
+            if self._is_protected(path):
+                self._note(f"opened a protected path: {path}")
+        elif event == "socket.connect":
+            self._note(f"network connection attempted: {args[1]!r}"[:200])
+        elif event.startswith(self.SPAWN):
+            self._note(f"started a process ({event})")
+        elif event == "subprocess.Popen":
+            self.popens += 1
+            if self.popens > self.POPEN_ALLOWANCE:
+                self._note(f"started more than {self.POPEN_ALLOWANCE} subprocesses")
+        elif event in ("os.kill", "os.killpg"):
+            self._note(f"sent signal {args[1]} to process {args[0]}")
 
 
 def _resolve(dotted: str) -> Any:
@@ -353,6 +448,14 @@ def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in t
     guarded = _snapshot_guarded()
     shell = InteractiveShell.instance()
     shell.showtraceback = _make_traceback_recorder(shell)
+    import grader as package
+
+    package_dir = os.path.dirname(package.__file__)
+    audit = _AuditLog(os.environ.get("COURSE_PROTECTED", "").split(os.pathsep),
+                      [sys.prefix, sys.base_prefix, package_dir,
+                       os.environ.get("COURSE_DATA_DIR", os.path.join(os.path.dirname(
+                           package_dir), "data"))])
+    sys.addaudithook(audit)
 
     while True:
         raw = protocol_in.read(8)
@@ -361,16 +464,21 @@ def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in t
         head_len, body_len = struct.unpack("<II", raw)
         header = json.loads(protocol_in.read(head_len))
         body = protocol_in.read(body_len)
+        audit.active = header["op"] in ("run", "call")  # only learner code is audited
         if header["op"] == "run":
-            _write_frame(protocol_out, _run_cell(shell, header["source"]))
+            answer = _run_cell(shell, header["source"])
+            audit.active = False
+            _write_frame(protocol_out, answer)
         elif header["op"] == "call":
             answer, payload = _call(shell, header, body)
+            audit.active = False
             _write_frame(protocol_out, answer, payload)
-        elif header["op"] == "tampering":
-            names = [name for name, ident in guarded.items() if id(_resolve(name)) != ident]
+        elif header["op"] == "inspect":
+            audit.active = False
+            names = [name for name, ident in guarded.items() if id(_current(name)) != ident]
             if id(shell.user_ns.get("check", grader.check.check)) != guarded["grader.check.check"]:
                 names.append("check (redefined in the notebook)")
-            _write_frame(protocol_out, {"names": names})
+            _write_frame(protocol_out, {"tampered": names, "events": audit.events})
 
 
 def _make_traceback_recorder(shell):

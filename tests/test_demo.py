@@ -32,7 +32,8 @@ def test_demo_class_end_to_end(tmp_path):
         assert float(row["score"]) == float(row["max_score"]) > 0
     for row in by_student["ben-untouched"]:
         assert float(row["score"]) == 0
-    for student in ("cyd-partial", "dee-partial", "eli-partial", "gus-tamperer"):
+    assert all(float(r["score"]) == 0 for r in by_student["gus-tamperer"])  # tampering → 0, flagged
+    for student in ("cyd-partial", "dee-partial", "eli-partial"):
         for row in by_student[student]:
             assert 0 < float(row["score"]) < float(row["max_score"]), student
     assert list(tmp_path.glob("feedback/*/*/*.html"))
