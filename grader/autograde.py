@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import secrets
 import time
 import warnings
@@ -33,7 +34,8 @@ import nbformat
 from nbgrader.utils import compute_checksum
 
 from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
-from grader.sandbox import Limits, Sandbox, SandboxDied, SandboxError, SandboxTimeout
+from grader.sandbox import (Limits, Sandbox, SandboxDied, SandboxError, SandboxTimeout,
+                            kill_all_sandboxes)
 
 GRADING_METADATA_KEY = "dlcourse_grading"
 
@@ -375,15 +377,63 @@ def submitted_students(submitted_dir: Path, assignment: str) -> list[str]:
                   if p.is_dir() and (p / assignment).is_dir()) if submitted_dir.exists() else []
 
 
+class GradingLock:
+    """One grading run per work folder at a time (a second run waits, saying for whom).
+
+    nbgrader's SQLite gradebook is not safe for concurrent writers, and two runs grading the
+    same submission would race on its autograded copy.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> "GradingLock":
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            print(f"waiting for another grading run to finish ({holder}) …", flush=True)
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()  # closing releases the lock
+
+
+def _write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+
+
+def already_graded(submission: Path, graded: Path) -> bool:
+    """True when ``graded`` exists and is newer than ``submission`` (for ``resume``)."""
+    if not graded.exists():
+        return False
+    return not submission.exists() or graded.stat().st_mtime >= submission.stat().st_mtime
+
+
 def autograde(assignment: str, submitted_dir: Path, autograded_dir: Path, release_dir: Path,
               db_url: str | None = None, students: list[str] | None = None, jobs: int = 2,
-              limits: Limits = Limits(), seed: int | None = None,
-              progress: bool = True) -> list[NotebookResult]:
+              limits: Limits = Limits(), seed: int | None = None, progress: bool = True,
+              resume: bool = False, lock_path: Path | None = None) -> list[NotebookResult]:
     """Grade every submission of ``assignment`` in parallel and record the scores.
 
     Each (student, notebook) runs in its own sandbox; a submission that hangs or crashes
-    costs only its own points. Results are written as each finishes, so an interrupted run
-    keeps what it graded; grading again replaces rows instead of adding them.
+    costs only its own points. Each result is recorded in the gradebook as soon as it is
+    ready, *then* its autograded copy is written (atomically): after an interruption
+    (Ctrl-C, or the grader killed), ``resume=True`` skips exactly the notebooks whose
+    autograded copy exists, and grading again replaces rows instead of adding them.
     """
     from tqdm.auto import tqdm
 
@@ -398,27 +448,45 @@ def autograde(assignment: str, submitted_dir: Path, autograded_dir: Path, releas
                 references.get(get_exercise(grade_id))
             except KeyError:
                 pass
-    students = students if students is not None else submitted_students(submitted_dir, assignment)
-    jobs_list = [(student, release) for student in students for release in releases]
-    results: list[NotebookResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
-            tqdm(total=len(jobs_list), desc=f"autograde {assignment}", unit="notebook",
-                 disable=not progress) as bar:
-        futures = {
-            pool.submit(grade_notebook, submitted_dir / student / assignment / release.path.name,
-                        release, student, assignment, references, limits): (student, release)
-            for student, release in jobs_list}
-        for future in as_completed(futures):
-            result, graded = future.result()
-            if graded is not None:
-                out = autograded_dir / result.student / assignment / result.notebook
-                out.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(graded, out)
-            if db_url:
-                record([result], db_url)
-            results.append(result)
-            bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
-            bar.update()
+    with GradingLock(lock_path or autograded_dir.parent / ".grading.lock"):
+        if students is None:
+            students = submitted_students(submitted_dir, assignment)
+        todo = []
+        for student in students:
+            for release in releases:
+                submission = submitted_dir / student / assignment / release.path.name
+                graded = autograded_dir / student / assignment / release.path.name
+                if resume and already_graded(submission, graded):
+                    continue
+                todo.append((student, release, submission, graded))
+        results: list[NotebookResult] = []
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="notebook",
+                   disable=not progress)
+        futures = {pool.submit(grade_notebook, submission, release, student, assignment,
+                               references, limits): graded
+                   for student, release, submission, graded in todo}
+        try:
+            for future in as_completed(futures):
+                result, graded_nb = future.result()
+                if db_url:
+                    record([result], db_url)
+                if graded_nb is not None:
+                    _write_atomically(graded_nb, futures[future])
+                results.append(result)
+                bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
+                bar.update()
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            kill_all_sandboxes()
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+            print(f"\ninterrupted: {len(results)} of {len(todo)} notebooks graded and recorded; "
+                  "run again with --resume to grade the rest", flush=True)
+            raise
+        pool.shutdown(wait=True)
+        bar.close()
     return sorted(results, key=lambda r: (r.student, r.notebook))
 
 

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,15 @@ def _network_isolation_prefix() -> list[str]:
 _NET_PREFIX: list[str] | None = None
 
 
+_LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
+
+
+def kill_all_sandboxes() -> None:
+    """Kill every live worker (on Ctrl-C: their grading threads then fail fast)."""
+    for sandbox in list(_LIVE):
+        sandbox.kill()
+
+
 class Sandbox:
     """One worker process running one submission's code. Use as a context manager."""
 
@@ -144,6 +154,7 @@ class Sandbox:
             self.workdir = tempfile.mkdtemp(prefix="sandbox-")
             self._own_dir = True
         self._protected = [str(REPO_ROOT), str(work_dir())]
+        _LIVE.add(self)
         self._start()
 
     # lifecycle ----------------------------------------------------------------------
