@@ -34,8 +34,8 @@ import nbformat
 from nbgrader.utils import compute_checksum
 
 from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
-from grader.sandbox import (Limits, Sandbox, SandboxDied, SandboxError, SandboxTimeout,
-                            kill_all_sandboxes)
+from grader.sandbox import (Limits, ProtocolViolation, Sandbox, SandboxDied, SandboxError,
+                            SandboxTimeout, kill_all_sandboxes)
 
 GRADING_METADATA_KEY = "dlcourse_grading"
 
@@ -101,9 +101,17 @@ class ReleaseNotebook:
         return float(self.grade_cells[grade_id].metadata["nbgrader"]["points"])
 
 
-def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[str]:
-    """Flags for deleted, duplicated or edited test cells (empty when all is well)."""
-    flags = []
+def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook
+                  ) -> tuple[list[str], dict[str, str]]:
+    """Check the submission's test cells against the release's (nbgrader checksums).
+
+    Returns:
+        ``(flags, voided)``: messages for the instructor and the learner, and the exercises
+        whose test cell was deleted or edited (scored 0: the learner changed what is graded),
+        with the reason. A duplicated cell (a copy, nbgrader #1083) is reported, not voided.
+    """
+    flags: list[str] = []
+    voided: dict[str, str] = {}
     seen: dict[str, list[nbformat.NotebookNode]] = {}
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -112,12 +120,12 @@ def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[s
     for grade_id, released in release.grade_cells.items():
         copies = seen.get(grade_id, [])
         if not copies:
-            flags.append(f"test cell {grade_id} is missing (deleted, or its metadata was "
-                         "removed); the grader ran its own copy of the checks")
+            voided[grade_id] = (f"test cell {grade_id} is missing (deleted, or its metadata "
+                                "was removed)")
             continue
         if len(copies) > 1:
             flags.append(f"grade_id {grade_id} appears in {len(copies)} cells (a copied "
-                         "cell?); the grader ran its own copy of the checks once")
+                         "cell?); graded once, with the grader's own checks")
         for copy in copies:
             try:
                 edited = (copy.source != released.source
@@ -125,10 +133,10 @@ def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[s
             except (KeyError, ValueError, TypeError):
                 edited = True
             if edited:
-                flags.append(f"test cell {grade_id} was edited; the edits were ignored "
-                             "(the grader runs its own checks)")
+                voided[grade_id] = f"test cell {grade_id} was edited (its checksum changed)"
                 break
-    return flags
+    flags += [f"{reason}: 0 points for {grade_id}" for grade_id, reason in voided.items()]
+    return flags, voided
 
 
 def cells_to_run(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[tuple[int, str]]:
@@ -158,10 +166,13 @@ class NotebookRunner:
         self.replay: list[str] = []  # cells that ran without hanging or killing the kernel
         self.errors: list[str] = []  # every failing cell, for the feedback
         self.faults: list[str] = []  # hangs and kernel deaths, flagged for the instructor
+        self.violations: list[str] = []  # garbled protocol: treated as tampering
 
     def run(self, cells: Iterable[tuple[int, str]]) -> None:
         for index, source in cells:
             outcome = self.sandbox.run_cell(source)
+            if outcome.violation:
+                self.violations.append(f"cell {index + 1}: {outcome.error}")
             if outcome.timed_out or outcome.died:
                 self.errors.append(f"cell {index + 1}: {outcome.error}; skipped")
                 self.faults.append(f"cell {index + 1}: {outcome.error}")
@@ -194,6 +205,8 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
                                        exercise.framework)
         except (SandboxTimeout, SandboxDied) as error:
             runner.faults.append(f"{exercise.function}(): {error}")
+            if isinstance(error, ProtocolViolation):
+                runner.violations.append(f"{exercise.function}(): {error}")
             failure.append(f"an earlier case {error}" if isinstance(error, SandboxTimeout)
                            else f"an earlier case: {error}")
             runner.recover()
@@ -248,20 +261,27 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
                  "nothing could be graded")
         return result, None
 
-    result.flags += inspect_cells(nb, release)
+    cell_flags, voided = inspect_cells(nb, release)
+    result.flags += cell_flags
     with Sandbox(limits) as sandbox:
         runner = NotebookRunner(sandbox)
         runner.run(cells_to_run(nb, release))
         result.cell_errors = runner.errors
         for grade_id in release.grade_cells:
-            result.exercises.append(_score_exercise(grade_id, release, runner, references))
+            if grade_id in voided:
+                result.exercises.append(ExerciseScore(
+                    grade_id, release.points(grade_id), 0.0,
+                    f"{grade_id}: 0 — {voided[grade_id]}; restore the cell from the release"))
+            else:
+                result.exercises.append(_score_exercise(grade_id, release, runner, references))
         tampered, events = sandbox.inspect()  # after the calls: they run learner code too
     result.flags += [f"fault: {fault}" for fault in runner.faults]
-    tampering = []
+    tampering = list(runner.violations)
     if tampered:
         tampering.append("replaced grading-related objects: " + ", ".join(tampered))
-    tampering += [e for e in events if e.startswith("opened a protected path")]
-    result.flags += [f"suspicious: {e}" for e in events if not e.startswith("opened a protected")]
+    is_tampering = lambda e: e.startswith(("opened a protected path", "tried to import"))  # noqa: E731
+    tampering += [e for e in events if is_tampering(e)]
+    result.flags += [f"suspicious: {e}" for e in events if not is_tampering(e)]
     if tampering:
         reason = "tampering detected (" + "; ".join(tampering) + ")"
         result.flags.append(reason + ": score set to 0 for review")

@@ -41,6 +41,8 @@ from grader.isolation import MountPlan, enter_namespaces, isolation_level, next_
 
 #: Largest message a worker may send back (a learner's output array, say).
 MAX_FRAME_BYTES = 256 * 2**20
+#: Exit status of a worker whose own machinery the learner's code broke.
+WORKER_BROKEN = 70
 #: How much of a cell's printed output is kept for feedback.
 MAX_CELL_OUTPUT = 4000
 #: Modules the worker refuses to import: the answers and the grader's own scoring code.
@@ -98,6 +100,10 @@ class SandboxDied(SandboxError):
     pass
 
 
+class ProtocolViolation(SandboxDied):
+    """The worker sent something the protocol does not allow: learner code interfered."""
+
+
 @dataclass
 class CellOutcome:
     ok: bool
@@ -105,6 +111,7 @@ class CellOutcome:
     output: str = ""
     timed_out: bool = False
     died: bool = False
+    violation: bool = False
 
 
 def _network_isolation_prefix() -> list[str]:
@@ -192,6 +199,8 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self._plan is not None:
+            _kill_uid(self.uid)  # children that left the process group (setsid, fork bombs)
 
     def restart(self) -> None:
         self.kill()
@@ -244,14 +253,21 @@ class Sandbox:
             _write_frame(self.process.stdin, header, payload)
             head_len, body_len = struct.unpack("<II", self._read_exactly(8, deadline))
             if head_len > 2**20 or body_len > MAX_FRAME_BYTES:
-                raise SandboxDied("the worker sent an oversized message")
+                raise ProtocolViolation("oversized message")
             answer = json.loads(self._read_exactly(head_len, deadline))
             body = self._read_exactly(body_len, deadline)
         except SandboxTimeout:
             self.kill()
             raise SandboxTimeout(f"no answer within {timeout:g} s (infinite loop?)") from None
-        except (BrokenPipeError, SandboxDied, ValueError, struct.error) as error:
+        except (ValueError, struct.error, ProtocolViolation):  # JSON, framing, size
             self.kill()
+            raise ProtocolViolation("the kernel broke the grading protocol (its answer was "
+                                    "garbled: learner code interfered with the grader)") from None
+        except (BrokenPipeError, SandboxDied) as error:
+            self.kill()
+            if self.process.returncode == WORKER_BROKEN:
+                raise ProtocolViolation("the learner's code broke the grading worker (e.g. "
+                                        "by replacing builtins it relies on)") from None
             raise SandboxDied(_death_reason(self.process, error)) from None
         return answer, body
 
@@ -264,7 +280,8 @@ class Sandbox:
             return CellOutcome(False, f"cell timed out after {self.limits.cell_timeout:g} s",
                                timed_out=True)
         except SandboxDied as error:
-            return CellOutcome(False, str(error), died=True)
+            return CellOutcome(False, str(error), died=True,
+                               violation=isinstance(error, ProtocolViolation))
         return CellOutcome(bool(answer.get("ok")), str(answer.get("error", ""))[:2000],
                            str(answer.get("output", ""))[: MAX_CELL_OUTPUT + 200])
 
@@ -302,14 +319,29 @@ class Sandbox:
         """
         try:
             answer, _ = self.request({"op": "inspect"}, timeout=10)
-        except SandboxError:
-            return [], []
+        except SandboxError as error:  # an honest kernel always answers: it was broken
+            self.restart()
+            return [f"the kernel's integrity report ({error})"], []
         return ([str(n) for n in answer.get("tampered", [])][:20],
                 [str(e) for e in answer.get("events", [])][:20])
 
     def tampering(self) -> list[str]:
         """Names of grading-relevant objects the learner's code replaced."""
         return self.inspect()[0]
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process of ``uid`` (each fully isolated sandbox has its own uid)."""
+    pid = os.fork()
+    if pid == 0:  # child: become the uid, so kill(-1) reaches exactly its processes
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _die_with_parent() -> None:
@@ -426,6 +458,9 @@ class _AuditLog:
             path = os.fsdecode(args[0])
             if self._is_protected(path):
                 self._note(f"opened a protected path: {path}")
+        elif event == "import" and args and isinstance(args[0], str) and any(
+                args[0] == b or args[0].startswith(b + ".") for b in BLOCKED_MODULES):
+            self._note(f"tried to import {args[0]} (the reference answers)")
         elif event == "socket.connect":
             self._note(f"network connection attempted: {args[1]!r}"[:200])
         elif event.startswith(self.SPAWN):
@@ -448,6 +483,17 @@ def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in t
     # The protocol uses the original stdout; the learner's prints go to bounded buffers.
     protocol_out = os.fdopen(os.dup(1), "wb")
     protocol_in = os.fdopen(os.dup(0), "rb")
+
+    def orphan_forked_child() -> None:
+        # A process the learner forks must never speak the protocol: without the pipes it
+        # ends as soon as its copy of the learner's code returns to this loop.
+        for stream in (protocol_out, protocol_in):
+            try:
+                os.close(stream.fileno())
+            except OSError:
+                pass
+
+    os.register_at_fork(after_in_child=orphan_forked_child)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -467,29 +513,41 @@ def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in t
                        os.environ.get("COURSE_DATA_DIR", os.path.join(os.path.dirname(
                            package_dir), "data"))])
     sys.addaudithook(audit)
+    global _AUDIT
+    _AUDIT = audit
 
     while True:
-        raw = protocol_in.read(8)
-        if len(raw) < 8:
-            return
-        head_len, body_len = struct.unpack("<II", raw)
-        header = json.loads(protocol_in.read(head_len))
-        body = protocol_in.read(body_len)
-        audit.active = header["op"] in ("run", "call")  # only learner code is audited
-        if header["op"] == "run":
-            answer = _run_cell(shell, header["source"])
-            audit.active = False
-            _write_frame(protocol_out, answer)
-        elif header["op"] == "call":
-            answer, payload = _call(shell, header, body)
-            audit.active = False
-            _write_frame(protocol_out, answer, payload)
-        elif header["op"] == "inspect":
-            audit.active = False
-            names = [name for name, ident in guarded.items() if id(_current(name)) != ident]
-            if id(shell.user_ns.get("check", grader.check.check)) != guarded["grader.check.check"]:
-                names.append("check (redefined in the notebook)")
-            _write_frame(protocol_out, {"tampered": names, "events": audit.events})
+        try:
+            raw = protocol_in.read(8)
+            if len(raw) < 8:
+                return
+            head_len, body_len = struct.unpack("<II", raw)
+            header = json.loads(protocol_in.read(head_len))
+            body = protocol_in.read(body_len)
+            _serve(header, body, shell, audit, guarded, protocol_out)
+        except BaseException:  # the learner's code broke the worker's own machinery
+            os._exit(WORKER_BROKEN)
+
+
+def _serve(header: dict, body: bytes, shell, audit: "_AuditLog", guarded: dict[str, int],
+           protocol_out) -> None:
+    import grader.check
+
+    audit.active = header["op"] in ("run", "call")  # only learner code is audited
+    if header["op"] == "run":
+        answer = _run_cell(shell, header["source"])
+        audit.active = False
+        _write_frame(protocol_out, answer)
+    elif header["op"] == "call":
+        answer, payload = _call(shell, header, body)
+        audit.active = False
+        _write_frame(protocol_out, answer, payload)
+    elif header["op"] == "inspect":
+        audit.active = False
+        names = [name for name, ident in guarded.items() if id(_current(name)) != ident]
+        if id(shell.user_ns.get("check", grader.check.check)) != guarded["grader.check.check"]:
+            names.append("check (redefined in the notebook)")
+        _write_frame(protocol_out, {"tampered": names, "events": audit.events})
 
 
 def _make_traceback_recorder(shell):
@@ -497,6 +555,23 @@ def _make_traceback_recorder(shell):
         etype, value, _ = sys.exc_info()
         shell._last_error = f"{getattr(etype, '__name__', 'Error')}: {value}"
     return record
+
+
+_AUDIT: "_AuditLog | None" = None
+#: Printed output above this size is worth a flag (a flood, not a debugging print).
+OUTPUT_FLOOD_BYTES = 2**20
+
+
+def _note_outcome(error: str, buffer: _BoundedText) -> None:
+    """Record exits, memory exhaustion and output floods for the instructor's flags."""
+    if _AUDIT is None:
+        return
+    if error.startswith(("SystemExit", "raised SystemExit")):
+        _AUDIT._note("called sys.exit()")
+    if "MemoryError" in error:
+        _AUDIT._note("ran out of memory (the sandbox's memory limit)")
+    if buffer.size > OUTPUT_FLOOD_BYTES:
+        _AUDIT._note(f"printed {buffer.size / 2**20:.0f} MB of output")
 
 
 def _run_cell(shell, source: str) -> dict:
@@ -511,6 +586,7 @@ def _run_cell(shell, source: str) -> dict:
         ok, shell._last_error = False, f"{type(error).__name__}: {error}"
     finally:
         sys.stdout, sys.stderr = saved
+    _note_outcome(shell._last_error, buffer)
     return {"ok": ok, "error": shell._last_error, "output": buffer.getvalue()}
 
 
@@ -533,7 +609,9 @@ def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
     except NotImplementedError as error:
         return {"ok": False, "not_implemented": True, "error": str(error)[:500]}, b""
     except BaseException as error:  # the learner's bug, reported back by name
-        return {"ok": False, "error": f"raised {type(error).__name__}: {str(error)[:500]}"}, b""
+        message = f"raised {type(error).__name__}: {str(error)[:500]}"
+        _note_outcome(message, buffer)
+        return {"ok": False, "error": message}, b""
     finally:
         sys.stdout, sys.stderr = saved
     is_tuple = isinstance(value, tuple)

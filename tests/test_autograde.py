@@ -125,8 +125,10 @@ def test_edited_duplicated_and_deleted_test_cells_are_reported(released_work, tm
     assert any("w01_softmax was edited" in f for f in results["edited"].flags)
     assert any("w01_logsumexp appears in 2 cells" in f for f in results["duplicated"].flags)
     assert any("w01_standardize is missing" in f for f in results["deleted"].flags)
-    for result in results.values():
-        assert result.score == 10  # edits gain or lose nothing: the grader's checks decide
+    # An edited or deleted test cell voids that exercise only; a copy is graded once.
+    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 8
+    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 8
+    assert results["duplicated"].score == 10
 
 
 def test_invalid_and_missing_notebooks_score_zero(released_work, tmp_path):
