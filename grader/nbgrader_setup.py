@@ -29,7 +29,9 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     c.CourseDirectory.autograded_directory = str(work / "autograded")
     c.CourseDirectory.feedback_directory = str(work / "feedback")
     c.CourseDirectory.solution_directory = str(work / "source_solution")
-    c.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
+    # SQLite by default; COURSE_DB_URL selects another database (e.g. PostgreSQL for large
+    # classes: postgresql+psycopg2://user@host:port/gradebook).
+    c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL") or f"sqlite:///{work / 'gradebook.db'}"
     c.Exchange.root = str(work / "exchange")
     c.Exchange.path_includes_course = True
     c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError()'}

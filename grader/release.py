@@ -69,8 +69,9 @@ def release(assignments: list[str] | None = None, release_dir: Path | None = Non
 
     assignments = assignments or assignment_ids()
     config = nbgrader_config(work, release_dir)
-    Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(
-        parents=True, exist_ok=True)
+    if config.CourseDirectory.db_url.startswith("sqlite:///"):
+        Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True)
     api = NbGraderAPI(config=config)
     written: list[Path] = []
     out_root = Path(release_dir) if release_dir else ASSIGNMENTS
