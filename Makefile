@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 
-.PHONY: setup demo test test-fast lab release fixtures bench clean
+.PHONY: setup demo test test-fast lab release fixtures bench clean selfgrade progress
 
 setup: $(STAMP)
 
@@ -34,6 +34,15 @@ test-fast: setup
 ## JupyterLab on the course, with nbgrader's extensions, on 127.0.0.1 only.
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --ServerApp.root_dir=$(CURDIR)
+
+## Self-study: grade your own notebook with the full checks: `make selfgrade NB=assignments/week01-numpy/`
+selfgrade: setup
+	@test -n "$(NB)" || { echo "usage: make selfgrade NB=assignments/weekNN-<slug>/"; exit 2; }
+	$(PY) -m grader selfgrade $(NB)
+
+## Your self-grades across all weeks (terminal table + work/progress.html with a chart)
+progress: setup
+	$(PY) -m grader progress --html
 
 ## Regenerate assignments/ from solutions/ (commit the result).
 release: setup

@@ -7,6 +7,8 @@ Commands:
     export [--out FILE]           gradebook → CSV (one row per student and assignment)
     demo                          release everything, simulate a class, grade it, report
     fixtures                      regenerate the public check fixtures from the kernels
+    selfgrade PATH ...            self-study: grade your own notebook(s) with the full checks
+    progress [--html [PATH]]      self-study: your self-grades across all weeks
 """
 
 from __future__ import annotations

@@ -46,7 +46,6 @@ PRIVATE_PARTS = ("kernels", "variants", "autograde.py", "demo.py", "selfgrade.py
 #: First unprivileged user id handed to sandboxes (one id per live sandbox).
 FIRST_UID = 61000
 _uids = itertools.count()
-_uid_lock = threading.Lock()
 
 
 def isolation_level() -> str:
@@ -56,9 +55,37 @@ def isolation_level() -> str:
     return "full" if sys.platform == "linux" and os.geteuid() == 0 else "basic"
 
 
-def next_uid() -> int:
-    with _uid_lock:
-        return FIRST_UID + next(_uids) % 4000
+class UidClaim:
+    """An unprivileged user id held by one sandbox, unique across processes.
+
+    Sandboxes of different grading processes (two autograde runs, pytest workers, a
+    self-grade beside an autograde) must never share a uid: killing one sandbox kills every
+    process of its uid. Each claim holds an exclusive ``flock`` on a file named after the uid
+    for as long as the sandbox lives; a crashed holder's lock vanishes with it.
+    """
+
+    LOCK_DIR = Path("/run/dlcourse-sandbox")
+    SPAN = 4000
+
+    def __init__(self):
+        import fcntl
+
+        self.LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        start = (os.getpid() * 7 + next(_uids)) % self.SPAN
+        for offset in range(self.SPAN):
+            uid = FIRST_UID + (start + offset) % self.SPAN
+            handle = open(self.LOCK_DIR / f"{uid}.lock", "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self.uid, self._handle = uid, handle
+            return
+        raise RuntimeError(f"all {self.SPAN} sandbox user ids are in use")
+
+    def release(self) -> None:
+        self._handle.close()
 
 
 _public_copy: Path | None = None

@@ -37,7 +37,7 @@ import numpy as np
 
 from grader.check import CallFailed, in_framework
 from grader.config import REPO_ROOT, work_dir
-from grader.isolation import MountPlan, enter_namespaces, isolation_level, next_uid
+from grader.isolation import MountPlan, UidClaim, enter_namespaces, isolation_level
 
 #: Largest message a worker may send back (a learner's output array, say).
 MAX_FRAME_BYTES = 256 * 2**20
@@ -153,11 +153,13 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         if self.isolation == "full":
             self._plan = MountPlan.for_course(limits.file_mb * 2)
-            self.uid = next_uid()
+            self._uid_claim = UidClaim()
+            self.uid = self._uid_claim.uid
+            _kill_uid(self.uid)  # leftovers of a previous holder that crashed
             self.workdir = "/tmp"  # the private scratch tmpfs inside the namespaces
             self._own_dir = False
         else:
-            self._plan, self.uid = None, os.getuid()
+            self._plan, self.uid, self._uid_claim = None, os.getuid(), None
             self.workdir = tempfile.mkdtemp(prefix="sandbox-")
             self._own_dir = True
         self._protected = [str(REPO_ROOT), str(work_dir())]
@@ -199,7 +201,7 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             self.process.wait()
-        if self._plan is not None:
+        if self._uid_claim is not None:  # only while the uid is still ours
             _kill_uid(self.uid)  # children that left the process group (setsid, fork bombs)
 
     def restart(self) -> None:
@@ -208,6 +210,9 @@ class Sandbox:
 
     def close(self) -> None:
         self.kill()
+        if self._uid_claim is not None:
+            self._uid_claim.release()
+            self._uid_claim = None
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()

@@ -108,3 +108,24 @@ def test_tampering_is_detected(sandbox):
                      "def check(*a, **k):\n    pass")
     names = sandbox.tampering()
     assert "numpy.allclose" in names and any(n.startswith("check") for n in names)
+
+
+def test_sandboxes_in_different_processes_never_share_a_uid():
+    """Killing a sandbox kills its uid's processes: two grading processes must not collide."""
+    from grader.isolation import isolation_level
+
+    if isolation_level() != "full":
+        pytest.skip("per-sandbox uids exist in full isolation only (run as root)")
+    import subprocess
+    import sys
+
+    code = ("from grader.sandbox import Sandbox\nimport time\n"
+            "s = Sandbox()\nprint(s.uid, flush=True)\ntime.sleep(3)\ns.close()")
+    others = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    with Sandbox() as mine:
+        uids = {mine.uid} | {int(p.stdout.readline()) for p in others}
+        assert mine.run_cell("x = 1").ok
+    for p in others:
+        p.wait(timeout=30)
+    assert len(uids) == 3
