@@ -443,49 +443,54 @@ def already_graded(submission: Path, graded: Path) -> bool:
     return not submission.exists() or graded.stat().st_mtime >= submission.stat().st_mtime
 
 
-def autograde(assignment: str, submitted_dir: Path, autograded_dir: Path, release_dir: Path,
-              db_url: str | None = None, students: list[str] | None = None, jobs: int = 2,
-              limits: Limits = Limits(), seed: int | None = None, progress: bool = True,
-              resume: bool = False, lock_path: Path | None = None) -> list[NotebookResult]:
-    """Grade every submission of ``assignment`` in parallel and record the scores.
+def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: Path,
+              release_dir: Path, db_url: str | None = None, students: list[str] | None = None,
+              jobs: int = 2, limits: Limits = Limits(), seed: int | None = None,
+              progress: bool = True, resume: bool = False,
+              lock_path: Path | None = None) -> list[NotebookResult]:
+    """Grade every submission of one or more assignments in parallel and record the scores.
 
     Each (student, notebook) runs in its own sandbox; a submission that hangs or crashes
-    costs only its own points. Each result is recorded in the gradebook as soon as it is
-    ready, *then* its autograded copy is written (atomically): after an interruption
+    costs only its own points. Several assignments share one pool of workers, so no worker
+    idles at an assignment boundary. Each result is recorded in the gradebook as soon as it
+    is ready, *then* its autograded copy is written (atomically): after an interruption
     (Ctrl-C, or the grader killed), ``resume=True`` skips exactly the notebooks whose
     autograded copy exists, and grading again replaces rows instead of adding them.
     """
     from tqdm.auto import tqdm
 
+    assignments = [assignment] if isinstance(assignment, str) else list(assignment)
     seed = secrets.randbelow(2**31) if seed is None else seed
     references = ReferenceCache(seed)
-    releases = [ReleaseNotebook.read(p) for p in sorted((release_dir / assignment).glob("*.ipynb"))]
-    if not releases:
-        raise FileNotFoundError(f"no released notebooks in {release_dir / assignment}")
-    for release in releases:  # compute reference outputs up front, once, in this process
-        for grade_id in release.grade_cells:
-            try:
-                references.get(get_exercise(grade_id))
-            except KeyError:
-                pass
+    releases: dict[str, list[ReleaseNotebook]] = {}
+    for name in assignments:
+        releases[name] = [ReleaseNotebook.read(p)
+                          for p in sorted((release_dir / name).glob("*.ipynb"))]
+        if not releases[name]:
+            raise FileNotFoundError(f"no released notebooks in {release_dir / name}")
+        for release in releases[name]:  # reference outputs once, up front, in this process
+            for grade_id in release.grade_cells:
+                try:
+                    references.get(get_exercise(grade_id))
+                except KeyError:
+                    pass
     with GradingLock(lock_path or autograded_dir.parent / ".grading.lock"):
-        if students is None:
-            students = submitted_students(submitted_dir, assignment)
         todo = []
-        for student in students:
-            for release in releases:
-                submission = submitted_dir / student / assignment / release.path.name
-                graded = autograded_dir / student / assignment / release.path.name
-                if resume and already_graded(submission, graded):
-                    continue
-                todo.append((student, release, submission, graded))
+        for name in assignments:
+            for student in (students if students is not None
+                            else submitted_students(submitted_dir, name)):
+                for release in releases[name]:
+                    submission = submitted_dir / student / name / release.path.name
+                    graded = autograded_dir / student / name / release.path.name
+                    if not (resume and already_graded(submission, graded)):
+                        todo.append((student, name, release, submission, graded))
         results: list[NotebookResult] = []
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="notebook",
-                   disable=not progress)
-        futures = {pool.submit(grade_notebook, submission, release, student, assignment,
+        bar = tqdm(total=len(todo), desc=f"autograde {', '.join(assignments)}"[:60],
+                   unit="notebook", disable=not progress)
+        futures = {pool.submit(grade_notebook, submission, release, student, name,
                                references, limits): graded
-                   for student, release, submission, graded in todo}
+                   for student, name, release, submission, graded in todo}
         try:
             for future in as_completed(futures):
                 result, graded_nb = future.result()
@@ -507,7 +512,7 @@ def autograde(assignment: str, submitted_dir: Path, autograded_dir: Path, releas
             raise
         pool.shutdown(wait=True)
         bar.close()
-    return sorted(results, key=lambda r: (r.student, r.notebook))
+    return sorted(results, key=lambda r: (r.assignment, r.student, r.notebook))
 
 
 def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path) -> list[Path]:

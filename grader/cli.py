@@ -48,7 +48,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grade(assignment: str, args: argparse.Namespace) -> list:
+def _grade(assignment: str | list[str], args: argparse.Namespace) -> list:
     from grader.autograde import autograde
     from grader.release import ASSIGNMENTS, db_url
 
@@ -142,18 +142,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = time.monotonic()
     folders = _folders(args.work)
     assignments = assignment_ids()
-    print(f"1/4 releasing {', '.join(assignments)} (nbgrader generate_assignment) …")
+    print(f"1/4 releasing {len(assignments)} assignments (nbgrader generate_assignment) …")
     release(assignments, work=args.work)
-    all_results = []
     for assignment in assignments:
         students = write_class(assignment, folders["submitted"])
-        print(f"2/4 simulated class for {assignment}: {', '.join(students)}")
-        print(f"3/4 autograding {len(students)} submissions, {args.jobs} at a time "
-              f"(cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
-        results = _grade(assignment, args)
-        all_results += results
-        print(gradebook_table(results))
-        for result in results:
+    print(f"2/4 simulated class for each assignment: {', '.join(students)}")
+    print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
+          f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
+    results = _grade(assignments, args)
+    for assignment in assignments:
+        week = [r for r in results if r.assignment == assignment]
+        print(f"\n{assignment}\n{gradebook_table(week)}")
+        for result in week:
             for flag in result.flags:
                 print(f"  ⚑ {result.student}: {flag}")
             for error in result.cell_errors:
@@ -168,7 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"  submissions    {folders['submitted']}/<student>/<assignment>/\n"
           f"  autograded     {folders['autograded']}/<student>/<assignment>/\n"
           f"  feedback HTML  {folders['feedback']}/<student>/<assignment>/*.html")
-    return _demo_verdict(all_results)
+    return _demo_verdict(results)
 
 
 def _demo_verdict(results: list) -> int:
