@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 
-.PHONY: setup demo test test-fast lab release fixtures bench clean selfgrade progress
+.PHONY: setup demo test test-fast test-browser lab release fixtures bench clean selfgrade progress
 
 setup: $(STAMP)
 
@@ -25,15 +25,25 @@ demo: setup
 ## The whole test suite (what CI runs). Seeds the data cache from $(SHARED_DATA) when it exists.
 test: setup
 	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
-	$(PY) -m pytest -n 2 --durations=15
+	$(PY) -m pytest -n 2 --durations=15 -m "not browser"
 
 ## Everything but the slow tests (notebook execution, demo class).
 test-fast: setup
-	$(PY) -m pytest -n 2 -m "not slow"
+	$(PY) -m pytest -n 2 -m "not slow and not browser"
 
-## JupyterLab on the course, with nbgrader's extensions, on 127.0.0.1 only.
+## JupyterLab and nbgrader as a learner and an instructor use them, in headless Chromium
+## (installs Debian's Chromium and Playwright when missing). Screenshots: work/browser-artifacts/.
+test-browser: setup
+	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
+	bash .ci/browser.sh
+	COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest -m browser -s tests/test_browser.py
+
+## JupyterLab on the course, with nbgrader's extensions, on 127.0.0.1 only; one Ctrl-C stops
+## it (-y: no "Shut down this Jupyter server?" prompt). Containers often run as root: allowed.
+LAB_ARGS ?=
 lab: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --ServerApp.root_dir=$(CURDIR)
+	$(BIN)/jupyter lab -y --ip=127.0.0.1 --no-browser --ServerApp.root_dir=$(CURDIR) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## Self-study: grade your own notebook with the full checks: `make selfgrade NB=assignments/week01-numpy/`
 selfgrade: setup

@@ -335,8 +335,23 @@ def autograded_notebook(nb: nbformat.NotebookNode, release: ReleaseNotebook,
     return graded
 
 
-def record(results: list[NotebookResult], db_url: str) -> None:
-    """Write scores into nbgrader's gradebook; re-grading updates rows, never duplicates."""
+def submitted_timestamp(submission: Path) -> datetime | None:
+    """When a submission folder was handed in, as nbgrader reads it: its ``timestamp.txt``
+    (written by ``nbgrader collect`` and ``zip_collect``), or None without one."""
+    from nbgrader.utils import parse_utc
+
+    stamp = submission / "timestamp.txt"
+    return parse_utc(stamp.read_text().strip()) if stamp.is_file() else None
+
+
+def record(results: list[NotebookResult], db_url: str, submitted_dir: Path | None = None) -> None:
+    """Write scores into nbgrader's gradebook; re-grading updates rows, never duplicates.
+
+    Rows are written as nbgrader's own autograder writes them, so that the formgrader shows
+    the submissions as graded: the submission's timestamp is the one of its folder in
+    ``submitted_dir`` (the formgrader says "needs autograding" when they differ) and every
+    auto-graded cell is marked as needing no manual grade.
+    """
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
@@ -346,17 +361,19 @@ def record(results: list[NotebookResult], db_url: str) -> None:
         # nbgrader's add_submission triggers harmless SQLAlchemy autoflush warnings.
         warnings.simplefilter("ignore", category=SAWarning)
         for result in results:
+            timestamp = (submitted_timestamp(submitted_dir / result.student / result.assignment)
+                         if submitted_dir else None)
             gb.update_or_create_student(result.student)
             try:
-                gb.find_submission(result.assignment, result.student)
+                gb.find_submission(result.assignment, result.student).timestamp = timestamp
             except MissingEntry:
-                gb.add_submission(result.assignment, result.student,
-                                  timestamp=datetime.now(timezone.utc))
+                gb.add_submission(result.assignment, result.student, timestamp=timestamp)
             notebook_id = Path(result.notebook).stem
             for exercise in result.exercises:
                 grade = gb.find_grade(exercise.exercise_id, notebook_id, result.assignment,
                                       result.student)
                 grade.auto_score = exercise.score
+                grade.needs_manual_grade = False
             submitted = gb.find_submission_notebook(notebook_id, result.assignment,
                                                     result.student)
             submitted.flagged = bool(result.flags)
@@ -495,7 +512,7 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
             for future in as_completed(futures):
                 result, graded_nb = future.result()
                 if db_url:
-                    record([result], db_url)
+                    record([result], db_url, submitted_dir)
                 if graded_nb is not None:
                     _write_atomically(graded_nb, futures[future])
                 results.append(result)

@@ -345,8 +345,12 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
 
 
 def check(exercise_id: str, function: Callable, hidden: bool = False,
-          seed: int | None = None) -> CheckResult:
+          seed: int | None = None) -> None:
     """Check a learner's function; print a short success line or raise :class:`CheckFailed`.
+
+    Returns nothing, so that a check cell shows the success line alone (no ``Out[n]`` repr,
+    which nbgrader would also try to read as a partial-credit score); :func:`evaluate`
+    returns the :class:`CheckResult`.
 
     Args:
         exercise_id: e.g. ``"w01_softmax"``.
@@ -362,7 +366,6 @@ def check(exercise_id: str, function: Callable, hidden: bool = False,
     if not result.passed:
         raise CheckFailed(result.report(get_exercise(exercise_id).hint))
     print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
-    return result
 
 
 # --------------------------------------------------------------------------------------

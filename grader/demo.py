@@ -16,6 +16,7 @@ without extra code:
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -119,4 +120,7 @@ def write_class(assignment: str, submitted_dir: Path) -> list[str]:
         folder.mkdir(parents=True)
         for name, nb in notebooks.items():
             nbformat.write(nb, folder / name)
+        # What `nbgrader collect` writes beside a submission: when it was handed in.
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        (folder / "timestamp.txt").write_text(stamp)
     return sorted(written)

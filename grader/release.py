@@ -72,6 +72,9 @@ def release(assignments: list[str] | None = None, release_dir: Path | None = Non
     if config.CourseDirectory.db_url.startswith("sqlite:///"):
         Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True)
+    # nbgrader's local exchange must exist, or the formgrader warns that release and collect
+    # are unavailable.
+    Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
     api = NbGraderAPI(config=config)
     written: list[Path] = []
     out_root = Path(release_dir) if release_dir else ASSIGNMENTS
