@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
-
-from grader.check import all_exercises
-
+# Before NumPy is imported (notebook kernels inherit these too): tests run two at a time on
+# two cores, where multi-threaded BLAS on small matrices is many times slower, not faster.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 # Notebooks and sandboxes in the tests run in fast mode.
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from grader.check import all_exercises  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:

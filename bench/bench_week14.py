@@ -1,0 +1,112 @@
+"""Week 14 benchmark: MLP GAN, DCGAN and WGAN-GP on Fashion-MNIST after the same CPU budget.
+
+Each GAN trains for the same CPU time (``time.process_time`` of one thread, so other
+programs on the machine do not shorten it). Sample quality is a Fréchet distance between
+Gaussians fitted to classifier features of 10,000 generated and 10,000 real test images.
+The features are the 32 globally average-pooled channels of the last residual stage of the
+week-12 ``SmallResNet`` trained on all ten classes (the input of its linear head). The oracle
+is the real-vs-real floor: the same score between 10,000 training and 10,000 test images.
+The score is not comparable to published FIDs, which use ImageNet-trained Inception-v3 features
+(2,048 dimensions) that cannot be loaded offline.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench import Row
+from grader.config import fast_mode, pick
+from grader.data import data_dir, load_fashion_mnist
+from grader.kernels import week14 as k
+from grader.train import train_or_load
+
+torch.set_num_threads(1)  # a shared 2-core machine: one thread avoids oversubscription
+
+CONFIG = pick(k.GANConfig(cpu_seconds=240.0), k.GANConfig(cpu_seconds=1.0, batch_size=16,
+                                                          snapshots=2))
+N_SAMPLES = pick(10_000, 200)
+CLASSIFIER_EPOCHS = pick(3, 1)
+SUFFIX = "-fast" if fast_mode() else ""
+
+
+def checkpoint(name: str):
+    return data_dir() / "checkpoints" / f"{name}{SUFFIX}.pt"
+
+
+def class_coverage(predicted: np.ndarray) -> tuple[int, float]:
+    """Classes holding ≥ 2% of the samples, and the entropy (nats) of the class histogram."""
+    share = np.bincount(predicted, minlength=10) / len(predicted)
+    entropy = float(-np.sum(share[share > 0] * np.log(share[share > 0])))
+    return int(np.sum(share >= 0.02)), entropy
+
+
+def trained_gan(kind: str, images: torch.Tensor) -> tuple[nn.Module, dict]:
+    torch.manual_seed(0)
+    pair = nn.ModuleDict(dict(zip(("generator", "discriminator"), k.make_gan(kind))))
+
+    def train() -> dict:
+        run = k.train_gan(kind, images, CONFIG, seed=0, progress=False,
+                          models=(pair["generator"], pair["discriminator"]))
+        return {"generator_steps": run.generator_steps, "cpu_seconds": run.cpu_seconds,
+                "d_losses": run.d_losses, "g_losses": run.g_losses,
+                "snapshot_steps": [step for step, _ in run.snapshots],
+                "snapshots": torch.from_numpy(np.stack([s for _, s in run.snapshots]))}
+
+    budget = f"{CONFIG.cpu_seconds:.0f}cpus"
+    return pair["generator"], train_or_load(checkpoint(f"week14-{kind}-{budget}"), pair, train)
+
+
+def frechet_scores() -> list[Row]:
+    start = time.monotonic()
+    X_train, y_train, X_test, y_test = load_fashion_mnist()
+    classifier = k.feature_classifier()
+    info = train_or_load(
+        checkpoint(f"week14-feature-resnet-10class-{CLASSIFIER_EPOCHS}ep"), classifier,
+        lambda: k.train_feature_classifier(classifier, X_train, y_train, X_test, y_test,
+                                           CLASSIFIER_EPOCHS, progress=False))
+    features = lambda images: k.classifier_features(classifier, images, info["mean"],  # noqa
+                                                    info["std"])
+    as_gan_range = lambda X: torch.from_numpy(X[:N_SAMPLES]) * 2 - 1  # noqa: E731
+    test_features, test_classes = features(as_gan_range(X_test))
+    train_features, _ = features(as_gan_range(X_train))
+    floor = k.frechet_score(train_features, test_features)
+    covered, entropy = class_coverage(test_classes)
+    rows = [
+        Row("feature classifier: test accuracy (10 classes)", info["test_accuracy"], "accuracy",
+            notes=f"week-12 SmallResNet, {CLASSIFIER_EPOCHS} epochs on 60,000 images; features: "
+                  "32 pooled channels of the last residual stage"),
+        Row("real-vs-real floor: train vs test", floor, "Fréchet distance",
+            notes=f"{N_SAMPLES:,} images each; test images' predicted classes: {covered} "
+                  f"classes ≥ 2%, entropy {entropy:.2f} nats (uniform: {np.log(10):.2f})"),
+    ]
+    images = torch.from_numpy(X_train) * 2 - 1
+    scores = {}
+    for kind in k.GAN_KINDS:
+        t0 = time.monotonic()
+        generator, run = trained_gan(kind, images)
+        fake_features, fake_classes = features(k.sample(generator, N_SAMPLES))
+        scores[kind] = k.frechet_score(fake_features, test_features)
+        covered, entropy = class_coverage(fake_classes)
+        rows.append(Row(
+            f"Fréchet distance to test images, {kind}", scores[kind], "Fréchet distance",
+            oracle="real train vs test (floor)", oracle_value=floor,
+            seconds=time.monotonic() - t0,
+            notes=f"{run['generator_steps']:,} generator steps in {run['cpu_seconds']:.0f} CPU-s "
+                  f"(1 thread); samples' predicted classes: {covered} classes ≥ 2%, entropy "
+                  f"{entropy:.2f} nats",
+            extra={"class_histogram": np.bincount(fake_classes, minlength=10).tolist()}))
+    for kind in ("dcgan", "wgan-gp"):
+        rows.append(Row(
+            f"{kind} / mlp-gan Fréchet ratio (same CPU budget)",
+            scores[kind] / scores["mlp-gan"], "×", oracle="mlp-gan",
+            oracle_value=scores["mlp-gan"], target="≤ 0.75 (clearly better than the MLP GAN)",
+            met=bool(scores[kind] <= 0.75 * scores["mlp-gan"])))
+    rows.append(Row("total wall-clock of the GAN benchmark", time.monotonic() - start, "s"))
+    return rows
+
+
+BENCHMARKS = [frechet_scores]

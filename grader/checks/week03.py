@@ -1,0 +1,182 @@
+"""Week 3 checks: distances, kNN voting, PCA and the two steps of EM for Gaussian mixtures.
+
+Edge cases from the lecture: a test point that coincides with a training point (distance
+0, where ``||a||² + ||b||² - 2a·b`` can round below zero), ties in distance and in the vote
+(the tie rules are part of the contract), wide data (fewer examples than features), data
+far from the origin (centring), a point far from every Gaussian (every density underflows)
+and a nearly singular covariance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case, Exercise, register
+
+REFERENCE = "grader.kernels.week03"
+
+
+# --------------------------------------------------------------------------------------
+# Distances and kNN
+# --------------------------------------------------------------------------------------
+def _distance_cases(rng: np.random.Generator) -> list[Case]:
+    train = rng.normal(size=(9, 4))
+    test = np.vstack([rng.normal(size=(3, 4)), train[[2, 5]]])  # two test points = train points
+    return [
+        Case("random: 5 test, 7 train points, 3 features",
+             (rng.normal(size=(5, 3)), rng.normal(size=(7, 3)))),
+        Case("a single test point", (rng.normal(size=(1, 6)), rng.normal(size=(4, 6)))),
+        Case("one feature", (rng.normal(size=(4, 1)), rng.normal(size=(6, 1)))),
+        Case("test points equal to training points (distance 0)", (test, train)),
+        Case("more test than training points", (rng.normal(size=(8, 2)), rng.normal(size=(3, 2)))),
+    ]
+
+
+def _knn_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, m: int, n: int, k: int, n_classes: int, ties: bool = False) -> Case:
+        dists = (rng.integers(0, 4, size=(m, n)).astype(np.float64) if ties
+                 else rng.random(size=(m, n)))
+        return Case(name, (dists, rng.integers(0, n_classes, size=n), k))
+
+    return [
+        case("random distances, k=3", 6, 10, 3, 3),
+        case("k=1 (nearest neighbour)", 5, 8, 1, 4),
+        case("k=4: tied votes go to the smallest label", 12, 9, 4, 3),
+        case("k=2 with two classes (many tied votes)", 10, 6, 2, 2),
+        case("ties in distance: the smaller training index comes first", 8, 30, 3, 4, ties=True),
+        case("k equals the number of training points", 4, 5, 5, 3),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# PCA
+# --------------------------------------------------------------------------------------
+def _scaled(rng: np.random.Generator, n: int, d: int, offset: float = 0.0) -> np.ndarray:
+    """Correlated data whose principal variances are well separated (components unique)."""
+    basis, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return offset + (rng.normal(size=(n, d)) * 1.6 ** -np.arange(d)) @ basis.T
+
+
+def _pca_fit_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("40 examples, 6 features, 3 components", (_scaled(rng, 40, 6), 3)),
+        Case("one component", (_scaled(rng, 30, 4), 1)),
+        Case("all components", (_scaled(rng, 25, 5), 5)),
+        Case("wide data: 6 examples, 10 features", (_scaled(rng, 6, 10), 4)),
+        Case("data far from the origin (offset 100)", (_scaled(rng, 30, 5, offset=100.0), 2)),
+    ]
+
+
+def _pca_transform_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, n: int, d: int, k: int, shift: float = 0.0) -> Case:
+        components, _ = np.linalg.qr(rng.normal(size=(d, k)))
+        return Case(name, (rng.normal(size=(n, d)) + shift, rng.normal(size=d), components.T))
+
+    return [
+        case("10 points, 5 features, 2 components", 10, 5, 2),
+        case("a single point", 1, 4, 3),
+        case("a test set whose mean is not the fitted mean", 8, 3, 2, shift=5.0),
+        case("one component", 6, 7, 1),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Gaussian mixtures
+# --------------------------------------------------------------------------------------
+def _spd(rng: np.random.Generator, d: int, smallest: float = 0.2) -> np.ndarray:
+    basis, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return (basis * rng.uniform(smallest, 2.0, size=d)) @ basis.T
+
+
+def _mixture(rng: np.random.Generator, k: int, d: int) -> tuple[np.ndarray, ...]:
+    weights = rng.dirichlet(np.full(k, 3.0))
+    means = 3.0 * rng.normal(size=(k, d))
+    covariances = np.stack([_spd(rng, d) for _ in range(k)])
+    return weights, means, covariances
+
+
+def _e_step_cases(rng: np.random.Generator) -> list[Case]:
+    w, mu, cov = _mixture(rng, 3, 2)
+    far = np.vstack([rng.normal(size=(4, 2)), [[300.0, -400.0]]])
+    thin = cov.copy()
+    thin[1] = _spd(rng, 2, smallest=1e-6)
+    return [
+        Case("20 points, 3 components in 2-D", (3.0 * rng.normal(size=(20, 2)), w, mu, cov)),
+        Case("one feature", (rng.normal(size=(8, 1)), *_mixture(rng, 2, 1))),
+        Case("one component (every responsibility is 1)",
+             (rng.normal(size=(6, 3)), *_mixture(rng, 1, 3))),
+        Case("4 components in 5-D", (3.0 * rng.normal(size=(15, 5)), *_mixture(rng, 4, 5))),
+        Case("a point far from every component (densities underflow)", (far, w, mu, cov)),
+        Case("a nearly singular covariance", (rng.normal(size=(10, 2)), w, mu, thin)),
+    ]
+
+
+def _m_step_cases(rng: np.random.Generator) -> list[Case]:
+    def soft(n: int, k: int, scale: float = 2.0) -> np.ndarray:
+        logits = scale * rng.normal(size=(n, k))
+        return logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+
+    hard = np.full((12, 3), -np.inf)
+    hard[np.arange(12), np.arange(12) % 3] = 0.0
+    return [
+        Case("30 points, 3 components in 2-D", (rng.normal(size=(30, 2)), soft(30, 3), 1e-6)),
+        Case("hard assignments (log-responsibilities 0 or -inf)",
+             (rng.normal(size=(12, 3)), hard, 1e-6)),
+        Case("a larger regularizer (reg=0.1)", (rng.normal(size=(20, 2)), soft(20, 2), 0.1)),
+        Case("no regularizer (reg=0)", (rng.normal(size=(25, 3)), soft(25, 2), 0.0)),
+        Case("one feature, 4 components", (rng.normal(size=(40, 1)), soft(40, 4, 1.0), 1e-6)),
+        Case("data far from the origin (offset 50)",
+             (50.0 + rng.normal(size=(20, 2)), soft(20, 3), 1e-6)),
+    ]
+
+
+_DISTANCE_HINT = ("dists[i, j] is the Euclidean distance (with the square root) between "
+                  "X_test[i] and X_train[j]; the result has shape (M, N) = "
+                  "(len(X_test), len(X_train)).")
+
+register(
+    Exercise(
+        id="w03_distances_two_loops", function="distances_two_loops",
+        reference=f"{REFERENCE}:distances_two_loops", make_cases=_distance_cases, points=1,
+        hint=_DISTANCE_HINT, atol=1e-6),
+    Exercise(
+        id="w03_distances_one_loop", function="distances_one_loop",
+        reference=f"{REFERENCE}:distances_one_loop", make_cases=_distance_cases, points=1,
+        hint=_DISTANCE_HINT + " Broadcast X_train - X_test[i] and sum over axis=1.",
+        atol=1e-6),
+    Exercise(
+        id="w03_distances_no_loops", function="distances_no_loops",
+        reference=f"{REFERENCE}:distances_no_loops", make_cases=_distance_cases, points=2,
+        hint=_DISTANCE_HINT + " Expand ||a - b||² = ||a||² + ||b||² - 2 a·b: a (M, 1) column "
+             "plus a (1, N) row minus 2 X_test @ X_train.T; clip at 0 before np.sqrt (rounding "
+             "makes exact zeros slightly negative).",
+        atol=1e-6),
+    Exercise(
+        id="w03_knn_predict", function="knn_predict", reference=f"{REFERENCE}:knn_predict",
+        make_cases=_knn_cases, points=2,
+        hint="np.argsort(dists, axis=1, kind='stable')[:, :k] gives the k nearest (equal "
+             "distances in index order); count the votes per class with np.bincount (use "
+             "minlength) and take np.argmax, which returns the smallest tied label."),
+    Exercise(
+        id="w03_pca_fit", function="pca_fit", reference=f"{REFERENCE}:pca_fit",
+        make_cases=_pca_fit_cases, points=3, rtol=1e-6, atol=1e-9,
+        hint="centre X first; np.linalg.svd(Xc, full_matrices=False) gives Vᵀ whose first "
+             "n_components rows are the components; explained variance is S² / (N - 1); "
+             "flip each component so that its entry of largest absolute value is positive."),
+    Exercise(
+        id="w03_pca_transform", function="pca_transform",
+        reference=f"{REFERENCE}:pca_transform", make_cases=_pca_transform_cases, points=1,
+        hint="subtract the *fitted* mean (the argument, not X.mean()), then multiply by "
+             "components.T: (N, D) @ (D, K) -> (N, K)."),
+    Exercise(
+        id="w03_gmm_e_step", function="gmm_e_step", reference=f"{REFERENCE}:gmm_e_step",
+        make_cases=_e_step_cases, points=3, rtol=1e-6, atol=1e-8,
+        hint="work in logs: log π_k + log N(x | μ_k, Σ_k) with log N = -½(D log 2π + log det Σ "
+             "+ Mahalanobis²); normalize each row with a max-shifted log-sum-exp; return the "
+             "*mean* over points of that log-sum-exp as the log-likelihood."),
+    Exercise(
+        id="w03_gmm_m_step", function="gmm_m_step", reference=f"{REFERENCE}:gmm_m_step",
+        make_cases=_m_step_cases, points=3, rtol=1e-7, atol=1e-10,
+        hint="r = np.exp(log_resp); N_k = r.sum(axis=0); π = N_k / N; μ_k = rᵀX / N_k; "
+             "Σ_k = Σ_i r_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k + reg·I (reg on the diagonal only)."),
+)

@@ -1,0 +1,229 @@
+"""Week 4 checks: backpropagation on a graph, and layers' forward/backward passes.
+
+The graph cases are built so that each classic mistake fails somewhere: node ids that are
+not in topological order (so "visit by id" is wrong), a node used twice (gradients must
+add up, not overwrite), two paths of different lengths to the same node (breadth-first
+order is not topological), and nodes downstream of or unconnected to the root.
+
+The layer cases mix seeded random inputs with the lecture's edge cases: image-shaped
+inputs that must be flattened, a square weight matrix (a missing transpose still has the
+right shape), a batch of one, ReLU inputs that are exactly 0, saturated sigmoid/tanh
+outputs, huge logits. Backward references are the analytic kernels, which the tests
+validate against ``torch.autograd`` and central differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case, Exercise, register
+
+REFERENCE = "grader.kernels.week04"
+
+
+# --------------------------------------------------------------------------------------
+# Graphs: (n_nodes, edges (E, 2) int64, local_grads (E,), root)
+# --------------------------------------------------------------------------------------
+def _graph(name: str, n_nodes: int, edges: list[tuple[int, int]], rng: np.random.Generator,
+           root: int, relabel: np.ndarray | None = None) -> Case:
+    """A case from edges between nodes in topological order, optionally renumbered."""
+    edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
+    if relabel is not None:
+        edge_array, root = relabel[edge_array], int(relabel[root])
+    local_grads = rng.uniform(0.5, 2.0, size=len(edge_array)) * rng.choice([-1, 1], len(edge_array))
+    return Case(name, (n_nodes, edge_array, local_grads, int(root)))
+
+
+def _random_dag(rng: np.random.Generator, n_nodes: int, p_edge: float) -> list[tuple[int, int]]:
+    """Edges ``i -> j`` with ``i < j``; every node but the first has at least one input."""
+    edges = []
+    for j in range(1, n_nodes):
+        inputs = [i for i in range(j) if rng.random() < p_edge] or [int(rng.integers(j))]
+        edges += [(i, j) for i in inputs]
+    return edges
+
+
+def _graph_cases(rng: np.random.Generator) -> list[Case]:
+    # The lecture's example: e = a*b, d = e + c, L = d*f (nodes a b c e d f L = 0..6).
+    example = [(0, 3), (1, 3), (3, 4), (2, 4), (4, 6), (5, 6)]
+    # x feeds y = 2x and z = x**2; z feeds w = z*y; L = w + x: fan-out and a shortcut.
+    fan_out = [(0, 1), (0, 2), (2, 3), (1, 3), (3, 4), (0, 4)]
+    # Node 1 reaches the root 5 directly and through 2, 3, 4: breadth-first order from the
+    # root visits 1 (and passes its gradient on to 0) before the long path has reached it.
+    shortcut = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 5)]
+    n_random = 12
+    return [
+        _graph("the lecture's example (a·b + c)·f", 7, example, rng, root=6),
+        _graph("ids numbered from the output back to the inputs (id order is not "
+               "topological)", 7, example, rng, root=6, relabel=np.arange(7)[::-1]),
+        _graph("a node used by three others (gradients add up)", 5, fan_out, rng, root=4),
+        _graph("x·x: the same input twice in one operation", 2, [(0, 1), (0, 1)], rng, root=1),
+        _graph("two paths of lengths 1 and 4 from the same node (breadth-first order is "
+               "wrong)", 6, shortcut, rng, root=5, relabel=rng.permutation(6)),
+        _graph("root is an interior node: nodes after it get 0", 6, shortcut, rng, root=3),
+        _graph("nodes not connected to the root get 0", 6, [(0, 1), (1, 2), (3, 4), (4, 5)],
+               rng, root=2, relabel=rng.permutation(6)),
+        _graph("a single node, no edges", 1, [], rng, root=0),
+        _graph("a long chain of 30 nodes, shuffled ids", 30, [(i, i + 1) for i in range(29)],
+               rng, root=29, relabel=rng.permutation(30)),
+        _graph(f"random graph of {n_random} nodes, shuffled ids", n_random,
+               _random_dag(rng, n_random, 0.3), rng, root=n_random - 1,
+               relabel=rng.permutation(n_random)),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------
+def _affine_args(rng: np.random.Generator, x_shape: tuple[int, ...], m: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = int(np.prod(x_shape[1:]))
+    return rng.normal(size=x_shape), rng.normal(size=(d, m)) / np.sqrt(d), rng.normal(size=m)
+
+
+def _affine_forward_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("x 4×5, w 5×3", _affine_args(rng, (4, 5), 3)),
+        Case("images x 2×1×4×4 (flatten each example)", _affine_args(rng, (2, 1, 4, 4), 6)),
+        Case("x 3×2×3 (flatten each example)", _affine_args(rng, (3, 2, 3), 4)),
+        Case("batch of one (1×6)", _affine_args(rng, (1, 6), 2)),
+        Case("a single output (w 4×1)", _affine_args(rng, (5, 4), 1)),
+    ]
+
+
+def _affine_backward_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, x_shape: tuple[int, ...], m: int) -> Case:
+        x, w, b = _affine_args(rng, x_shape, m)
+        return Case(name, (rng.normal(size=(x_shape[0], m)), x, w, b))
+
+    return [
+        case("x 4×5, w 5×3", (4, 5), 3),
+        case("square w 4×4 (a missing transpose keeps the shapes)", (6, 4), 4),
+        case("images x 3×1×3×3: dx has x's shape", (3, 1, 3, 3), 5),
+        case("batch of one (1×3)", (1, 3), 2),
+        case("x 7×2, w 2×6", (7, 2), 6),
+    ]
+
+
+def _relu_backward_cases(rng: np.random.Generator) -> list[Case]:
+    with_zeros = rng.normal(size=(4, 6))
+    with_zeros[rng.random((4, 6)) < 0.4] = 0.0
+    return [
+        Case("random 5×4", (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))),
+        Case("inputs exactly 0 (the gradient there is 0)",
+             (rng.normal(size=(4, 6)), with_zeros)),
+        Case("all inputs negative", (rng.normal(size=(3, 3)), -rng.random((3, 3)) - 0.1)),
+        Case("4-D 2×3×2×2", (rng.normal(size=(2, 3, 2, 2)), rng.normal(size=(2, 3, 2, 2)))),
+    ]
+
+
+def _squashed_cases(rng: np.random.Generator, squash) -> list[Case]:
+    def case(name: str, x: np.ndarray) -> Case:
+        return Case(name, (rng.normal(size=x.shape), squash(x)))
+
+    return [
+        case("random 5×4", rng.normal(size=(5, 4))),
+        case("saturated: |x| between 10 and 30",
+             rng.uniform(10, 30, (3, 4)) * rng.choice([-1, 1], (3, 4))),
+        case("near 0", 1e-3 * rng.normal(size=(4, 2))),
+        case("3-D 2×3×4", 2 * rng.normal(size=(2, 3, 4))),
+    ]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_backward_cases(rng: np.random.Generator) -> list[Case]:
+    return _squashed_cases(rng, _sigmoid)
+
+
+def _tanh_backward_cases(rng: np.random.Generator) -> list[Case]:
+    return _squashed_cases(rng, np.tanh)
+
+
+def _softmax_ce_cases(rng: np.random.Generator) -> list[Case]:
+    def labelled(name: str, logits: np.ndarray) -> Case:
+        return Case(name, (logits, rng.integers(0, logits.shape[1], size=logits.shape[0])))
+
+    return [
+        labelled("random logits 8×5", rng.normal(size=(8, 5))),
+        labelled("batch of one (1×4)", rng.normal(size=(1, 4))),
+        labelled("huge logits (scale 1000)", 1000 * rng.normal(size=(6, 3))),
+        labelled("very negative logits (≈ -1000)", -1000 + rng.normal(size=(5, 4))),
+        Case("confident and right (loss ≈ 0)", (np.array([[50.0, 0.0, 0.0], [0.0, 0.0, 60.0]]),
+                                                np.array([0, 2]))),
+        Case("labels use the last class", (rng.normal(size=(4, 3)), np.array([2, 2, 0, 2]))),
+    ]
+
+
+def _two_layer_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, x_shape: tuple[int, ...], hidden: int, classes: int,
+             b1_shift: float = 0.0) -> Case:
+        d = int(np.prod(x_shape[1:]))
+        x = rng.normal(size=x_shape)
+        y = rng.integers(0, classes, size=x_shape[0])
+        w1 = rng.normal(size=(d, hidden)) / np.sqrt(d)
+        b1 = 0.1 * rng.normal(size=hidden) + b1_shift
+        w2 = rng.normal(size=(hidden, classes)) / np.sqrt(hidden)
+        b2 = 0.1 * rng.normal(size=classes)
+        return Case(name, (x, y, w1, b1, w2, b2))
+
+    return [
+        case("x 6×5, 7 hidden units, 4 classes", (6, 5), 7, 4),
+        case("images 4×1×3×3, 5 hidden units, 3 classes", (4, 1, 3, 3), 5, 3),
+        case("batch of one", (1, 4), 6, 3),
+        case("many dead ReLUs (biases ≈ -1)", (8, 3), 10, 5, b1_shift=-1.0),
+        case("square layers (4→4→4)", (5, 4), 4, 4),
+    ]
+
+
+register(
+    Exercise(
+        id="w04_backprop_graph", function="backprop_graph",
+        reference=f"{REFERENCE}:backprop_graph", make_cases=_graph_cases, points=3,
+        hint="order the nodes topologically (depth-first from the root, a node after all "
+             "its inputs), then walk that order backwards; start from grad[root] = 1 and "
+             "ADD grad[j] * local_grad into each input (+=, never =). Node ids are not in "
+             "topological order, and breadth-first order is not topological either."),
+    Exercise(
+        id="w04_affine_forward", function="affine_forward",
+        reference=f"{REFERENCE}:affine_forward_output", make_cases=_affine_forward_cases,
+        points=1,
+        hint="flatten every example first: x.reshape(x.shape[0], -1) has shape (N, D); "
+             "then x_flat @ w + b, with b broadcast over the rows."),
+    Exercise(
+        id="w04_affine_backward", function="affine_backward",
+        reference=f"{REFERENCE}:affine_backward_unpacked", make_cases=_affine_backward_cases,
+        points=3,
+        hint="dx = dout @ w.T reshaped to x.shape, dw = x_flat.T @ dout, db = dout summed "
+             "over the batch (axis 0). Check each shape against its parameter's."),
+    Exercise(
+        id="w04_relu_backward", function="relu_backward",
+        reference=f"{REFERENCE}:relu_backward", make_cases=_relu_backward_cases, points=1,
+        hint="multiply dout by the mask (x > 0): strictly positive, so the gradient at "
+             "exactly 0 is 0 (as in PyTorch). Mask on the input x, not on dout."),
+    Exercise(
+        id="w04_sigmoid_backward", function="sigmoid_backward",
+        reference=f"{REFERENCE}:sigmoid_backward", make_cases=_sigmoid_backward_cases,
+        points=1,
+        hint="the second argument is the forward OUTPUT s = σ(x), not x: dx = dout * s * (1 - s). "
+             "Do not apply σ to it again."),
+    Exercise(
+        id="w04_tanh_backward", function="tanh_backward",
+        reference=f"{REFERENCE}:tanh_backward", make_cases=_tanh_backward_cases, points=1,
+        hint="the second argument is the forward OUTPUT t = tanh(x): dx = dout * (1 - t**2). "
+             "Do not apply tanh to it again."),
+    Exercise(
+        id="w04_softmax_cross_entropy", function="softmax_cross_entropy",
+        reference=f"{REFERENCE}:softmax_cross_entropy", make_cases=_softmax_ce_cases, points=2,
+        hint="loss = mean of -log_softmax(logits)[i, y_i] (shift by the row max first); "
+             "dlogits = (softmax(logits) - one_hot(y)) / N — the 1/N comes from the mean."),
+    Exercise(
+        id="w04_two_layer_net", function="two_layer_net",
+        reference=f"{REFERENCE}:two_layer_net", make_cases=_two_layer_cases, points=3,
+        hint="forward: z = affine(x), h = relu(z), scores = affine(h), then softmax "
+             "cross-entropy; backward in reverse order, through the ReLU mask (z > 0) "
+             "between the two affine backward passes. Gradients have their parameters' shapes."),
+)

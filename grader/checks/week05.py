@@ -1,0 +1,199 @@
+"""Week 5 checks: update rules, learning-rate schedules, initialization, gradient clipping.
+
+One call of an update rule is one optimizer step from a given state, so the cases cover the
+states that expose each classic mistake: the first step from zero state (Adam's bias
+correction is largest), a late step (``t = 1000``: the second-moment correction still
+matters), non-zero velocities (the sign and scale convention of the velocity), tiny
+gradients (where ``eps`` inside or outside the square root differs), and ``momentum = 0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case, Exercise, register
+
+REFERENCE = "grader.kernels.week05"
+
+
+# --------------------------------------------------------------------------------------
+# Update rules
+# --------------------------------------------------------------------------------------
+def _sgd_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("vector of 6, lr 0.1", (rng.normal(size=6), rng.normal(size=6), 0.1)),
+        Case("matrix 3×4, lr 0.01", (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), 0.01)),
+        Case("lr 0 leaves w unchanged", (rng.normal(size=5), rng.normal(size=5), 0.0)),
+        Case("large gradient, lr 1.5", (rng.normal(size=4), 100 * rng.normal(size=4), 1.5)),
+    ]
+
+
+def _velocity_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape: tuple[int, ...], velocity_scale: float, lr: float,
+             momentum: float) -> Case:
+        w, dw = rng.normal(size=shape), rng.normal(size=shape)
+        velocity = velocity_scale * rng.normal(size=shape)
+        return Case(name, (w, dw, velocity, lr), {"momentum": momentum})
+
+    return [
+        case("first step: velocity 0", (5,), 0.0, 0.1, 0.9),
+        case("mid-training velocity, matrix 3×4", (3, 4), 2.0, 0.05, 0.9),
+        case("momentum 0 (plain SGD)", (6,), 1.0, 0.1, 0.0),
+        case("momentum 0.99, lr 0.01", (2, 3), 5.0, 0.01, 0.99),
+        case("velocity against the gradient", (4,), -3.0, 0.2, 0.5),
+    ]
+
+
+def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape: tuple[int, ...], grad_scale: float, avg: np.ndarray | None,
+             lr: float, **hyper: float) -> Case:
+        dw = grad_scale * rng.normal(size=shape)
+        square_avg = np.zeros(shape) if avg is None else avg
+        return Case(name, (rng.normal(size=shape), dw, square_avg, lr), hyper)
+
+    return [
+        case("first step: square_avg 0", (5,), 1.0, None, 0.01),
+        case("mid-training square_avg, matrix 3×4", (3, 4), 1.0, rng.random((3, 4)), 0.01),
+        case("alpha 0.9, eps 1e-6", (6,), 2.0, rng.random(6), 0.05, alpha=0.9, eps=1e-6),
+        case("tiny gradients (1e-6): eps outside the square root matters", (4,), 1e-6, None,
+             0.001),
+        case("tiny square_avg (1e-14) and gradients", (2, 2), 1e-7, 1e-14 * rng.random((2, 2)),
+             0.01, alpha=0.5),
+    ]
+
+
+def _adam_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape: tuple[int, ...], t: int, fresh: bool = False,
+             grad_scale: float = 1.0, **hyper: float) -> Case:
+        dw = grad_scale * rng.normal(size=shape)
+        m = np.zeros(shape) if fresh else grad_scale * 0.5 * rng.normal(size=shape)
+        v = np.zeros(shape) if fresh else grad_scale**2 * rng.random(shape)
+        return Case(name, (rng.normal(size=shape), dw, m, v, t), hyper)
+
+    return [
+        case("first step t=1 from zero state (bias correction largest)", (5,), 1, fresh=True),
+        case("t=2, matrix 3×4", (3, 4), 2, lr=0.01),
+        case("t=10, custom betas", (6,), 10, lr=0.05, beta1=0.8, beta2=0.99),
+        case("t=1000 (second-moment correction still ≈ 1.6)", (4,), 1000, lr=0.002),
+        case("tiny gradients (1e-7): eps outside the square root", (2, 3), 5, grad_scale=1e-7,
+             lr=0.01),
+        case("t=1, eps 1e-3", (3,), 1, fresh=True, lr=0.1, eps=1e-3),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Schedules, initialization, clipping
+# --------------------------------------------------------------------------------------
+def _step_lr_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("epochs 0..29, decay ×0.1 every 10", (np.arange(30), 0.1, 10), {"gamma": 0.1}),
+        Case("decay every epoch, gamma 0.5", (np.arange(12), 1.0, 1), {"gamma": 0.5}),
+        Case("unordered 2-D steps", (rng.integers(0, 100, size=(3, 4)), 0.3, 7),
+             {"gamma": 0.8}),
+        Case("default gamma", (np.arange(0, 50, 3), 0.05, 15), {}),
+    ]
+
+
+def _exponential_lr_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("epochs 0..19, gamma 0.9", (np.arange(20), 0.1, 0.9)),
+        Case("gamma 0.5", (np.arange(8), 1.0, 0.5)),
+        Case("unordered 2-D steps, gamma 0.99", (rng.integers(0, 300, size=(2, 5)), 0.01, 0.99)),
+        Case("gamma 1 (constant)", (np.arange(5), 0.3, 1.0)),
+    ]
+
+
+def _cosine_lr_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("epochs 0..50 of 50, eta_min 0", (np.arange(51), 0.1, 50), {}),
+        Case("eta_min 0.01", (np.arange(0, 101, 5), 0.5, 100), {"eta_min": 0.01}),
+        Case("unordered steps within t_max", (rng.integers(0, 31, size=(2, 6)), 1.0, 30),
+             {"eta_min": 0.1}),
+        Case("t_max 1", (np.array([0, 1]), 0.2, 1), {"eta_min": 0.05}),
+    ]
+
+
+def _xavier_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(f"fan_in {i}, fan_out {o}", (rng.random((i, o)),))
+            for i, o in [(5, 5), (3, 8), (20, 2), (1, 10)]]
+
+
+def _he_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(f"fan_in {i}, fan_out {o}", (rng.standard_normal((i, o)),))
+            for i, o in [(4, 4), (8, 3), (2, 12), (50, 1)]]
+
+
+def _clip_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("two gradients, global norm above max_norm", (rng.normal(size=(3, 4)),
+                                                            rng.normal(size=4)),
+             {"max_norm": 1.0}),
+        Case("norm below max_norm: unchanged", (0.1 * rng.normal(size=(2, 3)),
+                                                0.1 * rng.normal(size=3)), {"max_norm": 5.0}),
+        Case("one gradient, exploding (norm ≈ 1e4)", (1e3 * rng.normal(size=(10, 10)),),
+             {"max_norm": 0.5}),
+        Case("three gradients of different shapes, one small one large",
+             (1e-3 * rng.normal(size=5), 10 * rng.normal(size=(2, 2)),
+              rng.normal(size=(1, 3, 2))), {"max_norm": 2.0}),
+        Case("tiny norm ≈ 0.01, max_norm 0.001",
+             (0.003 * rng.normal(size=4), 0.003 * rng.normal(size=4)), {"max_norm": 0.001}),
+    ]
+
+
+register(
+    Exercise(
+        id="w05_sgd_step", function="sgd_step", reference=f"{REFERENCE}:sgd_step",
+        make_cases=_sgd_cases, points=1,
+        hint="step against the gradient: w - lr * dw (return a new array)."),
+    Exercise(
+        id="w05_momentum_step", function="momentum_step",
+        reference=f"{REFERENCE}:momentum_step", make_cases=_velocity_cases, points=2,
+        hint="PyTorch's convention: velocity_new = momentum * velocity + dw (a sum of "
+             "gradients, no lr, no (1 - momentum)), then w_new = w - lr * velocity_new."),
+    Exercise(
+        id="w05_nesterov_step", function="nesterov_step",
+        reference=f"{REFERENCE}:nesterov_step", make_cases=_velocity_cases, points=2,
+        hint="velocity_new = momentum * velocity + dw as for momentum, but step with "
+             "dw + momentum * velocity_new (the NEW velocity): w_new = w - lr * (...)."),
+    Exercise(
+        id="w05_rmsprop_step", function="rmsprop_step",
+        reference=f"{REFERENCE}:rmsprop_step", make_cases=_rmsprop_cases, points=2,
+        hint="square_avg_new = alpha * square_avg + (1 - alpha) * dw**2, then divide by "
+             "np.sqrt(square_avg_new) + eps — eps OUTSIDE the square root, as in PyTorch."),
+    Exercise(
+        id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
+        make_cases=_adam_cases, points=3,
+        hint="update m and v first, then bias-correct with the step number t (from 1): "
+             "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); step "
+             "lr * m_hat / (np.sqrt(v_hat) + eps). Return the uncorrected m and v."),
+    Exercise(
+        id="w05_step_lr", function="step_lr", reference=f"{REFERENCE}:step_lr",
+        make_cases=_step_lr_cases, points=1,
+        hint="lr0 * gamma ** (t // step_size): integer division, so the rate is constant "
+             "for step_size epochs and drops at t = step_size, 2 step_size, ..."),
+    Exercise(
+        id="w05_exponential_lr", function="exponential_lr",
+        reference=f"{REFERENCE}:exponential_lr", make_cases=_exponential_lr_cases, points=1,
+        hint="lr0 * gamma ** t: at t = 0 the rate is lr0."),
+    Exercise(
+        id="w05_cosine_lr", function="cosine_lr", reference=f"{REFERENCE}:cosine_lr",
+        make_cases=_cosine_lr_cases, points=1,
+        hint="eta_min + (lr0 - eta_min) * (1 + cos(pi * t / t_max)) / 2: lr0 at t = 0, "
+             "eta_min at t = t_max."),
+    Exercise(
+        id="w05_xavier_uniform", function="xavier_uniform",
+        reference=f"{REFERENCE}:xavier_uniform", make_cases=_xavier_cases, points=1,
+        hint="a = sqrt(6 / (fan_in + fan_out)) with (fan_in, fan_out) = u.shape; map "
+             "u in [0, 1) to [-a, a) with a * (2u - 1)."),
+    Exercise(
+        id="w05_he_normal", function="he_normal", reference=f"{REFERENCE}:he_normal",
+        make_cases=_he_cases, points=1,
+        hint="scale the standard normal z by the standard deviation sqrt(2 / fan_in), "
+             "fan_in = z.shape[0] (the layer's number of inputs)."),
+    Exercise(
+        id="w05_clip_grad_norm", function="clip_grad_norm",
+        reference=f"{REFERENCE}:clip_grad_norm", make_cases=_clip_cases, points=2,
+        hint="one GLOBAL norm over all gradients, sqrt(sum of all squares); if it exceeds "
+             "max_norm, multiply every gradient by max_norm / (norm + 1e-6), else leave them; "
+             "return the gradients, then the norm measured BEFORE clipping."),
+)

@@ -1,0 +1,174 @@
+"""Week 7 checks: output sizes, receptive fields, convolution and max pooling.
+
+The cases cover what the lecture warns about: padding, strides that do not tile the input
+(the last partial window is dropped), non-square inputs and filters, 1×1 convolutions,
+a single image or channel, overlapping pooling windows (gradients add up) and ties inside
+a pooling window (after a ReLU, whole windows are 0: the first maximum gets the gradient).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case, Exercise, register
+
+REFERENCE = "grader.kernels.week07"
+
+#: (name, x shape, w shape, stride, pad): every convolution exercise uses these shapes.
+_CONV_SHAPES = [
+    ("random 2×3×7×7, 4 filters 3×3, pad 1", (2, 3, 7, 7), (4, 3, 3, 3), 1, 1),
+    ("non-square 2×2×6×9 input and 2×3 filters, no padding", (2, 2, 6, 9), (3, 2, 2, 3), 1, 0),
+    ("stride 2 that does not tile 9×8 (last window dropped)", (2, 2, 9, 8), (2, 2, 3, 3), 2, 0),
+    ("stride 2 with pad 1", (1, 3, 8, 8), (2, 3, 3, 3), 2, 1),
+    ("1×1 convolution (mixes channels only)", (2, 4, 5, 5), (3, 4, 1, 1), 1, 0),
+    ("one image, one channel, LeNet-style 5×5 filter with pad 2", (1, 1, 10, 10), (2, 1, 5, 5),
+     1, 2),
+    ("filter as large as the padded input (1×1 output)", (2, 2, 4, 4), (3, 2, 6, 6), 1, 1),
+]
+
+
+def _conv_args(rng: np.random.Generator, x_shape, w_shape) -> tuple[np.ndarray, ...]:
+    return rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+
+
+def _conv_forward_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, _conv_args(rng, xs, ws), {"stride": stride, "pad": pad})
+            for name, xs, ws, stride, pad in _CONV_SHAPES]
+
+
+def _conv_backward_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for name, xs, ws, stride, pad in _CONV_SHAPES:
+        x, w, b = _conv_args(rng, xs, ws)
+        out_h = (xs[2] + 2 * pad - ws[2]) // stride + 1
+        out_w = (xs[3] + 2 * pad - ws[3]) // stride + 1
+        dout = rng.normal(size=(xs[0], ws[0], out_h, out_w))
+        cases.append(Case(name, (dout, x, w, b), {"stride": stride, "pad": pad}))
+    return cases
+
+
+def _im2col_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, (rng.normal(size=xs), ws[2], ws[3]), {"stride": stride, "pad": pad})
+            for name, xs, ws, stride, pad in _CONV_SHAPES]
+
+
+def _conv_output_size_cases(rng: np.random.Generator) -> list[Case]:
+    size = int(rng.integers(20, 40))
+    return [
+        Case("LeNet conv1: 28, kernel 5, pad 2 ('same')", (28, 5), {"stride": 1, "pad": 2}),
+        Case("LeNet conv2: 14, kernel 5, no padding", (14, 5), {"stride": 1, "pad": 0}),
+        Case("2×2 pooling with stride 2 on 28", (28, 2), {"stride": 2, "pad": 0}),
+        Case("stride that does not tile: 10, kernel 3, stride 2", (10, 3), {"stride": 2, "pad": 0}),
+        Case("AlexNet conv1: 227, kernel 11, stride 4", (227, 11), {"stride": 4, "pad": 0}),
+        Case("stride 2 with padding: 8, kernel 3, pad 1", (8, 3), {"stride": 2, "pad": 1}),
+        Case("kernel equals the input: 5, kernel 5", (5, 5), {"stride": 1, "pad": 0}),
+        Case(f"random size {size}, kernel 4, stride 3, pad 2", (size, 4), {"stride": 3, "pad": 2}),
+    ]
+
+
+def _receptive_field_cases(rng: np.random.Generator) -> list[Case]:
+    depth = int(rng.integers(3, 6))
+    return [
+        Case("one 5×5 convolution", (np.array([5]), np.array([1]))),
+        Case("two stacked 3×3 convolutions (= one 5×5)", (np.array([3, 3]), np.array([1, 1]))),
+        Case("LeNet-5: conv 5, pool 2/2, conv 5, pool 2/2",
+             (np.array([5, 2, 5, 2]), np.array([1, 2, 1, 2]))),
+        Case("strided first layer (stride 4, kernel 11) then 3×3",
+             (np.array([11, 3, 3]), np.array([4, 1, 1]))),
+        Case(f"random stack of {depth} layers",
+             (rng.integers(1, 6, size=depth), rng.integers(1, 3, size=depth))),
+        Case("1×1 convolutions only (field stays 1)", (np.array([1, 1, 1]), np.array([1, 2, 1]))),
+    ]
+
+
+#: (name, x shape, pool, stride, relu): relu=True zeroes the negatives, creating ties.
+_POOL_SHAPES = [
+    ("2×2 windows, stride 2, on 2×3×6×6", (2, 3, 6, 6), 2, 2, False),
+    ("odd size 7×5: the last row and column are dropped", (2, 2, 7, 5), 2, 2, False),
+    ("overlapping 3×3 windows with stride 2", (2, 2, 7, 7), 3, 2, False),
+    ("heavily overlapping 2×2 windows with stride 1", (1, 2, 5, 6), 2, 1, False),
+    ("after a ReLU: windows full of zeros (ties)", (2, 3, 6, 6), 2, 2, True),
+    ("ties in overlapping windows (3×3, stride 1, after a ReLU)", (1, 2, 6, 6), 3, 1, True),
+]
+
+
+def _pool_input(rng: np.random.Generator, shape, relu: bool) -> np.ndarray:
+    x = rng.normal(size=shape)
+    return np.maximum(x - 0.8, 0) if relu else x  # shifted so that most windows are all 0
+
+
+def _maxpool_forward_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, (_pool_input(rng, shape, relu),), {"pool": pool, "stride": stride})
+            for name, shape, pool, stride, relu in _POOL_SHAPES]
+
+
+def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for name, shape, pool, stride, relu in _POOL_SHAPES:
+        x = _pool_input(rng, shape, relu)
+        out_shape = shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
+        cases.append(Case(name, (rng.normal(size=out_shape), x), {"pool": pool, "stride": stride}))
+    return cases
+
+
+register(
+    Exercise(
+        id="w07_conv_output_size", function="conv_output_size",
+        reference=f"{REFERENCE}:conv_output_size", make_cases=_conv_output_size_cases, points=1,
+        hint="(size + 2·pad - kernel) // stride + 1: padding is added on both sides, the "
+             "division rounds down (a partial window is dropped), and the +1 counts the "
+             "first window."),
+    Exercise(
+        id="w07_receptive_field", function="receptive_field",
+        reference=f"{REFERENCE}:receptive_field", make_cases=_receptive_field_cases, points=1,
+        hint="start from r = 1 and jump = 1; for each layer (input side first) add "
+             "(kernel - 1) · jump, *then* multiply jump by the layer's stride."),
+    Exercise(
+        id="w07_conv2d_forward_naive", function="conv2d_forward_naive",
+        reference=f"{REFERENCE}:conv2d_forward_naive", make_cases=_conv_forward_cases,
+        points=3,
+        hint="pad x first, then for every (n, f, i, j) take the window "
+             "x_pad[n, :, i·stride : i·stride + kh, j·stride : j·stride + kw], multiply it "
+             "elementwise by w[f] (no flipping: deep-learning 'convolution' is a "
+             "cross-correlation), sum and add b[f]."),
+    Exercise(
+        id="w07_conv2d_backward_naive", function="conv2d_backward_naive",
+        reference=f"{REFERENCE}:conv2d_backward_naive", make_cases=_conv_backward_cases,
+        points=3,
+        hint="loop over the same (n, f, i, j) as the forward pass: the window of dx_pad gets "
+             "+= w[f] · dout[n, f, i, j], dw[f] gets += window · dout[n, f, i, j]; db sums "
+             "dout over N, H and W; finally cut the padding off dx_pad."),
+    Exercise(
+        id="w07_im2col", function="im2col", reference=f"{REFERENCE}:im2col",
+        make_cases=_im2col_cases, points=2,
+        hint="result (N, C·kh·kw, Ho·Wo): column i·Wo + j of image n is the window under "
+             "output (i, j), flattened in (c, p, q) order like w.reshape(F, -1). "
+             "sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride] "
+             "gives (N, C, Ho, Wo, kh, kw); transpose to (N, C, kh, kw, Ho, Wo) before "
+             "reshaping."),
+    Exercise(
+        id="w07_conv2d_forward", function="conv2d_forward",
+        reference=f"{REFERENCE}:conv2d_forward", make_cases=_conv_forward_cases, points=2,
+        hint="w.reshape(F, -1) @ im2col(x, ...) gives (N, F, Ho·Wo): add b[:, None] and "
+             "reshape to (N, F, Ho, Wo) — no transpose needed in this layout."),
+    Exercise(
+        id="w07_conv2d_backward", function="conv2d_backward",
+        reference=f"{REFERENCE}:conv2d_backward", make_cases=_conv_backward_cases, points=3,
+        hint="with d = dout.reshape(N, F, Ho·Wo) and cols = im2col(x): dw = Σ_n d[n] @ "
+             "cols[n].T, db = d summed over images and positions, dcols = w.reshape(F, -1).T "
+             "@ d; then add each column of dcols back onto its (padded) window — windows "
+             "overlap, so use += — and cut off the padding."),
+    Exercise(
+        id="w07_maxpool_forward", function="maxpool_forward",
+        reference=f"{REFERENCE}:maxpool_forward", make_cases=_maxpool_forward_cases, points=2,
+        hint="Ho = (H - pool) // stride + 1; the window of output (i, j) starts at "
+             "(i·stride, j·stride) and is pool × pool; take its maximum (no padding)."),
+    Exercise(
+        id="w07_maxpool_backward", function="maxpool_backward",
+        reference=f"{REFERENCE}:maxpool_backward", make_cases=_maxpool_backward_cases,
+        points=3,
+        hint="each window's dout goes to the position of its maximum only — the *first* one "
+             "in row-major order on ties (np.argmax of the flattened window), not every "
+             "position equal to the maximum; add with += because overlapping windows can "
+             "pick the same pixel."),
+)

@@ -1,0 +1,265 @@
+"""Week 2 reference kernels: linear classifiers, their losses and gradients, and SGD.
+
+Every loss takes the parameters first and the data second, and returns the mean loss over
+the batch together with its gradient with respect to each parameter::
+
+    loss, dW, db = softmax_loss_vectorized(W, b, X, y)
+
+Shapes: ``X (N, D)`` inputs, ``y (N,)`` integer labels, ``W (D, C)`` weights, ``b (C,)``
+biases, scores ``X @ W + b`` of shape ``(N, C)``. Regularization is a separate function
+(:func:`l1_l2_penalty`) added by the training loop, so each loss is the data term only and
+the bias is never penalized (as in scikit-learn).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from grader.kernels.week01 import log_softmax, softmax
+
+LossFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple]
+
+
+# --------------------------------------------------------------------------------------
+# Binary logistic regression
+# --------------------------------------------------------------------------------------
+def logistic_loss(w: np.ndarray, b: float, X: np.ndarray,
+                  y: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Mean binary cross-entropy of ``sigmoid(X @ w + b)`` against 0/1 labels, and its gradient.
+
+    With scores ``s = X @ w + b`` the per-example loss is
+    ``-y log σ(s) - (1 - y) log(1 - σ(s)) = log(1 + e^s) - y s``, computed as
+    ``np.logaddexp(0, s) - y * s`` so that it never overflows for large ``|s|``.
+    Its derivative with respect to ``s`` is ``σ(s) - y``.
+
+    Args:
+        w: ``(D,)`` weights.
+        b: bias (a scalar).
+        X: ``(N, D)`` inputs.
+        y: ``(N,)`` labels in {0, 1}.
+
+    Returns:
+        ``(loss, dw (D,), db)``: the mean loss and its gradient.
+    """
+    n = X.shape[0]
+    scores = X @ w + b
+    loss = float(np.mean(np.logaddexp(0.0, scores) - y * scores))
+    dscores = (sigmoid(scores) - y) / n
+    return loss, X.T @ dscores, float(np.sum(dscores))
+
+
+def sigmoid(s: np.ndarray) -> np.ndarray:
+    """``1 / (1 + e^-s)`` without overflow: ``e^-s`` is only evaluated where ``s >= 0``."""
+    s = np.asarray(s, dtype=np.float64)
+    e = np.exp(-np.abs(s))  # in (0, 1]: never overflows
+    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# --------------------------------------------------------------------------------------
+# Multinomial (softmax) regression
+# --------------------------------------------------------------------------------------
+def softmax_loss_naive(W: np.ndarray, b: np.ndarray, X: np.ndarray,
+                       y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Softmax cross-entropy and its gradient with explicit loops over examples and classes.
+
+    For example ``i`` with scores ``s = x_i W + b`` and ``p = softmax(s)``:
+    ``L_i = -log p_{y_i}`` and ``dL_i/ds_j = p_j - [j == y_i]``.
+
+    Args:
+        W: ``(D, C)``, b: ``(C,)``, X: ``(N, D)``, y: ``(N,)`` labels in ``[0, C)``.
+
+    Returns:
+        ``(loss, dW (D, C), db (C,))``, averaged over the ``N`` examples.
+    """
+    n, n_classes = X.shape[0], W.shape[1]
+    loss = 0.0
+    dW = np.zeros_like(W, dtype=np.float64)
+    db = np.zeros(n_classes)
+    for i in range(n):
+        scores = X[i] @ W + b
+        scores = scores - np.max(scores)  # shift: exp never overflows, softmax unchanged
+        log_z = np.log(np.sum(np.exp(scores)))
+        loss += log_z - scores[y[i]]
+        for j in range(n_classes):
+            dscore = np.exp(scores[j] - log_z) - (j == y[i])
+            dW[:, j] += dscore * X[i]
+            db[j] += dscore
+    return loss / n, dW / n, db / n
+
+
+def softmax_loss_vectorized(W: np.ndarray, b: np.ndarray, X: np.ndarray,
+                            y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Softmax cross-entropy and its gradient without loops (same contract as the naive one).
+
+    ``dscores = (softmax(S) - onehot(y)) / N``, then ``dW = X^T dscores``, ``db = Σ_i dscores``.
+    """
+    n = X.shape[0]
+    scores = X @ W + b
+    loss = float(-np.mean(log_softmax(scores)[np.arange(n), y]))
+    dscores = softmax(scores)
+    dscores[np.arange(n), y] -= 1.0
+    dscores /= n
+    return loss, X.T @ dscores, dscores.sum(axis=0)
+
+
+# --------------------------------------------------------------------------------------
+# Multiclass SVM (Weston–Watkins hinge)
+# --------------------------------------------------------------------------------------
+def svm_loss_naive(W: np.ndarray, b: np.ndarray, X: np.ndarray,
+                   y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Multiclass hinge loss with loops: ``L_i = Σ_{j≠y_i} max(0, s_j - s_{y_i} + 1)``.
+
+    Each class ``j`` whose score comes within the margin 1 of the correct class's score
+    adds ``+x_i`` to column ``j`` of the gradient and ``-x_i`` to column ``y_i``. (A margin
+    Δ other than 1 would change nothing but the scale of ``W``.)
+
+    Args:
+        W: ``(D, C)``, b: ``(C,)``, X: ``(N, D)``, y: ``(N,)`` labels in ``[0, C)``.
+
+    Returns:
+        ``(loss, dW (D, C), db (C,))``, averaged over the ``N`` examples.
+    """
+    n, n_classes = X.shape[0], W.shape[1]
+    loss = 0.0
+    dW = np.zeros_like(W, dtype=np.float64)
+    db = np.zeros(n_classes)
+    for i in range(n):
+        scores = X[i] @ W + b
+        for j in range(n_classes):
+            if j == y[i]:
+                continue
+            violation = scores[j] - scores[y[i]] + 1.0
+            if violation > 0:
+                loss += violation
+                dW[:, j] += X[i]
+                dW[:, y[i]] -= X[i]
+                db[j] += 1.0
+                db[y[i]] -= 1.0
+    return loss / n, dW / n, db / n
+
+
+def svm_loss_vectorized(W: np.ndarray, b: np.ndarray, X: np.ndarray,
+                        y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Multiclass hinge loss and gradient without loops (same contract as the naive one).
+
+    The gradient is a subgradient: at exactly zero violation the hinge counts as inactive.
+    """
+    n = X.shape[0]
+    rows = np.arange(n)
+    scores = X @ W + b
+    violations = scores - scores[rows, y][:, None] + 1.0
+    violations[rows, y] = 0.0  # the correct class is not a violation of itself
+    loss = float(np.sum(np.maximum(violations, 0.0)) / n)
+    dscores = (violations > 0).astype(np.float64)  # 1 where a hinge is active
+    dscores[rows, y] = -dscores.sum(axis=1)  # s_{y_i} appears once in every active hinge
+    dscores /= n
+    return loss, X.T @ dscores, dscores.sum(axis=0)
+
+
+# --------------------------------------------------------------------------------------
+# Regularization
+# --------------------------------------------------------------------------------------
+def l1_l2_penalty(W: np.ndarray, l1: float, l2: float) -> tuple[float, np.ndarray]:
+    """Elastic-net penalty ``l1 * Σ|W| + (l2 / 2) * Σ W²`` and its (sub)gradient.
+
+    The L2 term's gradient ``l2 * W`` shrinks every weight in proportion to its size; the
+    L1 term's subgradient ``l1 * sign(W)`` pulls every weight towards 0 by the same amount,
+    which drives small weights to zero. At ``W = 0`` the subgradient ``sign(0) = 0`` is used.
+
+    Args:
+        W: weights of any shape (never the bias).
+        l1: strength of the L1 term (≥ 0).
+        l2: strength of the L2 term (≥ 0).
+
+    Returns:
+        ``(penalty, dW)`` with ``dW`` of ``W``'s shape.
+    """
+    penalty = l1 * np.sum(np.abs(W)) + 0.5 * l2 * np.sum(W * W)
+    return float(penalty), l1 * np.sign(W) + l2 * W
+
+
+# --------------------------------------------------------------------------------------
+# Training and prediction
+# --------------------------------------------------------------------------------------
+def regularized(loss_fn: LossFn, l1: float = 0.0, l2: float = 0.0) -> LossFn:
+    """``loss_fn`` plus :func:`l1_l2_penalty` on the weights (the objective SGD minimizes)."""
+
+    def objective(W, b, X, y):
+        loss, dW, db = loss_fn(W, b, X, y)
+        penalty, dpenalty = l1_l2_penalty(W, l1, l2)
+        return loss + penalty, dW + dpenalty, db
+
+    return objective
+
+
+def scores_of(W: np.ndarray, b: np.ndarray | float, X: np.ndarray) -> np.ndarray:
+    """``X @ W + b``: ``(N,)`` for a binary model (``W (D,)``), ``(N, C)`` otherwise."""
+    return X @ W + b
+
+
+def predict(W: np.ndarray, b: np.ndarray | float, X: np.ndarray) -> np.ndarray:
+    """Predicted labels ``(N,)``: ``score > 0`` for a binary model, else the best-scoring class."""
+    scores = scores_of(W, b, X)
+    if scores.ndim == 1:
+        return (scores > 0).astype(np.int64)
+    return np.argmax(scores, axis=1)
+
+
+def accuracy(W: np.ndarray, b: np.ndarray | float, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(predict(W, b, X) == y))
+
+
+def sgd(objective: LossFn, W: np.ndarray, b: np.ndarray | float, X: np.ndarray, y: np.ndarray,
+        *, lr: float, epochs: int, batch_size: int = 128, lr_decay: float = 1.0,
+        seed: int = 0, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+        progress: bool = True) -> tuple[np.ndarray, np.ndarray | float, dict[str, list[float]]]:
+    """Mini-batch stochastic gradient descent on ``objective(W, b, X_batch, y_batch)``.
+
+    Each epoch visits every example once in a new random order; after each epoch the
+    learning rate is multiplied by ``lr_decay``.
+
+    Args:
+        objective: returns ``(loss, dW, db)``, e.g. ``regularized(softmax_loss_vectorized, l2=1e-4)``.
+        W, b: initial parameters (not modified).
+        X, y: training data ``(N, D)``, ``(N,)``.
+        lr: initial learning rate; epochs: passes over the data; batch_size: examples per step.
+        lr_decay: factor applied to the learning rate after each epoch.
+        seed: seed of the shuffling.
+        X_val, y_val: if given, the validation accuracy is recorded after each epoch.
+        progress: show a tqdm progress bar over the steps.
+
+    Returns:
+        ``(W, b, history)`` with ``history["train_loss"]`` (mean objective over each
+        epoch's batches), ``history["train_acc"]`` and, with validation data,
+        ``history["val_acc"]``, one value per epoch.
+    """
+    rng = np.random.default_rng(seed)
+    W = np.array(W, dtype=np.float64)
+    b = np.array(b, dtype=np.float64)
+    n = X.shape[0]
+    steps_per_epoch = -(-n // batch_size)
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": []}
+    if X_val is not None:
+        history["val_acc"] = []
+    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, desc="SGD", unit="step")
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        losses = []
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            loss, dW, db = objective(W, b, X[batch], y[batch])
+            W -= lr * dW
+            b -= lr * db
+            losses.append(loss)
+            bar.update(1)
+        history["train_loss"].append(float(np.mean(losses)))
+        history["train_acc"].append(accuracy(W, b, X, y))
+        if X_val is not None:
+            history["val_acc"].append(accuracy(W, b, X_val, y_val))
+        bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
+        lr *= lr_decay
+    bar.close()
+    return W, (float(b) if b.ndim == 0 else b), history

@@ -1,0 +1,157 @@
+"""Week 10: the PyTorch ports against the NumPy weeks (same weights, same outputs); variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+
+from grader.check import all_exercises, evaluate, numerical_gradient_array
+from grader.kernels import week04, week05, week07, week09
+from grader.kernels import week10 as k
+from grader.variants import alternatives, mutants
+from tests.conftest import exercise_param
+from tests.strategies import rnn_sizes
+
+WEEK = "w10_"
+EXERCISES = {eid: ex for eid, ex in all_exercises().items() if eid.startswith(WEEK)}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a busy machine waiting threads cost."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _t(*arrays):
+    return tuple(torch.from_numpy(a) for a in arrays)
+
+
+@pytest.mark.w10_linear_grads
+@given(rnn_sizes())
+@settings(deadline=None)  # a shared machine makes single examples slow
+def test_linear_grads_match_week04_and_finite_differences(sizes):
+    n, d, m, _, seed = sizes
+    rng = np.random.default_rng(seed)
+    x, w, b, dout = (rng.normal(size=s) for s in [(n, d), (d, m), (m,), (n, m)])
+    out, dx, dw, db = (t.numpy() for t in k.linear_grads(*_t(x, w, b, dout)))
+    np.testing.assert_allclose(out, week04.affine_forward(x, w, b)[0], rtol=1e-12)
+    for got, expected in zip((dx, dw, db), week04.affine_backward(dout, (x, w, b))):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    numeric = numerical_gradient_array(lambda z: z @ w + b, x, dout)
+    np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.w10_training_step
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_training_step_matches_numpy_momentum(momentum):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(7, 3)), rng.integers(0, 4, size=7)
+    w, b = rng.normal(size=(3, 4)), rng.normal(size=4)
+    losses, w_new, b_new = k.training_step(*_t(x, y, w, b), 0.5, momentum)
+    vw, vb, expected_losses = np.zeros_like(w), np.zeros_like(b), []
+    for _ in range(2):
+        loss, dscores = week04.softmax_cross_entropy(x @ w + b, y)
+        expected_losses.append(loss)
+        w, vw = week05.momentum_step(w, x.T @ dscores, vw, 0.5, momentum)
+        b, vb = week05.momentum_step(b, dscores.sum(axis=0), vb, 0.5, momentum)
+    np.testing.assert_allclose(losses.numpy(), expected_losses, rtol=1e-12)
+    np.testing.assert_allclose(w_new.numpy(), w, rtol=1e-12)
+    np.testing.assert_allclose(b_new.numpy(), b, rtol=1e-12)
+
+
+@pytest.mark.w10_lstm_cell
+@given(rnn_sizes())
+@settings(deadline=None)  # a shared machine makes single examples slow
+def test_lstm_cell_matches_week09_and_torch_lstm_cell(sizes):
+    n, d, h, _, seed = sizes
+    rng = np.random.default_rng(seed)
+    args = tuple(rng.normal(size=s) for s in
+                 [(n, d), (n, h), (n, h), (d, 4 * h), (h, 4 * h), (4 * h,)])
+    got_h, got_c = (t.numpy() for t in k.lstm_cell(*_t(*args)))
+    want_h, want_c = week09.lstm_step_forward(*args)
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got_c, want_c, rtol=1e-12, atol=1e-14)
+    x, prev_h, prev_c, Wx, Wh, b = _t(*args)
+    cell = torch.nn.LSTMCell(d, h).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(Wx.T)
+        cell.weight_hh.copy_(Wh.T)
+        cell.bias_ih.copy_(b)
+        cell.bias_hh.zero_()
+        torch_h, torch_c = cell(x, (prev_h, prev_c))
+    np.testing.assert_allclose(got_h, torch_h.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got_c, torch_c.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# The ports: identical weights give identical outputs -----------------------------------
+@pytest.mark.w10_lenet
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_lenet_ports_match_the_numpy_lenet(dtype, rtol):
+    params = week07.lenet_init(seed=3, dtype=dtype)
+    x = np.random.default_rng(0).random((5, 1, 28, 28)).astype(dtype)
+    expected, _ = week07.lenet_forward(params, x)
+    functional = k.lenet_logits(torch.from_numpy(x),
+                                *(torch.from_numpy(params[name]) for name in week07.LENET_SHAPES))
+    with torch.no_grad():
+        module = k.lenet_from_numpy(params)(torch.from_numpy(x))
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(functional.numpy(), expected, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(module.numpy(), expected, rtol=rtol, atol=rtol * scale)
+
+
+def test_lstm_port_matches_the_numpy_lstm_outputs_and_gradients():
+    rng = np.random.default_rng(0)
+    n, steps, d, h = 3, 6, 4, 5
+    x, h0, c0 = rng.normal(size=(n, steps, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
+    Wx, Wh, b = rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h)
+    lstm = k.lstm_from_numpy(Wx, Wh, b)
+    xt = torch.from_numpy(x).requires_grad_()
+    out, _ = lstm(xt, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+    np.testing.assert_allclose(out.detach().numpy(), week09.lstm_forward(x, h0, c0, Wx, Wh, b)[0],
+                               rtol=1e-10, atol=1e-12)
+    dh = rng.normal(size=out.shape)
+    out.backward(torch.from_numpy(dh))
+    dx, _, _, dWx, _, _ = week09.lstm_backward(dh, x, h0, c0, Wx, Wh, b)
+    np.testing.assert_allclose(xt.grad.numpy(), dx, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(lstm.weight_ih_l0.grad.numpy(), dWx.T, rtol=1e-9, atol=1e-12)
+
+
+# Every check: alternatives accepted, mutants rejected -----------------------------------
+def _variant_params(variants):
+    return [exercise_param(v.exercise_id, v, label=v.label) for v in variants
+            if v.exercise_id.startswith(WEEK)]
+
+
+@pytest.mark.parametrize("variant", _variant_params(alternatives()))
+def test_alternative_passes(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    for seed in (1, 2, 3):
+        result = evaluate(variant.exercise_id, function, hidden=True, seed=seed)
+        assert result.passed, result.report()
+    assert evaluate(variant.exercise_id, function).passed  # public fixtures too
+
+
+@pytest.mark.parametrize("variant", _variant_params(mutants()))
+def test_mutant_fails(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    with np.errstate(all="ignore"):
+        for seed in (1, 2, 3):
+            assert not evaluate(variant.exercise_id, function, hidden=True, seed=seed).passed
+        assert not evaluate(variant.exercise_id, function).passed, \
+            "the public check should catch this mutant too"
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_each_exercise_has_enough_variants(exercise_id):
+    assert sum(v.exercise_id == exercise_id for v in alternatives()) >= 1
+    assert sum(v.exercise_id == exercise_id for v in mutants()) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_reference_passes_its_own_public_fixture(exercise_id):
+    assert evaluate(exercise_id, EXERCISES[exercise_id].reference_function()).passed

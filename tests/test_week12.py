@@ -1,0 +1,191 @@
+"""Week 12: reference kernels against independent oracles; checks against variants; the
+transfer-learning helpers (freezing, checkpoints) on tiny data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from grader.check import all_exercises, evaluate
+from grader.kernels import week12 as k
+from grader.train import CheckpointMismatch, load_checkpoint, save_checkpoint
+from grader.variants import alternatives, mutants
+from tests.conftest import exercise_param
+
+WEEK = "w12_"
+EXERCISES = {eid: ex for eid, ex in all_exercises().items() if eid.startswith(WEEK)}
+
+
+# Oracles: torch.nn modules and PyTorch's own parameter counting --------------------------
+def torch_block(c: int, weights: tuple[torch.Tensor, ...]) -> nn.Module:
+    """The same block assembled from nn.Conv2d / nn.BatchNorm2d in training mode."""
+    w1, g1, b1, w2, g2, b2 = weights
+    conv1, conv2 = (nn.Conv2d(c, c, 3, padding=1, bias=False).double() for _ in range(2))
+    bn1, bn2 = (nn.BatchNorm2d(c).double().train() for _ in range(2))
+    with torch.no_grad():
+        for module, value in ((conv1.weight, w1), (bn1.weight, g1), (bn1.bias, b1),
+                              (conv2.weight, w2), (bn2.weight, g2), (bn2.bias, b2)):
+            module.copy_(value)
+
+    class Block(nn.Module):
+        def forward(self, x):
+            return torch.relu(bn2(conv2(torch.relu(bn1(conv1(x))))) + x)
+
+    return Block()
+
+
+@pytest.mark.w12_residual_block_forward
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 5), st.integers(1, 5),
+       st.integers(0, 2**31 - 1))
+@settings(max_examples=30, deadline=None)
+def test_residual_block_matches_torch_modules(n, c, h, w, seed):
+    if n * h * w < 2:  # batch norm needs two values per channel in training mode
+        n = 2
+    g = torch.Generator().manual_seed(seed)
+    rand = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731
+    x = rand(n, c, h, w)
+    weights = (rand(c, c, 3, 3), 1 + rand(c), rand(c), rand(c, c, 3, 3), 1 + rand(c), rand(c))
+    expected = torch_block(c, weights)(x).detach()
+    got = k.residual_block_forward(x, *weights)
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.w12_residual_block_forward
+def test_model_blocks_are_the_graded_block_in_training_mode():
+    block = k.ResidualBlock(3, 3).double().train()
+    x = torch.randn(4, 3, 5, 5, dtype=torch.float64)
+    with torch.no_grad():
+        for bn in (block.bn1, block.bn2):
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.5, 0.5)
+        expected = block(x)
+    got = k.residual_block_forward(x, block.conv1.weight, block.bn1.weight, block.bn1.bias,
+                                   block.conv2.weight, block.bn2.weight, block.bn2.bias)
+    torch.testing.assert_close(got.detach(), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.w12_count_trainable_params
+@given(st.lists(st.sampled_from([4, 8, 12, 16]), min_size=1, max_size=5).map(sorted),
+       st.integers(1, 3), st.integers(1, 12), st.data())
+@settings(max_examples=40, deadline=None)
+def test_param_count_matches_pytorch(widths, in_channels, n_classes, data):
+    n_frozen = data.draw(st.integers(0, len(widths)))
+    model = k.SmallResNet(widths, n_classes, in_channels)
+    k.freeze_stages(model, n_frozen)
+    expected = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert k.count_trainable_params(np.array(widths), in_channels, n_classes, n_frozen) == expected
+
+
+@pytest.mark.w12_count_trainable_params
+def test_this_weeks_resnet_size():
+    assert k.trainable_count(k.SmallResNet()) == 38_101
+    assert k.count_trainable_params(np.array([16, 16, 32, 32]), 1, 5, 4) == 32 * 5 + 5
+
+
+@pytest.mark.w12_layerwise_learning_rates
+@given(st.integers(1, 10), st.floats(1e-6, 1.0), st.floats(0.05, 1.0), st.data())
+@settings(deadline=None)
+def test_layerwise_rates_properties(n_groups, base_lr, decay, data):
+    n_frozen = data.draw(st.integers(0, n_groups - 1))
+    lrs = k.layerwise_learning_rates(n_groups, base_lr, decay, n_frozen)
+    assert lrs.shape == (n_groups,)
+    assert lrs[-1] == pytest.approx(base_lr)
+    assert np.all(lrs[:n_frozen] == 0)
+    trainable = lrs[n_frozen:]
+    np.testing.assert_allclose(trainable[:-1], trainable[1:] * decay, rtol=1e-12)
+
+
+@pytest.mark.w12_layerwise_learning_rates
+def test_layerwise_rates_drive_torch_param_groups():
+    model = k.SmallResNet()
+    lrs = k.layerwise_learning_rates(len(model.param_groups()), 1e-3, 0.5, 1)
+    groups = [{"params": g, "lr": float(lr)} for g, lr in zip(model.param_groups(), lrs) if lr]
+    optimizer = torch.optim.SGD(groups)
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx(
+        [1e-3 * 0.5 ** i for i in (3, 2, 1, 0)])
+
+
+# The transfer-learning helpers ------------------------------------------------------------
+def test_frozen_stages_keep_their_batch_norm_statistics():
+    model = k.SmallResNet()
+    model.train()
+    k.freeze_stages(model, 2)
+    before = {name: t.clone() for name, t in model.state_dict().items()}
+    model(torch.randn(8, 1, 28, 28)).sum().backward()
+    after = model.state_dict()
+    stem_stats = [n for n in before if n.startswith(("stages.0.", "stages.1.")) and "running" in n]
+    assert stem_stats and all(torch.equal(before[n], after[n]) for n in stem_stats)
+    assert not torch.equal(before["stages.2.bn1.running_mean"], after["stages.2.bn1.running_mean"])
+    assert all(p.grad is None for p in model.stages[0].parameters())
+
+
+def test_loading_a_checkpoint_into_a_different_head_explains_itself(tmp_path):
+    path = save_checkpoint(tmp_path / "resnet.pt", k.SmallResNet(n_classes=5))
+    with pytest.raises(CheckpointMismatch, match=r"head.weight: checkpoint \(5, 32\) vs model "
+                                                 r"\(10, 32\)"):
+        load_checkpoint(path, k.SmallResNet(n_classes=10))
+    load_checkpoint(path, k.SmallResNet(n_classes=5))  # same shapes load fine
+
+
+def test_labelled_subset_takes_n_per_class_and_depends_on_the_seed():
+    y = torch.arange(100) % 5
+    subset = k.labelled_subset(y, 3, seed=0)
+    assert torch.bincount(y[subset]).tolist() == [3] * 5
+    assert not torch.equal(subset, k.labelled_subset(y, 3, seed=1))
+    assert len(k.labelled_subset(y, None, seed=0)) == 100
+
+
+def test_transfer_strategies_run_on_tiny_data():
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 1, 28, 28), dtype=np.float32)
+    y = np.arange(200) % 10
+    data = k.transfer_data(X, y, X[:50], y[:50])
+    assert set(data.target_train[1].tolist()) == set(range(5))
+    pretrained = k.SmallResNet()
+    config = k.TransferConfig(steps=2, batch_size=8)
+    counts = {}
+    for strategy in k.STRATEGIES:
+        result = k.transfer_run(strategy, pretrained, data, 2, seed=0, config=config)
+        assert 0 <= result["accuracy"] <= 1
+        counts[strategy] = result["trainable"]
+    assert counts["frozen"] == 32 * 5 + 5 < counts["finetune"] == counts["scratch"] == 38_101
+
+
+# Every check: alternatives accepted, mutants rejected -----------------------------------
+def _variant_params(variants):
+    return [exercise_param(v.exercise_id, v, label=v.label) for v in variants
+            if v.exercise_id.startswith(WEEK)]
+
+
+@pytest.mark.parametrize("variant", _variant_params(alternatives()))
+def test_alternative_passes(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    for seed in (1, 2, 3):
+        result = evaluate(variant.exercise_id, function, hidden=True, seed=seed)
+        assert result.passed, result.report()
+    assert evaluate(variant.exercise_id, function).passed  # public fixtures too
+
+
+@pytest.mark.parametrize("variant", _variant_params(mutants()))
+def test_mutant_fails(variant):
+    function = variant.load(EXERCISES[variant.exercise_id].function)
+    with np.errstate(all="ignore"):
+        for seed in (1, 2, 3):
+            assert not evaluate(variant.exercise_id, function, hidden=True, seed=seed).passed
+        assert not evaluate(variant.exercise_id, function).passed, \
+            "the public check should catch this mutant too"
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_each_exercise_has_enough_variants(exercise_id):
+    assert sum(v.exercise_id == exercise_id for v in alternatives()) >= 1
+    assert sum(v.exercise_id == exercise_id for v in mutants()) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", [exercise_param(e, e) for e in EXERCISES])
+def test_reference_passes_its_own_public_fixture(exercise_id):
+    assert evaluate(exercise_id, EXERCISES[exercise_id].reference_function()).passed
