@@ -2,7 +2,8 @@
 # Start a throw-away PostgreSQL server on 127.0.0.1 for the gradebook tests, installing it
 # from Debian's packages when missing. Prints the SQLAlchemy URL to use on stdout.
 set -euo pipefail
-PORT=${PGPORT_TEST:-54329}
+# A free port on 127.0.0.1 (a server from an earlier run may still hold another one).
+PORT=${PGPORT_TEST:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL from Debian packages …" >&2
   export DEBIAN_FRONTEND=noninteractive
