@@ -8,6 +8,7 @@ regenerates it into a scratch folder and fails if the committed copy drifted.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,29 +66,41 @@ def release(assignments: list[str] | None = None, release_dir: Path | None = Non
     Returns:
         The generated notebooks.
     """
+    import tempfile
+
     from nbgrader.apps import NbGraderAPI
 
     assignments = assignments or assignment_ids()
-    config = nbgrader_config(work, release_dir)
-    if config.CourseDirectory.db_url.startswith("sqlite:///"):
-        Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True)
-    # nbgrader's local exchange must exist, or the formgrader warns that release and collect
-    # are unavailable.
-    Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
-    api = NbGraderAPI(config=config)
-    written: list[Path] = []
     out_root = Path(release_dir) if release_dir else ASSIGNMENTS
-    for assignment in assignments:
-        if not (SOLUTIONS / assignment).is_dir():
-            raise FileNotFoundError(f"no nbgrader source folder solutions/{assignment}")
-        result = api.generate_assignment(assignment, force=True)
-        if not result["success"]:
-            raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}"
-                               f"\n{result.get('error', '')}")
-        for path in notebooks_of(assignment, out_root):
-            _normalize(path)
-            written.append(path)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+        # nbgrader deletes and rewrites its output folder: generate elsewhere, then replace
+        # only the notebooks that changed, atomically, so that readers of assignments/ (a
+        # learner's Jupyter, a grading run, parallel tests) never see a missing file.
+        config = nbgrader_config(work, Path(scratch))
+        if config.CourseDirectory.db_url.startswith("sqlite:///"):
+            Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True)
+        # nbgrader's local exchange must exist, or the formgrader warns that release and
+        # collect are unavailable.
+        Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
+        api = NbGraderAPI(config=config)
+        for assignment in assignments:
+            if not (SOLUTIONS / assignment).is_dir():
+                raise FileNotFoundError(f"no nbgrader source folder solutions/{assignment}")
+            result = api.generate_assignment(assignment, force=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader could not release {assignment}:\n"
+                                   f"{result['log']}\n{result.get('error', '')}")
+            for generated in notebooks_of(assignment, Path(scratch)):
+                _normalize(generated)
+                target = out_root / assignment / generated.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists() or target.read_bytes() != generated.read_bytes():
+                    staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                    shutil.copyfile(generated, staged)
+                    os.replace(staged, target)
+                written.append(target)
     return written
 
 

@@ -85,10 +85,15 @@ def test_committed_fixtures_match_the_kernels(exercise_id, tmp_path):
     cases_a, outs_a = load_fixture(exercise_id)
     cases_b, outs_b = load_fixture(exercise_id, fresh)
     assert [c.name for c in cases_a] == [c.name for c in cases_b]
+    exercise = all_exercises()[exercise_id]
     for ca, cb, oa, ob in zip(cases_a, cases_b, outs_a, outs_b):
         assert ca.kwargs == cb.kwargs
-        for x, y in zip(ca.args + oa, cb.args + ob):
+        for x, y in zip(ca.args, cb.args):
             np.testing.assert_array_equal(x, y)
+        # Outputs within the exercise's own tolerance: float32 PyTorch kernels may round
+        # differently with another number of threads.
+        for x, y in zip(oa, ob):
+            np.testing.assert_allclose(x, y, rtol=exercise.rtol, atol=exercise.atol)
 
 
 def test_public_check_works_without_reference_kernels():

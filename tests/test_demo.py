@@ -34,6 +34,8 @@ def test_demo_class_end_to_end(tmp_path):
         assert float(row["score"]) == 0
     assert all(float(r["score"]) == 0 for r in by_student["gus-tamperer"])  # tampering → 0, flagged
     for student in ("cyd-partial", "dee-partial", "eli-partial"):
-        for row in by_student[student]:
-            assert 0 < float(row["score"]) < float(row["max_score"]), student
+        # Never full marks in any week; some points somewhere (a week's mix of mutants and
+        # stubs may legitimately earn nothing).
+        assert all(float(r["score"]) < float(r["max_score"]) for r in by_student[student])
+        assert sum(float(r["score"]) for r in by_student[student]) > 0, student
     assert list(tmp_path.glob("feedback/*/*/*.html"))
