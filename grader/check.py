@@ -331,6 +331,12 @@ def load_fixture(exercise_id: str, path: Path | None = None
 class CheckFailed(AssertionError):
     """Raised by :func:`check` when a case fails; its message is the teaching report."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of the traceback: the frames would all be inside
+        # the grader, and the report already names the case, the shapes and the error.
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {line}" if i == 0 else line
+                for i, line in enumerate(str(self).splitlines() or [""])]
+
 
 def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
              seed: int | None = None) -> CheckResult:

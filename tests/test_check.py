@@ -172,3 +172,19 @@ def test_torch_framework_adapter_round_trips_arrays():
     assert float(total) == 12.0
     with pytest.raises(ValueError, match="unknown framework"):
         in_framework(torch_fn, "jax")
+
+
+def test_failed_check_shows_the_report_not_the_grader_traceback(capfd):
+    """In IPython a failed check prints its report alone, without grader/check.py frames."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(colors="nocolor")
+    result = shell.run_cell("import numpy as np\nfrom grader.check import check\n"
+                            "with np.errstate(all='ignore'):\n"
+                            "    check('w01_softmax', lambda x: np.exp(x) / np.exp(x).sum(-1, "
+                            "keepdims=True))")
+    shown = capfd.readouterr()
+    shown = shown.out + shown.err
+    assert isinstance(result.error_in_exec, CheckFailed)
+    assert "CheckFailed" in shown and "hint:" in shown and "huge logits" in shown
+    assert "check.py" not in shown and "Traceback" not in shown
