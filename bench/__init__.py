@@ -10,6 +10,8 @@ target and whether it was met.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 
@@ -42,3 +44,19 @@ class Row:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def interleaved_best(functions: dict[str, Callable[[], object]], repeats: int
+                     ) -> dict[str, float]:
+    """Minimum wall-clock of each function, alternating between them on every repeat.
+
+    Alternating spreads slow spells of a shared machine over every contender instead of
+    penalizing whichever function happened to run during one.
+    """
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best

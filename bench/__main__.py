@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("topics", nargs="*", help=f"default: all of {topics()}")
     parser.add_argument("--fast", action="store_true",
-                        help="tiny sizes (COURSE_FAST=1) to test the harness; not stored")
+                        help="tiny sizes (COURSE_FAST=1) to test the harness; not stored, "
+                             "targets not enforced")
     args = parser.parse_args(argv)
     if args.fast:
         os.environ["COURSE_FAST"] = "1"
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                   "seconds": time.monotonic() - start, "machine": machine(),
                   "fast": args.fast, "rows": rows}
         print(table(rows))
-        failed |= any(r["met"] is False for r in rows)
+        # Fast mode's tiny sizes say nothing about the targets: only a crash fails it.
+        failed |= not args.fast and any(r["met"] is False for r in rows)
         if not args.fast:
             RESULTS.mkdir(exist_ok=True)
             (RESULTS / f"{topic}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -37,7 +37,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
-from bench import Row
+from bench import Row, interleaved_best
 from grader.config import pick
 from grader.data import load_fashion_mnist
 from grader.kernels.week03 import (distances_no_loops, distances_one_loop, distances_two_loops,
@@ -58,16 +58,6 @@ def _pixels() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return flat(data.X_train), data.y_train, flat(data.X_test), data.y_test
 
 
-def _best(functions: dict, repeats: int) -> dict[str, float]:
-    """Minimum wall-clock of each function, alternating between them on every repeat."""
-    best = dict.fromkeys(functions, float("inf"))
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
 
 def distances() -> list[Row]:
     X_train, _, X_test, _ = _pixels()
@@ -76,7 +66,7 @@ def distances() -> list[Row]:
         start = time.perf_counter()
         two = distances_two_loops(queries, references)
         two_seconds = time.perf_counter() - start
-        best = _best({"one": lambda: distances_one_loop(queries, references),
+        best = interleaved_best({"one": lambda: distances_one_loop(queries, references),
                       "none": lambda: distances_no_loops(queries, references)}, repeats=5)
     same = float(np.max(np.abs(two - distances_no_loops(queries, references))))
     speedup = two_seconds / best["none"]
@@ -149,7 +139,7 @@ def pca() -> list[Row]:
     X_train, _, _, _ = _pixels()
     repeats = pick(3, 1)
     with threadpool_limits(THREADS):
-        best = _best({
+        best = interleaved_best({
             "svd": lambda: pca_fit(X_train, N_COMPONENTS),
             "covariance": lambda: pca_fit_covariance(X_train, N_COMPONENTS),
             "sk_full": lambda: PCA(N_COMPONENTS, svd_solver="full").fit(X_train),
@@ -204,7 +194,7 @@ def gmm() -> list[Row]:
                 warnings.simplefilter("ignore", ConvergenceWarning)  # tol=0 on purpose
                 results["sklearn"] = sk_model().fit(Z)
 
-        best = _best({"ours": ours, "sklearn": theirs}, repeats=pick(2, 1))
+        best = interleaved_best({"ours": ours, "sklearn": theirs}, repeats=pick(2, 1))
     history = results["ours"][1]
     sk_ll = float(results["sklearn"].score(Z))
     rel = abs(history[-1] - sk_ll) / abs(sk_ll)

@@ -19,14 +19,13 @@ Run: ``python -m bench week07`` (``--fast`` for tiny sizes that only test the ha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
-from bench import Row
+from bench import Row, interleaved_best
 from grader.config import fast_mode, pick
 from grader.data import load_fashion_mnist, minibatches
 from grader.kernels.week05 import cosine_lr
@@ -51,16 +50,6 @@ EPOCHS, BATCH_SIZE, LR, SEED = 12, 64, 2e-3, 0
 TORCH_TARGET, NAIVE_TARGET = 2.0, 50.0
 ACCURACY_TARGET, TIME_TARGET_S = 0.90, 600.0
 
-
-def _interleaved_best(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Minimum wall-clock of each function, alternating between them on every repeat."""
-    best = dict.fromkeys(functions, float("inf"))
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def _conv_case(shape: tuple[int, ...], filters: int, kernel: int, pad: int):
@@ -95,8 +84,8 @@ def _time_layer(shape: tuple[int, ...], filters: int, kernel: int, pad: int,
     # Same answer first: a fast wrong kernel would be no result.
     for mine, theirs in zip(numpy_fast(), torch_conv(), strict=True):
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-3, atol=1e-3)
-    best = _interleaved_best({"numpy": numpy_fast, "torch": torch_conv}, repeats)
-    return best | _interleaved_best({"naive": numpy_naive}, 1)
+    best = interleaved_best({"numpy": numpy_fast, "torch": torch_conv}, repeats)
+    return best | interleaved_best({"naive": numpy_naive}, 1)
 
 
 def _conv_rows(threads: int, repeats: int) -> list[Row]:

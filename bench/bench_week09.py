@@ -13,28 +13,17 @@ Run: ``python -m bench week09`` (``--fast`` for tiny sizes that only test the ha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from bench import Row
+from bench import Row, interleaved_best
 from grader.config import pick
 from grader.kernels.week09 import lstm_backward, lstm_forward
 
 TARGET_RATIO = 3.0
 
-
-def _interleaved_best(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Minimum wall-clock of each function, alternating between them on every repeat."""
-    best = dict.fromkeys(functions, float("inf"))
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def _compare(n: int, steps: int, d: int, h: int, threads: int, repeats: int) -> Row:
@@ -66,7 +55,7 @@ def _compare(n: int, steps: int, d: int, h: int, threads: int, repeats: int) -> 
     start = time.monotonic()
     try:
         with threadpool_limits(threads):
-            times = _interleaved_best({
+            times = interleaved_best({
                 "numpy forward+backward": numpy_forward_backward,
                 "numpy lstm_backward alone": lambda: lstm_backward(dh, x, h0, c0, Wx, Wh, b),
                 "numpy forward": lambda: lstm_forward(x, h0, c0, Wx, Wh, b),
