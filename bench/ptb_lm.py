@@ -1,7 +1,8 @@
 """Train the course's LSTM language model on full Penn Treebank (the week-11 benchmark).
 
     python bench/ptb_lm.py --config reference   # 2×200 tied LSTM, ≤ 45 min of training
-    python bench/ptb_lm.py --config long        # 2×650 tied LSTM, dropout 0.5, 40 epochs
+    python bench/ptb_lm.py --config long        # the same network, 40 epochs, no time limit
+    python bench/ptb_lm.py --config medium      # 2×650 tied LSTM, dropout 0.5, 40 epochs
     python bench/ptb_lm.py --config reference --budget-min inf --json out.json
 
 Any field of :class:`grader.kernels.week11.LMConfig` can be overridden (``--epochs 3``).

@@ -136,8 +136,8 @@ def gradebook_table(results: list) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
-    from grader.demo import write_class
-    from grader.release import assignment_ids, release
+    from grader.demo import register_class, write_class
+    from grader.release import assignment_ids, db_url, release
 
     start = time.monotonic()
     folders = _folders(args.work)
@@ -146,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     release(assignments, work=args.work)
     for assignment in assignments:
         students = write_class(assignment, folders["submitted"])
+    register_class(db_url(args.work), students)
     print(f"2/4 simulated class for each assignment: {', '.join(students)}")
     print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
           f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")

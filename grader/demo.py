@@ -124,3 +124,21 @@ def write_class(assignment: str, submitted_dir: Path) -> list[str]:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
         (folder / "timestamp.txt").write_text(stamp)
     return sorted(written)
+
+
+def student_names(student: str) -> tuple[str, str]:
+    """``"fay-infinite-loop"`` → ``("Fay", "Infinite loop")``: what the formgrader lists."""
+    first, _, role = student.partition("-")
+    return first.capitalize(), role.replace("-", " ").capitalize()
+
+
+def register_class(db_url: str, students: list[str]) -> None:
+    """Add the simulated students to the gradebook with names (the formgrader shows them)."""
+    from nbgrader.api import Gradebook
+
+    from grader.nbgrader_setup import COURSE_ID
+
+    with Gradebook(db_url, COURSE_ID) as gb:
+        for student in students:
+            first, last = student_names(student)
+            gb.update_or_create_student(student, first_name=first, last_name=last)

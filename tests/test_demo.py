@@ -39,3 +39,13 @@ def test_demo_class_end_to_end(tmp_path):
         assert all(float(r["score"]) < float(r["max_score"]) for r in by_student[student])
         assert sum(float(r["score"]) for r in by_student[student]) > 0, student
     assert list(tmp_path.glob("feedback/*/*/*.html"))
+    # The formgrader lists students by name ("None, None" without them).
+    from nbgrader.api import Gradebook
+
+    from grader.nbgrader_setup import COURSE_ID
+    from grader.release import db_url
+
+    with Gradebook(db_url(tmp_path), COURSE_ID) as gb:
+        names = {s.id: (s.first_name, s.last_name) for s in gb.students}
+    assert names["fay-infinite-loop"] == ("Fay", "Infinite loop")
+    assert all(first and last for first, last in names.values()), names
