@@ -7,12 +7,15 @@ The features are the 32 globally average-pooled channels of the last residual st
 week-12 ``SmallResNet`` trained on all ten classes (the input of its linear head). The oracle
 is the real-vs-real floor: the same score between 10,000 training and 10,000 test images.
 The score is not comparable to published FIDs, which use ImageNet-trained Inception-v3 features
-(2,048 dimensions) that cannot be loaded offline.
+(2,048 dimensions) that cannot be loaded offline. WGAN-GP uses the two time-scale update rule
+(one critic step per generator step, critic learning rate 3× the generator's); the paper's five
+critic steps per generator step are reported too, at the same budget.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -44,20 +47,47 @@ def class_coverage(predicted: np.ndarray) -> tuple[int, float]:
     return int(np.sum(share >= 0.02)), entropy
 
 
-def trained_gan(kind: str, images: torch.Tensor) -> tuple[nn.Module, dict]:
+#: A longer budget for the three GANs: does the ranking at 4 minutes hold with more time?
+LONGER = pick(replace(CONFIG, cpu_seconds=720.0), None)
+
+
+def _runs() -> dict[str, tuple[str, k.GANConfig]]:
+    """name -> (kind, config). WGAN-GP trains with the two time-scale update rule (one critic
+    step per generator step, see ``k.GANConfig``); the paper's five critic steps are measured
+    too, at the same budget. Each kind again with the longer budget."""
+    runs = {kind: (kind, CONFIG) for kind in k.GAN_KINDS}
+    runs["wgan-gp, paper's 5 critic steps"] = ("wgan-gp", replace(CONFIG, n_critic=5,
+                                                                  wgan_critic_lr=1e-4))
+    if LONGER is not None:
+        runs |= {f"{kind}, {LONGER.cpu_seconds:.0f} CPU-s": (kind, LONGER)
+                 for kind in k.GAN_KINDS}
+    return runs
+
+
+RUNS = _runs()
+
+
+def run_name(kind: str, config: k.GANConfig) -> str:
+    if kind != "wgan-gp":
+        return kind
+    return "wgan-gp-ttur" if config.n_critic == 1 else f"wgan-gp-{config.n_critic}critic"
+
+
+def trained_gan(kind: str, config: k.GANConfig, images: torch.Tensor
+                ) -> tuple[nn.Module, dict]:
     torch.manual_seed(0)
     pair = nn.ModuleDict(dict(zip(("generator", "discriminator"), k.make_gan(kind))))
 
     def train() -> dict:
-        run = k.train_gan(kind, images, CONFIG, seed=0, progress=False,
+        run = k.train_gan(kind, images, config, seed=0, progress=False,
                           models=(pair["generator"], pair["discriminator"]))
         return {"generator_steps": run.generator_steps, "cpu_seconds": run.cpu_seconds,
                 "d_losses": run.d_losses, "g_losses": run.g_losses,
                 "snapshot_steps": [step for step, _ in run.snapshots],
                 "snapshots": torch.from_numpy(np.stack([s for _, s in run.snapshots]))}
 
-    budget = f"{CONFIG.cpu_seconds:.0f}cpus"
-    return pair["generator"], train_or_load(checkpoint(f"week14-{kind}-{budget}"), pair, train)
+    name = f"week14-{run_name(kind, config)}-{config.cpu_seconds:.0f}cpus"
+    return pair["generator"], train_or_load(checkpoint(name), pair, train)
 
 
 def frechet_scores() -> list[Row]:
@@ -76,35 +106,46 @@ def frechet_scores() -> list[Row]:
     floor = k.frechet_score(train_features, test_features)
     covered, entropy = class_coverage(test_classes)
     rows = [
-        Row("feature classifier: test accuracy (10 classes)", info["test_accuracy"], "accuracy",
-            notes=f"week-12 SmallResNet, {CLASSIFIER_EPOCHS} epochs on 60,000 images; features: "
-                  "32 pooled channels of the last residual stage"),
+        # Measured here, not read from the checkpoint: the lecture saves the same checkpoint
+        # without it.
+        Row("feature classifier: test accuracy (10 classes)",
+            float(np.mean(test_classes == y_test[:N_SAMPLES])), "accuracy",
+            notes=f"week-12 SmallResNet, {CLASSIFIER_EPOCHS} epochs on {len(X_train):,} images, "
+                  f"{N_SAMPLES:,} test images; features: 32 pooled channels of the last "
+                  "residual stage"),
         Row("real-vs-real floor: train vs test", floor, "Fréchet distance",
             notes=f"{N_SAMPLES:,} images each; test images' predicted classes: {covered} "
                   f"classes ≥ 2%, entropy {entropy:.2f} nats (uniform: {np.log(10):.2f})"),
     ]
     images = torch.from_numpy(X_train) * 2 - 1
     scores = {}
-    for kind in k.GAN_KINDS:
+    for name, (kind, config) in RUNS.items():
         t0 = time.monotonic()
-        generator, run = trained_gan(kind, images)
+        generator, run = trained_gan(kind, config, images)
         fake_features, fake_classes = features(k.sample(generator, N_SAMPLES))
-        scores[kind] = k.frechet_score(fake_features, test_features)
+        scores[name] = k.frechet_score(fake_features, test_features)
         covered, entropy = class_coverage(fake_classes)
         rows.append(Row(
-            f"Fréchet distance to test images, {kind}", scores[kind], "Fréchet distance",
+            f"Fréchet distance to test images, {name}", scores[name], "Fréchet distance",
             oracle="real train vs test (floor)", oracle_value=floor,
             seconds=time.monotonic() - t0,
             notes=f"{run['generator_steps']:,} generator steps in {run['cpu_seconds']:.0f} CPU-s "
                   f"(1 thread); samples' predicted classes: {covered} classes ≥ 2%, entropy "
                   f"{entropy:.2f} nats",
             extra={"class_histogram": np.bincount(fake_classes, minlength=10).tolist()}))
-    for kind in ("dcgan", "wgan-gp"):
-        rows.append(Row(
-            f"{kind} / mlp-gan Fréchet ratio (same CPU budget)",
-            scores[kind] / scores["mlp-gan"], "×", oracle="mlp-gan",
-            oracle_value=scores["mlp-gan"], target="≤ 0.75 (clearly better than the MLP GAN)",
-            met=bool(scores[kind] <= 0.75 * scores["mlp-gan"])))
+    for config in (CONFIG, LONGER):
+        if config is None:
+            continue
+        budget = f"{config.cpu_seconds:.0f} CPU-s"
+        named = {kind: next(name for name, (kind_, c) in RUNS.items()
+                            if kind_ == kind and c == config) for kind in k.GAN_KINDS}
+        baseline = scores[named["mlp-gan"]]
+        for kind in ("dcgan", "wgan-gp"):
+            rows.append(Row(
+                f"{kind} / mlp-gan Fréchet ratio ({budget} each)",
+                scores[named[kind]] / baseline, "×", oracle="mlp-gan", oracle_value=baseline,
+                target="≤ 0.75 (clearly better than the MLP GAN)",
+                met=bool(scores[named[kind]] <= 0.75 * baseline)))
     rows.append(Row("total wall-clock of the GAN benchmark", time.monotonic() - start, "s"))
     return rows
 
