@@ -22,9 +22,12 @@ import html
 import json
 import os
 import secrets
+import signal
+import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -402,7 +405,7 @@ def feedback_html(graded: nbformat.NotebookNode) -> str:
         + (f"<h2>Cells that failed when the grader ran your notebook</h2><ul>{errors}</ul>"
            if errors else ""))
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(graded)
-    return body.replace("<body", f"<body data-feedback='1'", 1).replace(
+    return body.replace("<body", "<body data-feedback='1'", 1).replace(
         "<main>", f"<main><div class='feedback-summary'>{summary}</div>", 1)
 
 
@@ -460,6 +463,27 @@ def already_graded(submission: Path, graded: Path) -> bool:
     return not submission.exists() or graded.stat().st_mtime >= submission.stat().st_mtime
 
 
+@contextmanager
+def _ctrl_c_as_flag():
+    """Turn Ctrl-C (SIGINT) into an event the grading loop checks between results.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be, and when that
+    is a finalizer (``__del__``) the exception is printed and dropped: the run would go on
+    as if nothing happened. Checked in one place instead, a Ctrl-C always stops the run
+    after the results already finished are recorded. (Only the main thread can set a
+    signal handler; elsewhere the event is never set and Ctrl-C behaves as usual.)
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: Path,
               release_dir: Path, db_url: str | None = None, students: list[str] | None = None,
               jobs: int = 2, limits: Limits = Limits(), seed: int | None = None,
@@ -509,15 +533,22 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                                references, limits): graded
                    for student, name, release, submission, graded in todo}
         try:
-            for future in as_completed(futures):
-                result, graded_nb = future.result()
-                if db_url:
-                    record([result], db_url, submitted_dir)
-                if graded_nb is not None:
-                    _write_atomically(graded_nb, futures[future])
-                results.append(result)
-                bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
-                bar.update()
+            with _ctrl_c_as_flag() as interrupted:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        result, graded_nb = future.result()
+                        if db_url:
+                            record([result], db_url, submitted_dir)
+                        if graded_nb is not None:
+                            _write_atomically(graded_nb, futures[future])
+                        results.append(result)
+                        bar.set_postfix_str(f"{result.student}: "
+                                            f"{result.score:g}/{result.max_score:g}")
+                        bar.update()
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
         except KeyboardInterrupt:
             for future in futures:
                 future.cancel()

@@ -62,7 +62,7 @@ def test_interrupted_run_resumes_and_records_every_grade_once(work, sig):
     first.send_signal(sig)
     output = first.communicate(timeout=60)[0]
     if sig == signal.SIGINT:
-        assert first.returncode == 130 and "--resume" in output
+        assert first.returncode == 130 and "--resume" in output, output
     before = graded_files(work)
     assert 0 < len(before) < 8, "the run should have been interrupted part-way"
 
