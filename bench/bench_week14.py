@@ -1,15 +1,16 @@
 """Week 14 benchmark: MLP GAN, DCGAN and WGAN-GP on Fashion-MNIST after the same CPU budget.
 
-Each GAN trains for the same CPU time (``time.process_time`` of one thread, so other
-programs on the machine do not shorten it): 4 CPU-minutes, then again 12 from scratch. Sample quality is a Fréchet distance between
-Gaussians fitted to classifier features of 10,000 generated and 10,000 real test images.
-The features are the 32 globally average-pooled channels of the last residual stage of the
-week-12 ``SmallResNet`` trained on all ten classes (the input of its linear head). The oracle
-is the real-vs-real floor: the same score between 10,000 training and 10,000 test images.
-The score is not comparable to published FIDs, which use ImageNet-trained Inception-v3 features
-(2,048 dimensions) that cannot be loaded offline. WGAN-GP uses the two time-scale update rule
-(one critic step per generator step, critic learning rate 3× the generator's); the paper's five
-critic steps per generator step are reported too, at the same budget.
+Each GAN trains for the same CPU time (``time.process_time`` of one thread, so other programs
+on the machine do not shorten it): 4 CPU-minutes, then again 12 from scratch. Sample quality is
+a Fréchet distance between Gaussians fitted to classifier features of 10,000 generated and
+10,000 real test images. The features are the 32 globally average-pooled channels of the last
+residual stage of the week-12 ``SmallResNet`` trained on all ten classes (the input of its
+linear head). The oracle is the real-vs-real floor: the same score between 10,000 training and
+10,000 test images. The score is not comparable to published FIDs, which use ImageNet-trained
+Inception-v3 features (2,048 dimensions) that cannot be loaded offline. WGAN-GP uses the two
+time-scale update rule (one critic step per generator step, critic learning rate 3× the
+generator's); the paper's five critic steps per generator step are reported too, at the same
+budget.
 """
 
 from __future__ import annotations
@@ -123,10 +124,10 @@ def frechet_scores() -> list[Row]:
         t0 = time.monotonic()
         generator, run = trained_gan(kind, config, images)
         fake_features, fake_classes = features(k.sample(generator, N_SAMPLES))
-        scores[name] = k.frechet_score(fake_features, test_features)
+        scores[kind, config] = k.frechet_score(fake_features, test_features)
         covered, entropy = class_coverage(fake_classes)
         rows.append(Row(
-            f"Fréchet distance to test images, {name}", scores[name], "Fréchet distance",
+            f"Fréchet distance to test images, {name}", scores[kind, config], "Fréchet distance",
             oracle="real train vs test (floor)", oracle_value=floor,
             seconds=time.monotonic() - t0,
             notes=f"{run['generator_steps']:,} generator steps in {run['cpu_seconds']:.0f} CPU-s "
@@ -137,15 +138,13 @@ def frechet_scores() -> list[Row]:
         if config is None:
             continue
         budget = f"{config.cpu_seconds:.0f} CPU-s"
-        named = {kind: next(name for name, (kind_, c) in RUNS.items()
-                            if kind_ == kind and c == config) for kind in k.GAN_KINDS}
-        baseline = scores[named["mlp-gan"]]
+        baseline = scores["mlp-gan", config]
         for kind in ("dcgan", "wgan-gp"):
             rows.append(Row(
                 f"{kind} / mlp-gan Fréchet ratio ({budget} each)",
-                scores[named[kind]] / baseline, "×", oracle="mlp-gan", oracle_value=baseline,
+                scores[kind, config] / baseline, "×", oracle="mlp-gan", oracle_value=baseline,
                 target="≤ 0.75 (clearly better than the MLP GAN)",
-                met=bool(scores[named[kind]] <= 0.75 * baseline)))
+                met=bool(scores[kind, config] <= 0.75 * baseline)))
     rows.append(Row("wall-clock of this benchmark run", time.monotonic() - start, "s",
                     notes="training is skipped for every GAN whose checkpoint exists; each "
                           "row above states its own training budget"))
