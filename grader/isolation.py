@@ -126,9 +126,10 @@ class MountPlan:
         if data_dir.exists():
             rebind.append((str(data_dir), str(data_dir)))
         rebind.append((str(public_package()), str(REPO_ROOT / "grader")))
-        # Only what a hidden folder covers needs binding back.
+        # Only what a hidden folder (or the private /tmp) covers needs binding back.
+        covers = [*map(Path, hide), Path("/tmp")]
         rebind = [(src, dst) for src, dst in rebind
-                  if any(Path(dst) == h or h in Path(dst).parents for h in hide)]
+                  if any(Path(dst) == h or h in Path(dst).parents for h in covers)]
         return cls(tuple(map(str, hide)), tuple(rebind), scratch_mb)
 
 
@@ -167,6 +168,9 @@ def enter_namespaces(plan: MountPlan, uid: int, nproc: int) -> None:
         os.mkdir(holder)
         mount(src, holder, None, MS_BIND | MS_REC)
         staged.append(holder)
+    # The private /tmp first: a checkout (or venv) under /tmp is then hidden and bound back
+    # like any other, instead of vanishing under a tmpfs mounted after the binds.
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={plan.scratch_mb}m")
     for folder in sorted(plan.hide, key=len):
         os.makedirs(folder, mode=0o755, exist_ok=True)  # inside an outer tmpfs just mounted
         mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
@@ -174,7 +178,6 @@ def enter_namespaces(plan: MountPlan, uid: int, nproc: int) -> None:
         os.makedirs(dst, mode=0o755, exist_ok=True)
         mount(holder, dst, None, MS_BIND | MS_REC)
         mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={plan.scratch_mb}m")
     if stage == "/dev/shm":  # the staging binds are no longer needed; a fresh, empty /dev/shm
         libc.umount2(stage.encode(), 2)  # MNT_DETACH
         mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")

@@ -129,3 +129,16 @@ def test_sandboxes_in_different_processes_never_share_a_uid():
     for p in others:
         p.wait(timeout=30)
     assert len(uids) == 3
+
+
+def test_a_venv_under_tmp_is_bound_back_over_the_private_tmp(monkeypatch, tmp_path):
+    """A venv under /tmp (e.g. a checkout made by mktemp -d) stays visible in the sandbox."""
+    import sys
+    from pathlib import Path
+
+    from grader.isolation import MountPlan
+
+    venv = Path("/tmp") / tmp_path.name / ".venv"
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    plan = MountPlan.for_course(scratch_mb=16)
+    assert (str(venv), str(venv)) in plan.rebind
