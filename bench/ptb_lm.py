@@ -2,6 +2,7 @@
 
     python bench/ptb_lm.py --config reference   # 2×200 tied LSTM, ≤ 45 min of training
     python bench/ptb_lm.py --config long        # the same network, 40 epochs, no time limit
+    python bench/ptb_lm.py --config averaged    # long, weights averaged over its last 10 epochs
     python bench/ptb_lm.py --config medium      # 2×650 tied LSTM, dropout 0.5, 40 epochs
     python bench/ptb_lm.py --config reference --budget-min inf --json out.json
 

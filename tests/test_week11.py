@@ -271,6 +271,70 @@ def test_training_run_checkpoints_resumes_and_respects_its_budget(tmp_path, monk
     assert any(line.startswith("stopping before epoch 4") for line in lines)
 
 
+def _tiny_config(**changes) -> k.LMConfig:
+    config = k.LMConfig(name="test", embedding_size=8, hidden_size=8, num_layers=1, dropout=0.3,
+                        lr=5.0, batch_size=4, eval_batch_size=2, bptt=10, epochs=4, threads=1)
+    return dataclasses.replace(config, **changes)
+
+
+def _without_timings(history: list[dict]) -> list[dict]:
+    return [{key: value for key, value in epoch.items() if key not in ("seconds", "elapsed_min")}
+            for epoch in history]
+
+
+def test_an_interrupted_run_resumes_exactly_as_if_never_stopped(tmp_path, monkeypatch):
+    """Dropout masks and the running weight average survive a restart: same figures."""
+    monkeypatch.setattr(k, "data_dir", lambda: tmp_path / "unbroken")
+    ptb = _synthetic_ptb(np.random.default_rng(0))
+    config = _tiny_config(average_last=2)
+    unbroken = k.train_language_model(config, ptb, log=lambda line: None)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_epoch_3(line: str) -> None:
+        if line.startswith("epoch   3"):  # inside the averaged epochs, after the checkpoint
+            raise Interrupt
+
+    monkeypatch.setattr(k, "data_dir", lambda: tmp_path / "broken")
+    with pytest.raises(Interrupt):
+        k.train_language_model(config, ptb, log=stop_after_epoch_3)
+    resumed = k.train_language_model(config, ptb, resume=True, log=lambda line: None)
+    assert _without_timings(resumed["history"]) == _without_timings(unbroken["history"])
+    assert resumed["test_ppl"] == unbroken["test_ppl"]
+
+
+def test_the_last_epochs_score_the_mean_of_the_weights_after_every_step(tmp_path, monkeypatch):
+    """average_last=N: mean over every SGD step of the last N epochs, learning rate held."""
+    monkeypatch.setattr(k, "data_dir", lambda: tmp_path)
+    snapshots: list[list[torch.Tensor]] = []
+    real_train_epoch = k.train_epoch
+
+    def recording_train_epoch(model, *args, on_window, **kwargs):
+        def record(*window):
+            snapshots.append([p.detach().clone() for p in model.parameters()])
+            on_window(*window)
+        return real_train_epoch(model, *args, on_window=record, **kwargs)
+
+    monkeypatch.setattr(k, "train_epoch", recording_train_epoch)
+    ptb = _synthetic_ptb(np.random.default_rng(1))
+    config = _tiny_config(average_last=2, decay_threshold=1.0)  # decay after every epoch but the first
+    result = k.train_language_model(config, ptb, log=lambda line: None)
+    assert [h["averaged"] for h in result["history"]] == [False, False, True, True]
+    assert [h["lr"] for h in result["history"]] == [5.0, 5.0, 1.25, 1.25]  # not 0.3125 at the end
+    windows = math.ceil((len(k.batchify(ptb.train, config.batch_size)) - 1) / config.bptt)
+    assert len(snapshots) == 4 * windows
+    expected = [torch.stack(step).mean(dim=0) for step in zip(*snapshots[2 * windows:])]
+    stored = torch.load(tmp_path / "checkpoints" / "ptb_test_last.pt", weights_only=True)
+    average = k.build_language_model(config, len(ptb.vocab))
+    average.load_state_dict({name.removeprefix("module."): value
+                             for name, value in stored["average"].items()
+                             if name.startswith("module.")})
+    for mean, got in zip(expected, average.parameters(), strict=True):
+        torch.testing.assert_close(got, mean, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(next(average.parameters()), snapshots[-1][0])  # not the last step
+
+
 def test_generate_is_seeded_and_uses_the_vocabulary():
     torch.manual_seed(0)
     itos = ["<eos>", "a", "b", "c"]

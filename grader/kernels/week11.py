@@ -214,6 +214,12 @@ class LMConfig:
     before validation gets *worse* (the usual rule, which on PTB rarely fires before epoch
     20). Training stops after ``epochs``, or before an epoch that would end past
     ``budget_min`` minutes of training.
+
+    Weight averaging: during the last ``average_last`` epochs (0: never) the run keeps the
+    running mean of the weights after every SGD step (Polyak–Ruppert averaging, the "A" in
+    the NT-ASGD of Merity et al.'s AWD-LSTM) and validates, tests and saves that mean instead
+    of the latest weights. The learning rate is held from then on: averaging already does
+    what a further decay would, removing the noise of single steps.
     """
 
     name: str = "reference"
@@ -233,6 +239,7 @@ class LMConfig:
     decay_threshold: float = 0.01
     seed: int = 1111
     threads: int = 2
+    average_last: int = 0
 
 
 #: ``reference``: the benchmark's ≤ 45-minute run. ``long``: the same network for 40 epochs
@@ -240,10 +247,13 @@ class LMConfig:
 #: learning rate only when validation does not improve at all), which reported 87.17 test
 #: perplexity for this model. ``medium``: Zaremba et al.'s "medium" size (2×650, dropout 0.5)
 #: with tied weights: several times the cost per epoch (``python -m bench week11`` measures
-#: it). ``tiny``: fast mode (the PTB subset), seconds per epoch.
+#: it). ``averaged``: ``long`` whose last 10 epochs average the weights (its first 30 epochs
+#: are exactly ``long``'s). ``tiny``: fast mode (the PTB subset), seconds per epoch.
 LM_CONFIGS: dict[str, LMConfig] = {
     "reference": LMConfig(),
     "long": LMConfig(name="long", decay_threshold=0.0, budget_min=math.inf),
+    "averaged": LMConfig(name="averaged", decay_threshold=0.0, budget_min=math.inf,
+                         average_last=10),
     "medium": LMConfig(name="medium", embedding_size=650, hidden_size=650, dropout=0.5,
                        decay_threshold=0.0, budget_min=math.inf),
     "tiny": LMConfig(name="tiny", embedding_size=32, hidden_size=32, num_layers=1,
@@ -281,6 +291,8 @@ def train_language_model(config: LMConfig, ptb: PTB | None = None, resume: bool 
     valid_data = batchify(ptb.valid, config.eval_batch_size)
     test_data = batchify(ptb.test, config.eval_batch_size)
     model = build_language_model(config, len(ptb.vocab))
+    average = torch.optim.swa_utils.AveragedModel(model)  # used in the last epochs only
+    first_averaged = config.epochs - config.average_last + 1 if config.average_last else math.inf
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
     path = lm_checkpoint_path(config)
     last_path = path.with_name(path.stem + "_last.pt")  # to resume from the latest epoch
@@ -291,7 +303,11 @@ def train_language_model(config: LMConfig, ptb: PTB | None = None, resume: bool 
         stored = load_checkpoint(path, model)
         history, lr = stored["history"], stored["lr"]
         best_valid, spent = stored["best_valid"], stored["train_seconds"]
-        model.load_state_dict(torch.load(last_path, weights_only=True))
+        last = load_checkpoint(last_path, model)
+        if last.get("average") is not None:
+            average.load_state_dict(last["average"])
+        if last.get("rng_state") is not None:  # the same dropout masks as an unbroken run
+            torch.set_rng_state(last["rng_state"])
         log(f"resumed {path} after epoch {len(history)} ({spent / 60:.1f} min spent)")
     session_start = time.monotonic()
     for epoch in range(len(history) + 1, config.epochs + 1):
@@ -303,32 +319,41 @@ def train_language_model(config: LMConfig, ptb: PTB | None = None, resume: bool 
             break
         for group in optimizer.param_groups:
             group["lr"] = lr
+        averaging = epoch >= first_averaged
         start = time.monotonic()
         with tqdm(total=math.ceil((len(train_data) - 1) / config.bptt), desc=f"epoch {epoch}",
                   leave=False, disable=not progress) as bar:
+            def after_window(*_, bar=bar, averaging=averaging) -> None:
+                bar.update()
+                if averaging:
+                    average.update_parameters(model)
             train_ppl = train_epoch(model, train_data, optimizer, config.bptt, config.clip_norm,
-                                    on_window=lambda *_, bar=bar: bar.update())
-        valid_ppl = evaluate(model, valid_data, config.bptt)
+                                    on_window=after_window)
+        scored = average.module if averaging else model
+        valid_ppl = evaluate(scored, valid_data, config.bptt)
         seconds = time.monotonic() - start
         test_start = time.monotonic()
-        test_ppl = evaluate(model, test_data, config.bptt)
+        test_ppl = evaluate(scored, test_data, config.bptt)
         session_start += time.monotonic() - test_start
         improved = valid_ppl < best_valid
         history.append({"epoch": epoch, "lr": lr, "train_ppl": train_ppl,
                         "valid_ppl": valid_ppl, "test_ppl": test_ppl, "seconds": seconds,
-                        "elapsed_min": (spent + time.monotonic() - session_start) / 60})
+                        "elapsed_min": (spent + time.monotonic() - session_start) / 60,
+                        "averaged": averaging})
         log(f"epoch {epoch:3d} | lr {lr:6.3f} | train ppl {train_ppl:8.2f} | valid ppl "
             f"{valid_ppl:8.2f} | test ppl {test_ppl:8.2f} | {seconds:6.1f} s | elapsed "
-            f"{history[-1]['elapsed_min']:6.1f} min{' | best' if improved else ''}")
-        if valid_ppl > best_valid * (1 - config.decay_threshold):
+            f"{history[-1]['elapsed_min']:6.1f} min{' | averaged' if averaging else ''}"
+            f"{' | best' if improved else ''}")
+        if not averaging and valid_ppl > best_valid * (1 - config.decay_threshold):
             lr /= config.decay_factor
-        torch.save(model.state_dict(), last_path)
+        save_checkpoint(last_path, model, rng_state=torch.get_rng_state(),
+                        average=average.state_dict() if averaging else None)
         summary = {"config": dataclasses.asdict(config), "history": history, "lr": lr,
                    "best_valid": min(best_valid, valid_ppl),
                    "train_seconds": spent + time.monotonic() - session_start}
         if improved:
             best_valid = valid_ppl
-            save_checkpoint(path, model, **summary)
+            save_checkpoint(path, scored, **summary)
         else:  # keep the best weights, update the bookkeeping
             best = build_language_model(config, len(ptb.vocab))
             load_checkpoint(path, best)
