@@ -17,7 +17,6 @@ from grader.kernels import week11 as k
 from tests.strategies import lm_logits_and_targets, token_streams
 
 
-
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Tiny models gain nothing from threads, and on a busy machine waiting threads cost."""
