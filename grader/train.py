@@ -110,8 +110,14 @@ def save_checkpoint(path: str | Path, model: nn.Module, **extra) -> Path:
 
 
 def load_checkpoint(path: str | Path, model: nn.Module) -> dict:
-    """Load a checkpoint into ``model``; explain shape mismatches instead of a bare error."""
+    """Load a checkpoint into ``model``; explain shape mismatches instead of a bare error.
+
+    Also accepts a bare ``model.state_dict()`` (what ``torch.save`` of one writes, and what
+    older checkpoints of this course hold); it has no extra data.
+    """
     data = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if "state_dict" not in data:
+        data = {"state_dict": data}
     state = data["state_dict"]
     own = model.state_dict()
     problems = [f"  {name}: checkpoint {tuple(t.shape)} vs model {tuple(own[name].shape)}"

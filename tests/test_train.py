@@ -53,3 +53,14 @@ def test_mismatched_checkpoint_explains_itself(tmp_path):
         load_checkpoint(path, nn.Linear(2, 4))
     with pytest.raises(CheckpointMismatch, match="missing in the checkpoint"):
         load_checkpoint(path, nn.Sequential(nn.Linear(2, 3)))
+
+
+def test_a_bare_state_dict_loads_with_no_extra_data(tmp_path):
+    """torch.save(model.state_dict()) files (older checkpoints) load like ours."""
+    model = nn.Linear(2, 3)
+    torch.save(model.state_dict(), tmp_path / "bare.pt")
+    fresh = nn.Linear(2, 3)
+    assert load_checkpoint(tmp_path / "bare.pt", fresh) == {}
+    assert torch.equal(fresh.weight, model.weight)
+    with pytest.raises(CheckpointMismatch, match="weight: checkpoint"):
+        load_checkpoint(tmp_path / "bare.pt", nn.Linear(2, 4))
