@@ -1,12 +1,24 @@
-"""nbgrader customisations: a stub that names its exercise.
+"""nbgrader customisations: a stub that names its exercise, and a safe Autograde button.
 
 nbgrader replaces every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region with one fixed
 ``code_stub``. Here the stub carries the exercise id taken from the solution cell's
 ``grade_id`` (``w01_softmax_code`` → ``w01_softmax``), so the first error a learner sees
 already names the exercise, its check and its marker.
+
+The formgrader's ⚡ Autograde button calls ``NbGraderAPI.autograde``, which would run stock
+``nbgrader autograde``: the student's code unsandboxed in the server's own account, graded
+by test cells it can tamper with, overwriting the sandboxed grader's scores.
+:func:`route_formgrader_autograde` points that method at :func:`formgrader_autograde`, which
+grades the one submission exactly as ``python -m grader autograde`` does. nbgrader builds the
+API object itself for every request and offers no setting to choose its class, so the
+course's ``nbgrader_config.py`` (executed by the formgrader before each request) installs the
+route.
 """
 
 from __future__ import annotations
+
+import traceback
+from pathlib import Path
 
 from nbgrader.preprocessors import ClearSolutions
 
@@ -37,3 +49,37 @@ class ExerciseStubs(ClearSolutions):
             finally:
                 self.code_stub = saved
         return super()._replace_solution_region(cell, language)
+
+
+def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool = True,
+                         create: bool = True) -> dict:
+    """Grade one student's submission in the sandbox, for the formgrader's Autograde button.
+
+    Returns what the formgrader expects of ``NbGraderAPI.autograde``: ``success``, ``log``
+    and, on failure, ``error``. ``force`` and ``create`` are accepted for compatibility: the
+    sandboxed grader always re-grades, and records unknown students.
+    """
+    from grader.autograde import autograde
+    from grader.cli import gradebook_table
+    from grader.release import ASSIGNMENTS
+
+    coursedir = api.coursedir
+    submitted = Path(coursedir.submitted_directory)
+    if not (submitted / student_id / assignment_id).is_dir():  # record no zero for it
+        return {"success": False, "log": "", "error": f"no submission of {assignment_id} by "
+                                                      f"{student_id} in {submitted}"}
+    try:
+        results = autograde(assignment_id, submitted, Path(coursedir.autograded_directory),
+                            ASSIGNMENTS, db_url=coursedir.db_url, students=[student_id],
+                            jobs=1, progress=False)
+    except Exception:  # the formgrader shows the traceback in its error dialog
+        return {"success": False, "error": traceback.format_exc(), "log": ""}
+    return {"success": True, "log": "graded in the sandbox (python -m grader autograde)\n"
+                                    + gradebook_table(results)}
+
+
+def route_formgrader_autograde() -> None:
+    """Make the formgrader's Autograde button run :func:`formgrader_autograde`."""
+    from nbgrader.apps.api import NbGraderAPI
+
+    NbGraderAPI.autograde = formgrader_autograde

@@ -16,7 +16,7 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
                                         ClearOutput, ComputeChecksums, IncludeHeaderFooter,
                                         InstantiateTests, LockCells, SaveCells)
 
-    from grader.nbgrader_ext import ExerciseStubs
+    from grader.nbgrader_ext import ExerciseStubs, route_formgrader_autograde
 
     root = Path(root).resolve()
     work = Path(work or os.environ.get("COURSE_WORK_DIR", root / "work")).resolve()
@@ -42,4 +42,5 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     ]
     # Release notebooks are deterministic functions of the sources (drift-checked in tests).
     c.ClearMetadataPreprocessor.enabled = True
+    route_formgrader_autograde()  # the formgrader's Autograde button grades in the sandbox
     return c

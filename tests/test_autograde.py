@@ -157,3 +157,37 @@ def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_p
     grade(released_work, tmp_path, {"regrade-me": solved()})
     rows = [r for r in export_rows(db_url(released_work)) if r["student"] == "regrade-me"]
     assert len(rows) == 1 and rows[0]["score"] == 10 and rows[0]["w01_softmax"] == 2
+
+
+def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
+    """NbGraderAPI.autograde (the formgrader's ⚡ button) runs the course's sandboxed grader."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from grader.autograde import GRADING_METADATA_KEY
+    from grader.config import REPO_ROOT
+    from grader.nbgrader_setup import configure
+
+    config = configure(Config(), REPO_ROOT, work=released_work)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    tamper = release_nb()  # stock nbgrader would run its check cells after this and pass them
+    tamper.cells.insert(2, nbformat.v4.new_code_cell(
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+        "def check(*a, **k):\n    print('✓ passed')\n"
+        "softmax = logsumexp = log_softmax = cross_entropy = standardize = "
+        "lambda *a, **k: np.zeros(3)"))
+    for student, nb in (("button-honest", solved()), ("button-tamper", tamper)):
+        folder = released_work / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / NOTEBOOK)
+        outcome = api.autograde(ASSIGNMENT, student)
+        assert outcome["success"], outcome.get("error")
+        assert "graded in the sandbox" in outcome["log"] and student in outcome["log"]
+        graded = nbformat.read(released_work / "autograded" / student / ASSIGNMENT / NOTEBOOK, 4)
+        assert GRADING_METADATA_KEY in graded.metadata
+    rows = {r["student"]: r for r in export_rows(db_url(released_work))}
+    assert rows["button-honest"]["score"] == 10 and rows["button-tamper"]["score"] == 0
+    missing = api.autograde(ASSIGNMENT, "nobody")
+    assert not missing["success"] and "no submission" in missing["error"]
+    assert "nobody" not in {r["student"] for r in export_rows(db_url(released_work))}

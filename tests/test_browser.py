@@ -371,6 +371,17 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
     expect(page.locator("tbody tr")).to_have_count(8)
     _shot(page, artifacts, "04b-manage-submissions")
 
+    # Its ⚡ Autograde button grades in the sandbox as well (stock nbgrader would run the
+    # tamperer's code unsandboxed and let it pass its own redefined checks).
+    _row_with_cell(page, "gus-tamperer").locator(".autograde a").click()
+    success = page.locator("#success-modal")
+    expect(success).to_contain_text("graded in the sandbox", timeout=UI_TIMEOUT_MS)
+    expect(success).to_contain_text("gus-tamperer")
+    _shot(page, artifacts, "04b2-autograde-button")
+    success.locator(".modal-footer button").click()
+    expect(success).to_have_count(0)
+    expect(_row_with_cell(page, "gus-tamperer")).to_contain_text("0 / 10")
+
     # Manual Grading → week01-numpy → numerics: one (anonymized) row per submission.
     page.goto(f"{lab.url}/formgrader/gradebook/{ASSIGNMENT}/numerics")
     rows = page.locator("tbody tr")
