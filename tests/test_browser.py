@@ -146,15 +146,15 @@ def class_work(tmp_path_factory) -> Path:
     autograde), so that a week being written elsewhere cannot fail the browser test.
     """
     from grader.autograde import autograde
-    from grader.demo import write_class
-    from grader.release import ASSIGNMENTS, release
+    from grader.demo import register_class, write_class
+    from grader.release import ASSIGNMENTS, db_url, release
     from grader.sandbox import Limits
 
     work = tmp_path_factory.mktemp("work")
     release([ASSIGNMENT], release_dir=work / "release-check", work=work)
-    write_class(ASSIGNMENT, work / "submitted")
+    register_class(db_url(work), write_class(ASSIGNMENT, work / "submitted"))
     autograde(ASSIGNMENT, work / "submitted", work / "autograded", ASSIGNMENTS,
-              db_url=f"sqlite:///{work / 'gradebook.db'}", jobs=2, seed=0, progress=False,
+              db_url=db_url(work), jobs=2, seed=0, progress=False,
               limits=Limits(cell_timeout=5))
     return work
 
@@ -369,6 +369,7 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
         expect(row).to_contain_text("graded")
         expect(row).not_to_contain_text("needs")  # "needs autograding" / "manual grading"
     expect(page.locator("tbody tr")).to_have_count(8)
+    expect(page.locator("tbody")).not_to_contain_text("None, None")  # names from the roster
     _shot(page, artifacts, "04b-manage-submissions")
 
     # Its ⚡ Autograde button grades in the sandbox as well (stock nbgrader would run the
