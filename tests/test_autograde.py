@@ -77,14 +77,19 @@ def test_suppressed_errors_do_not_pass(released_work, tmp_path):
     assert result.score == 0
 
 
-def test_tampering_gains_nothing_and_is_flagged(released_work, tmp_path):
+def tampered() -> nbformat.NotebookNode:
+    """The release with a cell that makes every check cell print "passed" when run as is."""
     tamper = release_nb()
     tamper.cells.insert(2, nbformat.v4.new_code_cell(
         "import numpy as np, builtins\nnp.allclose = lambda *a, **k: True\n"
         "def check(*a, **k):\n    print('✓ passed')\n"
         "softmax = logsumexp = log_softmax = cross_entropy = standardize = "
         "lambda *a, **k: np.zeros(3)"))
-    result = grade(released_work, tmp_path, {"tamper": tamper})["tamper"]
+    return tamper
+
+
+def test_tampering_gains_nothing_and_is_flagged(released_work, tmp_path):
+    result = grade(released_work, tmp_path, {"tamper": tampered()})["tamper"]
     assert result.score == 0
     assert any("numpy.allclose" in flag and "check" in flag for flag in result.flags)
 
@@ -171,13 +176,7 @@ def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
 
     config = configure(Config(), REPO_ROOT, work=released_work)
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    tamper = release_nb()  # stock nbgrader would run its check cells after this and pass them
-    tamper.cells.insert(2, nbformat.v4.new_code_cell(
-        "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
-        "def check(*a, **k):\n    print('✓ passed')\n"
-        "softmax = logsumexp = log_softmax = cross_entropy = standardize = "
-        "lambda *a, **k: np.zeros(3)"))
-    for student, nb in (("button-honest", solved()), ("button-tamper", tamper)):
+    for student, nb in (("button-honest", solved()), ("button-tamper", tampered())):
         folder = released_work / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / NOTEBOOK)
