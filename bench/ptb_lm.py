@@ -5,6 +5,7 @@
     python bench/ptb_lm.py --config averaged    # long, weights averaged over its last 10 epochs
     python bench/ptb_lm.py --config medium      # 2×650 tied LSTM, dropout 0.5, 40 epochs
     python bench/ptb_lm.py --config reference --budget-min inf --json out.json
+    python bench/ptb_lm.py --config reference --seed 2 --name reference-seed2  # another seed
 
 Any field of :class:`grader.kernels.week11.LMConfig` can be overridden (``--epochs 3``).
 The run logs one line per epoch, keeps the best-valid checkpoint in the data cache
