@@ -373,7 +373,7 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
     _shot(page, artifacts, "04b-manage-submissions")
 
     # Its ⚡ Autograde button grades in the sandbox as well (stock nbgrader would run the
-    # tamperer's code unsandboxed and let it pass its own redefined checks).
+    # tamperer's code unsandboxed, next to the check functions it redefines).
     _row_with_cell(page, "gus-tamperer").locator(".autograde a").click()
     success = page.locator("#success-modal")
     expect(success).to_contain_text("graded in the sandbox", timeout=UI_TIMEOUT_MS)
