@@ -13,9 +13,9 @@
   per training window next to the reference one and projected to an epoch.
 
 The LSTMs train for 45 minutes and more than an hour, so the benchmark reuses the checkpoints
-that ``python bench/ptb_lm.py --config reference|long|averaged`` leave in the data cache when there are
-some (the training history, wall-clock included, is stored in them) and re-measures their
-validation and test perplexity here. The n-gram and feed-forward models are fitted in this run (the
+that ``python bench/ptb_lm.py --config reference|long|averaged`` leave in the data cache when
+there are some (the training history, wall-clock included, is stored in them) and re-measures
+their validation and test perplexity here. The n-gram and feed-forward models are fitted in this run (the
 feed-forward one is also cached). Fast mode (``--fast``) uses the PTB subset and tiny models:
 its figures test the harness, nothing else.
 """

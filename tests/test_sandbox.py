@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from grader.isolation import MountPlan
 from grader.sandbox import Limits, Sandbox, SandboxDied, SandboxError, SandboxTimeout
 
 
@@ -133,11 +136,6 @@ def test_sandboxes_in_different_processes_never_share_a_uid():
 
 def test_a_venv_under_tmp_is_bound_back_over_the_private_tmp(monkeypatch, tmp_path):
     """A venv under /tmp (e.g. a checkout made by mktemp -d) stays visible in the sandbox."""
-    import sys
-    from pathlib import Path
-
-    from grader.isolation import MountPlan
-
     venv = Path("/tmp") / tmp_path.name / ".venv"
     monkeypatch.setattr(sys, "prefix", str(venv))
     plan = MountPlan.for_course(scratch_mb=16)

@@ -291,8 +291,9 @@ def train_language_model(config: LMConfig, ptb: PTB | None = None, resume: bool 
     valid_data = batchify(ptb.valid, config.eval_batch_size)
     test_data = batchify(ptb.test, config.eval_batch_size)
     model = build_language_model(config, len(ptb.vocab))
-    average = torch.optim.swa_utils.AveragedModel(model)  # used in the last epochs only
-    first_averaged = config.epochs - config.average_last + 1 if config.average_last else math.inf
+    # The running mean of the weights, for the last ``average_last`` epochs only.
+    average = torch.optim.swa_utils.AveragedModel(model) if config.average_last else None
+    first_averaged = config.epochs - config.average_last + 1 if average is not None else math.inf
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
     path = lm_checkpoint_path(config)
     last_path = path.with_name(path.stem + "_last.pt")  # to resume from the latest epoch
@@ -304,7 +305,7 @@ def train_language_model(config: LMConfig, ptb: PTB | None = None, resume: bool 
         history, lr = stored["history"], stored["lr"]
         best_valid, spent = stored["best_valid"], stored["train_seconds"]
         last = load_checkpoint(last_path, model)
-        if last.get("average") is not None:
+        if average is not None and last.get("average") is not None:
             average.load_state_dict(last["average"])
         if last.get("rng_state") is not None:  # the same dropout masks as an unbroken run
             torch.set_rng_state(last["rng_state"])
