@@ -1,7 +1,7 @@
 """Week 2: linear classifiers trained from scratch against scikit-learn, full Fashion-MNIST.
 
 * Softmax regression: the reference ``softmax_loss_vectorized`` + L2, trained by mini-batch
-  SGD (``grader.kernels.week02.sgd``), against ``sklearn.linear_model.LogisticRegression``
+  SGD (``answers.kernels.week02.sgd``), against ``sklearn.linear_model.LogisticRegression``
   (multinomial, L-BFGS) fitted to the *same objective* (mean cross-entropy + ½·λ₂·||W||²,
   i.e. ``C = 1 / (λ₂ N)``). Test accuracy of both; the target is within 1 point.
 * Linear SVM: the reference Weston–Watkins ``svm_loss_vectorized`` + L2, by SGD, against
@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from bench import Row
 from grader.config import pick
 from grader.data import load_fashion_mnist
-from grader.kernels.week02 import (accuracy, regularized, sgd, softmax_loss_vectorized,
+from answers.kernels.week02 import (accuracy, regularized, sgd, softmax_loss_vectorized,
                                    svm_loss_vectorized)
 
 THREADS = 1

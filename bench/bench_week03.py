@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from bench import Row, interleaved_best
 from grader.config import pick
 from grader.data import load_fashion_mnist
-from grader.kernels.week03 import (distances_no_loops, distances_one_loop, distances_two_loops,
+from answers.kernels.week03 import (distances_no_loops, distances_one_loop, distances_two_loops,
                                    gmm_fit, gmm_init, knn_classify, knn_cross_validate, pca_fit,
                                    pca_fit_covariance, pca_transform)
 

@@ -1,6 +1,6 @@
 """Weeks 4–5: the NumPy backprop layers and update rules against PyTorch, side by side.
 
-* Update rules: 100 steps of each rule (``grader.kernels.week05``) and of its
+* Update rules: 100 steps of each rule (``answers.kernels.week05``) and of its
   ``torch.optim`` counterpart on the same logistic-regression problem, same
   hyperparameters, same gradient at every step; the figure is the largest parameter
   difference along the trajectory (float64).
@@ -26,8 +26,8 @@ from threadpoolctl import threadpool_limits
 from bench import Row
 from grader.config import pick
 from grader.data import load_fashion_mnist, minibatches
-from grader.kernels import week05 as k5
-from grader.kernels.week04 import two_layer_net
+from answers.kernels import week05 as k5
+from answers.kernels.week04 import two_layer_net
 
 THREADS = 2
 ACCURACY_POINTS = 1.0  # target: within this many percentage points of PyTorch

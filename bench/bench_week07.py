@@ -28,8 +28,8 @@ from threadpoolctl import threadpool_limits
 from bench import Row, interleaved_best
 from grader.config import fast_mode, pick
 from grader.data import load_fashion_mnist, minibatches
-from grader.kernels.week05 import cosine_lr
-from grader.kernels.week07 import (
+from answers.kernels.week05 import cosine_lr
+from answers.kernels.week07 import (
     conv2d_backward,
     conv2d_backward_naive,
     conv2d_forward,
@@ -164,7 +164,7 @@ def _torch_logits(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
 
 def _train_torch_lenet(x_train, y_train, x_test, y_test, epochs: int) -> tuple[float, float]:
     """The oracle: the same recipe in PyTorch, from the same initial weights and batches."""
-    from grader.kernels.week07 import lenet_init
+    from answers.kernels.week07 import lenet_init
 
     params = _torch_lenet(lenet_init(SEED, dtype=np.float32))
     optimizer = torch.optim.Adam(params.values(), lr=LR)

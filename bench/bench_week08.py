@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from bench import Row
 from grader.config import pick
 from grader.data import load_fashion_mnist
-from grader.kernels.week08 import pretraining_experiment
+from answers.kernels.week08 import pretraining_experiment
 
 CONFIG = {
     "sizes": pick([500, 500], [32, 32]),

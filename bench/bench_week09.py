@@ -1,4 +1,4 @@
-"""Week 9: the NumPy LSTM (grader.kernels.week09) against torch.nn.LSTM on the CPU.
+"""Week 9: the NumPy LSTM (answers.kernels.week09) against torch.nn.LSTM on the CPU.
 
 Same sizes, float64 for both, same number of threads for both (NumPy's BLAS is limited
 with threadpoolctl, PyTorch with ``torch.set_num_threads``). The timed NumPy work is what a
@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from bench import Row, interleaved_best
 from grader.config import pick
-from grader.kernels.week09 import lstm_backward, lstm_forward
+from answers.kernels.week09 import lstm_backward, lstm_forward
 
 TARGET_RATIO = 3.0
 

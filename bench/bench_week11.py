@@ -37,7 +37,7 @@ import torch
 from bench import Row
 from grader.config import fast_mode, pick
 from grader.data import PTB, data_dir, load_ptb
-from grader.kernels.week11 import (
+from answers.kernels.week11 import (
     LM_CONFIGS,
     FeedForwardLM,
     KneserNeyLM,

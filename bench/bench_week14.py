@@ -25,7 +25,7 @@ from torch import nn
 from bench import Row
 from grader.config import fast_mode, pick
 from grader.data import data_dir, load_fashion_mnist
-from grader.kernels import week14 as k
+from answers.kernels import week14 as k
 from grader.train import train_or_load
 
 torch.set_num_threads(1)  # a shared 2-core machine: one thread avoids oversubscription

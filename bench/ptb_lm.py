@@ -7,7 +7,7 @@
     python bench/ptb_lm.py --config reference --budget-min inf --json out.json
     python bench/ptb_lm.py --config reference --seed 2 --name reference-seed2  # another seed
 
-Any field of :class:`grader.kernels.week11.LMConfig` can be overridden (``--epochs 3``).
+Any field of :class:`answers.kernels.week11.LMConfig` can be overridden (``--epochs 3``).
 The run logs one line per epoch, keeps the best-valid checkpoint in the data cache
 (``<data>/checkpoints/ptb_<name>.pt``, never committed; ``python -m bench week11`` re-measures
 it) and can continue after an interruption with ``--resume``.
@@ -27,7 +27,7 @@ import json
 import sys
 from pathlib import Path
 
-from grader.kernels.week11 import LM_CONFIGS, LMConfig, train_language_model
+from answers.kernels.week11 import LM_CONFIGS, LMConfig, train_language_model
 
 
 def _parse_bool(text: str) -> bool:

@@ -227,7 +227,7 @@ class ReferenceCache:
 
     def get(self, exercise: Exercise) -> tuple:
         if exercise.id not in self._cache:
-            cases = exercise.cases(self.seed)
+            cases = exercise.cases(self.seed, hidden=True)
             self._cache[exercise.id] = (cases, reference_outputs(exercise, cases))
         return self._cache[exercise.id]
 

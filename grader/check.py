@@ -62,6 +62,13 @@ class Exercise:
         framework: ``"numpy"``, or ``"torch"``: array arguments reach the learner's function
             as float64/int64 ``torch.Tensor``s and tensor outputs are converted back, so a
             PyTorch exercise is checked with the same cases and fixtures.
+        see: where the idea is taught, e.g. ``"course/week06-regularization.ipynb §5"``:
+            the second level of the hint, shown once the first level has not helped.
+        outputs: names of the outputs by their meaning (``("dx", "dw", "db")``), used in
+            messages instead of "output 1"; empty for a single output.
+        hidden: ``"module:function"`` (in :mod:`answers.hidden`) of extra hidden cases,
+            ``rng -> list[Case]``, aimed at the mistakes the public cases do not catch;
+            drawn only when grading, never stored in a public fixture.
     """
 
     id: str
@@ -74,13 +81,26 @@ class Exercise:
     atol: float = 1e-9
     timeout: float = 10.0
     framework: str = "numpy"
+    see: str = ""
+    outputs: tuple[str, ...] = ()
+    hidden: str = ""
 
     def reference_function(self) -> Callable:
-        module_name, _, attr = self.reference.partition(":")
-        return getattr(importlib.import_module(module_name), attr)
+        return _import_attribute(self.reference)
 
-    def cases(self, seed: int) -> list[Case]:
-        return self.make_cases(np.random.default_rng(seed))
+    def cases(self, seed: int, hidden: bool = False) -> list[Case]:
+        """The cases drawn from ``seed``; with ``hidden``, the hidden generator's cases too."""
+        rng = np.random.default_rng(seed)
+        cases = self.make_cases(rng)
+        if hidden and self.hidden:
+            cases = cases + list(_import_attribute(self.hidden)(rng))
+        return cases
+
+
+def _import_attribute(spec: str) -> Any:
+    """``"package.module:name"`` → the object, imported lazily (answers may be absent)."""
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 class CallFailed(Exception):
@@ -343,7 +363,7 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
     """Run the public (fixture) or hidden (reference, seeded) cases; return the result."""
     exercise = get_exercise(exercise_id)
     if hidden:
-        cases = exercise.cases(PUBLIC_SEED + 1 if seed is None else seed)
+        cases = exercise.cases(PUBLIC_SEED + 1 if seed is None else seed, hidden=True)
         expected = reference_outputs(exercise, cases)
     else:
         cases, expected = load_fixture(exercise_id)

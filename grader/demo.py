@@ -1,7 +1,7 @@
 """The demo class: a simulated set of submissions for every released week.
 
 Students are built from the release, the reference solutions and the registered
-alternatives and mutants (:mod:`grader.variants`), so every week that exists gets a class
+alternatives and mutants (:mod:`answers.variants`), so every week that exists gets a class
 without extra code:
 
 * ``ada-reference``: the reference solution (must score full marks);
@@ -24,7 +24,7 @@ import nbformat
 from grader.check import get_exercise
 from grader.nbgrader_ext import SOLUTION_SUFFIX, exercise_of
 from grader.release import ASSIGNMENTS, SOLUTIONS
-from grader.variants import Variant, alternatives, mutants
+from answers.variants import Variant, alternatives, mutants
 
 TAMPER_CELL = '''# "Make the checks pass" without doing the work.
 import numpy as np

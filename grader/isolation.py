@@ -8,8 +8,8 @@ Two levels, chosen automatically (:func:`isolation_level`):
     ``RLIMIT_NPROC`` against fork bombs. Its view of the filesystem: the course checkout,
     its parent folder, the instructor's work folder (gradebook, submissions), ``/root`` and
     ``/home`` are replaced by empty in-memory folders; only the Python environment, the data
-    cache and a *public* copy of the ``grader`` package (no reference kernels, no variants,
-    no grading code) are mounted back, read-only. ``/tmp`` is a private, size-limited scratch
+    cache and a *public* copy of the ``grader`` package (no grading code; the answer key,
+    :mod:`answers`, lives outside it) are mounted back, read-only. ``/tmp`` is a private, size-limited scratch
     folder. No network: the namespace has no interfaces but a down loopback.
 
 ``basic`` (anyone else, e.g. a learner self-grading on a laptop)
@@ -42,7 +42,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 32, 4096, 16384, 1 << 18)
 
 #: Parts of the package that must never be visible to learner code.
-PRIVATE_PARTS = ("kernels", "variants", "autograde.py", "demo.py", "selfgrade.py")
+PRIVATE_PARTS = ("autograde.py", "demo.py", "selfgrade.py")
 #: First unprivileged user id handed to sandboxes (one id per live sandbox).
 FIRST_UID = 61000
 _uids = itertools.count()

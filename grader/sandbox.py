@@ -46,7 +46,7 @@ WORKER_BROKEN = 70
 #: How much of a cell's printed output is kept for feedback.
 MAX_CELL_OUTPUT = 4000
 #: Modules the worker refuses to import: the answers and the grader's own scoring code.
-BLOCKED_MODULES = ("grader.kernels", "grader.variants", "grader.autograde")
+BLOCKED_MODULES = ("answers", "grader.autograde")
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ ATTACKS: dict[str, tuple[str | None, str | None, list[str], str]] = {
     "read-hidden-tests": (None, with_softmax_prefix(
         f"open({str(SOLUTION)!r}).read()"), ALL, "opened a protected path"),
     "import-reference": (None, with_softmax_prefix(
-        "from grader.kernels.week01 import softmax as ref\nreturn ref(x)"), ALL,
-        "tried to import grader.kernels"),
+        "from answers.kernels.week01 import softmax as ref\nreturn ref(x)"), ALL,
+        "tried to import answers.kernels"),
     "write-gradebook": ("import os\nfor name in ('gradebook.db', 'grades.csv'):\n"
                         "    try:\n        open(os.path.join(os.environ.get('COURSE_WORK_DIR', "
                         f"{str(REPO_ROOT / 'work')!r}), name), 'w').write('pwned')\n"

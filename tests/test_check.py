@@ -97,12 +97,12 @@ def test_committed_fixtures_match_the_kernels(exercise_id, tmp_path):
 
 
 def test_public_check_works_without_reference_kernels():
-    """A release may ship without grader.kernels: public checks must not import it."""
+    """A release may ship without answers.kernels: public checks must not import it."""
     code = (
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.startswith('grader.kernels'): raise ImportError('no kernels')\n"
+        "        if name.startswith('answers.kernels'): raise ImportError('no kernels')\n"
         "sys.meta_path.insert(0, Block())\n"
         "import numpy as np\n"
         "from grader.check import check\n"

@@ -90,7 +90,7 @@ def test_output_is_bounded(sandbox):
 
 
 def test_reference_kernels_are_not_importable(sandbox):
-    for module in ("grader.kernels.week01", "grader.variants", "grader.autograde"):
+    for module in ("answers.kernels.week01", "answers.variants", "grader.autograde"):
         outcome = sandbox.run_cell(f"import {module}")
         assert not outcome.ok and "not available while grading" in outcome.error
 

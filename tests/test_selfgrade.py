@@ -31,7 +31,7 @@ from grader.selfgrade import (
     progress_table,
     selfgrade,
 )
-from grader.variants import mutants
+from answers.variants import mutants
 
 ASSIGNMENT = "week01-numpy"
 NOTEBOOK = "numerics.ipynb"

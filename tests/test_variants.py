@@ -1,6 +1,6 @@
 """Every check is itself tested: correct alternatives pass, plausible mutants fail.
 
-The variants live in ``grader/variants/weekNN.py``; each test carries its exercise's marker,
+The variants live in ``answers/variants/weekNN.py``; each test carries its exercise's marker,
 so ``pytest -m w01_softmax`` runs the oracle tests and the variant tests of one exercise.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.check import all_exercises, evaluate
-from grader.variants import Variant, alternatives, mutants
+from answers.variants import Variant, alternatives, mutants
 from tests.conftest import exercise_param
 
 EXERCISES = all_exercises()

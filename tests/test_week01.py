@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
 
-from grader.kernels import week01 as k
+from answers.kernels import week01 as k
 from tests.strategies import logits, logits_and_labels, train_test
 
 

@@ -12,7 +12,7 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 from grader.check import gradient_check
-from grader.kernels import week02 as k
+from answers.kernels import week02 as k
 from tests.conftest import exercise_param
 from tests.strategies import binary_problem, linear_problem
 

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KNeighborsClassifier
 
-from grader.kernels import week03 as k
+from answers.kernels import week03 as k
 from tests.conftest import exercise_param
 from tests.strategies import point_sets
 

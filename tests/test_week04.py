@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.check import numerical_gradient
-from grader.kernels import week04 as k
+from answers.kernels import week04 as k
 from tests.conftest import exercise_param
 from tests.strategies import dags
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from grader.kernels import week05 as k
+from answers.kernels import week05 as k
 from tests.conftest import exercise_param
 
 STEPS = 100

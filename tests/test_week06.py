@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from grader.kernels import week06 as k
+from answers.kernels import week06 as k
 from tests.strategies import normalization_inputs
 
 

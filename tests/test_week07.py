@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 
-from grader.kernels import week07 as k
+from answers.kernels import week07 as k
 from tests.strategies import conv_problems, pool_problems
 
 
@@ -185,7 +185,7 @@ def test_lenet_loss_and_gradients_match_torch_autograd():
 def test_train_lenet_follows_torch_adam_step_by_step():
     """Two epochs of 3 batches in float64: the same trajectory as torch.optim.Adam."""
     from grader.data import minibatches
-    from grader.kernels.week05 import cosine_lr
+    from answers.kernels.week05 import cosine_lr
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(24, 1, 28, 28)), rng.integers(0, 10, size=24)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from grader.kernels import week08 as k
+from answers.kernels import week08 as k
 from grader.plots import image_mosaic
 from tests.strategies import rbm_problem
 

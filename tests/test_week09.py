@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.kernels import week09 as k
+from answers.kernels import week09 as k
 from tests.strategies import rnn_sizes
 
 T = torch.from_numpy

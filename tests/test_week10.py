@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 
 from grader.check import numerical_gradient_array
-from grader.kernels import week04, week05, week07, week09
-from grader.kernels import week10 as k
+from answers.kernels import week04, week05, week07, week09
+from answers.kernels import week10 as k
 from tests.strategies import rnn_sizes
 
 

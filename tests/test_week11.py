@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.data import PTB, Vocab
-from grader.kernels import week11 as k
+from answers.kernels import week11 as k
 from tests.strategies import lm_logits_and_targets, token_streams
 
 

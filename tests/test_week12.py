@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from grader.kernels import week12 as k
+from answers.kernels import week12 as k
 from grader.train import CheckpointMismatch, load_checkpoint, save_checkpoint
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax
 
-from grader.kernels import week13 as k
+from answers.kernels import week13 as k
 
 
 

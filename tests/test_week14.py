@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 
 from grader.check import numerical_gradient
-from grader.kernels import week14 as k
+from answers.kernels import week14 as k
 
 
 logit_vectors = arrays(np.float64, st.integers(1, 8),

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week01"
+REFERENCE = "answers.kernels.week01"
 
 
 def _logit_cases(rng: np.random.Generator) -> list[Case]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week02"
+REFERENCE = "answers.kernels.week02"
 
 
 def _problem(rng: np.random.Generator, n: int, d: int, c: int, scale: float = 1.0,

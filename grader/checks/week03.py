@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week03"
+REFERENCE = "answers.kernels.week03"
 
 
 # --------------------------------------------------------------------------------------

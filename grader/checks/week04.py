@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week04"
+REFERENCE = "answers.kernels.week04"
 
 
 # --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week05"
+REFERENCE = "answers.kernels.week05"
 
 
 # --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week07"
+REFERENCE = "answers.kernels.week07"
 
 #: (name, x shape, w shape, stride, pad): every convolution exercise uses these shapes.
 _CONV_SHAPES = [

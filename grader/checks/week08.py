@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week08"
+REFERENCE = "answers.kernels.week08"
 
 
 def _window_cases(rng: np.random.Generator) -> list[Case]:

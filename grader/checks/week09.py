@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week09"
+REFERENCE = "answers.kernels.week09"
 
 
 def _rnn_weights(rng: np.random.Generator, d: int, h: int, gates: int = 1,

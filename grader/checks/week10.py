@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week10"
+REFERENCE = "answers.kernels.week10"
 
 
 def _linear_cases(rng: np.random.Generator) -> list[Case]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week11"
+REFERENCE = "answers.kernels.week11"
 
 
 def _batchify_cases(rng: np.random.Generator) -> list[Case]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week12"
+REFERENCE = "answers.kernels.week12"
 
 
 def _block_args(rng: np.random.Generator, n: int, c: int, h: int, w: int,

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week13"
+REFERENCE = "answers.kernels.week13"
 
 
 def _tokens(rng: np.random.Generator, n: int, t: int, lengths: np.ndarray, pad: int,

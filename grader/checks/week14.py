@@ -14,7 +14,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 
-REFERENCE = "grader.kernels.week14"
+REFERENCE = "answers.kernels.week14"
 
 
 def _loss_cases(rng: np.random.Generator) -> list[Case]:

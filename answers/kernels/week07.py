@@ -20,14 +20,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tqdm.auto import tqdm
 
 from grader.data import data_dir, minibatches
-from grader.kernels.week04 import (
+from answers.kernels.week04 import (
     affine_backward,
     affine_forward,
     relu_backward,
     relu_forward,
     softmax_cross_entropy,
 )
-from grader.kernels.week05 import adam_step, cosine_lr, he_normal_init
+from answers.kernels.week05 import adam_step, cosine_lr, he_normal_init
 
 
 # --------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Week 13 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 _TORCH = '''
 import torch

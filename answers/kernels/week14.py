@@ -379,7 +379,7 @@ FEATURE_WIDTHS = (16, 16, 32, 32)
 
 
 def feature_classifier(seed: int = 0) -> nn.Module:
-    from grader.kernels.week12 import SmallResNet
+    from answers.kernels.week12 import SmallResNet
 
     torch.manual_seed(seed)
     return SmallResNet(FEATURE_WIDTHS, n_classes=10)
@@ -389,7 +389,7 @@ def train_feature_classifier(model: nn.Module, X_train: np.ndarray, y_train: np.
                              X_test: np.ndarray, y_test: np.ndarray, epochs: int,
                              seed: int = 0, progress: bool = True) -> dict:
     """Train on standardized pixels; return the normalization and test accuracy to store."""
-    from grader.kernels.week12 import evaluate, fit_epochs
+    from answers.kernels.week12 import evaluate, fit_epochs
 
     mean, std = float(X_train.mean()), float(X_train.std())
     norm = lambda X: torch.from_numpy((X - mean) / std).float()  # noqa: E731
@@ -403,7 +403,7 @@ def train_feature_classifier(model: nn.Module, X_train: np.ndarray, y_train: np.
 def classifier_features(model: nn.Module, images: torch.Tensor, mean: float, std: float
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Features ``(N, 32)`` and predicted classes ``(N,)`` of images in [-1, 1]."""
-    from grader.kernels.week12 import extract_features
+    from answers.kernels.week12 import extract_features
 
     pixels = ((images + 1) / 2 - mean) / std  # [-1, 1] -> [0, 1] -> the classifier's scale
     features = extract_features(model, pixels.float())

@@ -28,8 +28,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from tqdm.auto import tqdm
 
-from grader.kernels.week02 import sigmoid
-from grader.kernels.week04 import (
+from answers.kernels.week02 import sigmoid
+from answers.kernels.week04 import (
     affine_backward,
     affine_forward,
     sigmoid_backward,

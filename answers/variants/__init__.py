@@ -31,11 +31,11 @@ class Variant:
 
 
 def _collect(kind: str) -> list[Variant]:
-    import grader.variants as package
+    import answers.variants as package
 
     found: list[Variant] = []
     for module in pkgutil.iter_modules(package.__path__):
-        found += getattr(importlib.import_module(f"grader.variants.{module.name}"), kind)
+        found += getattr(importlib.import_module(f"answers.variants.{module.name}"), kind)
     return found
 
 

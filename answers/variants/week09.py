@@ -4,7 +4,7 @@ Each source is self-contained (only ``np`` is given), so sequence-level variants
 step helpers they need.
 """
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 _SIGMOID = '''
 def _sigmoid(a):

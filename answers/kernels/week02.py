@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from grader.kernels.week01 import log_softmax, softmax
+from answers.kernels.week01 import log_softmax, softmax
 
 LossFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple]
 

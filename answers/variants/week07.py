@@ -1,6 +1,6 @@
 """Week 7 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w07_conv_output_size", "counts window start positions with range()", '''

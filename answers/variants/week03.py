@@ -1,6 +1,6 @@
 """Week 3 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w03_distances_two_loops", "np.linalg.norm of each difference", '''

@@ -1,6 +1,6 @@
 """Week 1 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w01_softmax", "loop over rows, subtracting each row's max", '''

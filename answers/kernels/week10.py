@@ -93,7 +93,7 @@ def lenet_logits(x: torch.Tensor, conv1_w: torch.Tensor, conv1_b: torch.Tensor,
 
     Args:
         x: ``(N, 1, 28, 28)``; conv weights ``(F, C, 5, 5)``; fully connected weights
-            ``(in, out)`` as in :data:`grader.kernels.week07.LENET_SHAPES`.
+            ``(in, out)`` as in :data:`answers.kernels.week07.LENET_SHAPES`.
 
     Returns:
         ``(N, 10)`` logits.

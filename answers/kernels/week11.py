@@ -28,7 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from grader.data import PTB, data_dir, load_ptb
-from grader.kernels.week10 import lstm_cell
+from answers.kernels.week10 import lstm_cell
 from grader.train import load_checkpoint, save_checkpoint
 
 # --------------------------------------------------------------------------------------

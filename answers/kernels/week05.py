@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from grader.kernels.week04 import (
+from answers.kernels.week04 import (
     affine_backward,
     affine_forward,
     relu_backward,

@@ -1,6 +1,6 @@
 """Week 4 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w04_backprop_graph", "Kahn's algorithm: a node is ready once its users are done", '''

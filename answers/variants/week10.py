@@ -1,6 +1,6 @@
 """Week 10 alternatives (must pass) and mutants (must fail); arguments are torch tensors."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w10_linear_grads", "torch.autograd.grad of sum(out * dout)", '''

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.kernels.week02 import sigmoid
-from grader.kernels.week04 import affine_backward, affine_forward, softmax_cross_entropy
+from answers.kernels.week02 import sigmoid
+from answers.kernels.week04 import affine_backward, affine_forward, softmax_cross_entropy
 
 
 # --------------------------------------------------------------------------------------

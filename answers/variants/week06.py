@@ -1,6 +1,6 @@
 """Week 6 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w06_l2_penalty", "squared Frobenius norm via np.vdot", '''

@@ -1,6 +1,6 @@
 """Week 8 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 _SIGMOID = '''
 def _sigmoid(a):

@@ -1,6 +1,6 @@
 """Week 2 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w02_logistic_loss", "log-sigmoid from a sign-split formula", '''

@@ -1,6 +1,6 @@
 """Week 5 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w05_sgd_step", "copy, then update in place", '''

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.kernels.week01 import log_softmax
-from grader.kernels.week02 import sigmoid
+from answers.kernels.week01 import log_softmax
+from answers.kernels.week02 import sigmoid
 
 AffineCache = tuple[np.ndarray, np.ndarray, np.ndarray]
 

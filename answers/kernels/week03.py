@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from grader.kernels.week01 import logsumexp
+from answers.kernels.week01 import logsumexp
 
 LOG_2PI = np.log(2.0 * np.pi)
 

@@ -1,6 +1,6 @@
 """Week 11 alternatives (must pass) and mutants (must fail)."""
 
-from grader.variants import Variant
+from answers.variants import Variant
 
 ALTERNATIVES = [
     Variant("w11_batchify", "stack the columns one by one", '''
