@@ -1,16 +1,19 @@
 """Mutation score of the hidden grade: how many operator mutants of the reference kernels
 the hidden checks kill.
 
-For every registered exercise, the body of its reference function (and, when the reference
-is a thin graded wrapper such as ``affine_forward_output``, the body of the kernel it wraps)
-is mutated with `Cosmic Ray <https://cosmic-ray.readthedocs.io>`_'s core mutation operators
-(``requirements-bench.txt``): replaced binary, unary and comparison operators (flipped
+For every registered exercise, the body of its reference function is mutated, and so are
+the bodies of the kernel it wraps when it is a thin graded wrapper (``affine_forward_output``
+→ ``affine_forward``) and of the helpers of the same module it calls that no other
+exercise grades (``distances_no_loops`` → ``squared_distances``; see
+:func:`mutation_targets`). The mutations are `Cosmic Ray
+<https://cosmic-ray.readthedocs.io>`_'s core operators (``requirements-bench.txt``): replaced binary, unary and comparison operators (flipped
 signs and comparisons), numeric constants ±1 (changed axes, off-by-one slices and ranges),
 ``True``/``False`` swaps (``keepdims``), ``and``/``or`` swaps, added ``not``, loops that
 run zero times. Only the body is mutated: the signature (defaults, annotations) is the
 release's stub, not the learner's code.
 
-Each mutant is compiled into a fresh namespace holding the kernel module's other names and
+Each mutant is compiled into a fresh namespace holding the kernel module's other names (the
+reference and helpers re-defined there call the mutant; the module is untouched) and
 graded the way the autograder grades a submission: the hidden cases of each seed in
 :data:`SEEDS` (``Exercise.cases(seed, hidden=True)``) are compared with the reference's
 outputs by :func:`grader.check.run_cases`, each call under the exercise's per-call time
@@ -40,6 +43,7 @@ import __future__ as future
 import argparse
 import ast
 import difflib
+import functools
 import importlib
 import inspect
 import multiprocessing
@@ -141,10 +145,45 @@ def wrapped_kernel(spec: str) -> str | None:
     return f"{module.__name__}:{value.func.id}"
 
 
-def mutation_targets(reference: str) -> list[str]:
-    """The functions whose bodies are mutated for an exercise with this reference."""
+@functools.lru_cache(maxsize=None)
+def graded_functions() -> frozenset[str]:
+    """Every function that some exercise grades: the references and the kernels that thin
+    wrappers among them call."""
+    from grader.check import all_exercises
+
+    graded = set()
+    for exercise in all_exercises().values():
+        graded.add(exercise.reference)
+        graded.add(wrapped_kernel(exercise.reference) or exercise.reference)
+    return frozenset(graded)
+
+
+def _helpers_called(spec: str) -> list[str]:
+    """Functions of the same module that ``spec``'s body names (calls or passes on)."""
+    module, _, source = _function_source(spec)
+    names = {node.id for node in ast.walk(ast.parse(source).body[0])
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return [f"{module.__name__}:{name}" for name in sorted(names)
+            if inspect.isfunction(getattr(module, name, None))
+            and getattr(module, name).__module__ == module.__name__]
+
+
+@functools.lru_cache(maxsize=None)
+def mutation_targets(reference: str) -> tuple[str, ...]:
+    """The functions whose bodies are mutated for an exercise with this reference: the
+    reference, the kernel it wraps (if it is a thin wrapper), and the helpers of the same
+    module they call, transitively, unless another exercise grades them (a learner's
+    ``two_layer_net`` calls their own ``affine_forward``: its mutants belong to that
+    exercise, while ``relu_forward``, graded nowhere else, belongs to this one)."""
     inner = wrapped_kernel(reference)
-    return [reference] + ([inner] if inner else [])
+    targets = [reference] + ([inner] if inner else [])
+    todo = list(targets)
+    while todo:
+        for helper in _helpers_called(todo.pop()):
+            if helper not in graded_functions() and helper not in targets:
+                targets.append(helper)
+                todo.append(helper)
+    return tuple(targets)
 
 
 def operators() -> list[tuple[str, Any]]:
@@ -219,22 +258,27 @@ def generate(exercise_id: str, reference: str, limit: int | None = None) -> list
     return mutants
 
 
-def build(mutant_source: str, target: str, reference: str) -> Callable:
-    """Compile a mutated ``target`` into a fresh copy of its module's namespace and return
-    the exercise's function from it (the reference, re-bound there when it wraps the
-    target). Raises ``SyntaxError`` or whatever the definition raises."""
-    module_name, _, target_name = target.partition(":")
-    module = importlib.import_module(module_name)
-    namespace = dict(vars(module))
-    flags = future.annotations.compiler_flag
-    code = compile(mutant_source, f"<mutant of {target}>", "exec", flags=flags,
+@functools.lru_cache(maxsize=None)
+def _compiled(spec: str):
+    _, _, source = _function_source(spec)
+    return compile(source, f"<{spec}>", "exec", flags=future.annotations.compiler_flag,
                    dont_inherit=True)
+
+
+def build(mutant_source: str, target: str, targets: tuple[str, ...]) -> Callable:
+    """Compile a mutated ``target`` into a fresh copy of its module's namespace, with the
+    other ``targets`` (``targets[0]`` is the exercise's reference) re-defined there so that
+    they call the mutant, and return the reference from it. The module itself is left
+    untouched. Raises ``SyntaxError`` or whatever the definition raises."""
+    module = importlib.import_module(target.partition(":")[0])
+    namespace = dict(vars(module))
+    code = compile(mutant_source, f"<mutant of {target}>", "exec",
+                   flags=future.annotations.compiler_flag, dont_inherit=True)
     exec(code, namespace)  # noqa: S102 - the mutants are generated from our own kernels
-    if reference != target:
-        _, _, wrapper_source = _function_source(reference)
-        exec(compile(wrapper_source, f"<{reference}>", "exec", flags=flags,
-                     dont_inherit=True), namespace)  # noqa: S102
-    return namespace[reference.partition(":")[2]]
+    for other in targets:
+        if other != target:
+            exec(_compiled(other), namespace)  # noqa: S102
+    return namespace[targets[0].partition(":")[2]]
 
 
 # --------------------------------------------------------------------------------------
@@ -338,12 +382,13 @@ class Grader:
         return outcome
 
     def grade_source(self, key: str, exercise_id: str, source: str, target: str,
-                     reference: str, call_timeout: float | None = None) -> Outcome:
+                     targets: tuple[str, ...] | list[str],
+                     call_timeout: float | None = None) -> Outcome:
         """Build a mutated function from its source and grade it (error if it cannot)."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                function = build(source, target, reference)
+                function = build(source, target, tuple(targets))
         except Exception as error:  # noqa: BLE001 - a mutant that does not compile
             return Outcome(key, ERROR, how=f"{type(error).__name__}: {error}")
         return self.grade(key, exercise_id, function, call_timeout)
@@ -470,7 +515,8 @@ def run(exercise_ids: Iterable[str] | None = None, seeds: tuple[int, ...] = SEED
     ids = list(exercise_ids or exercises)
     mutants = {i: generate(i, exercises[i].reference, limit) for i in ids}
     tasks = [{"key": m.key, "exercise_id": i, "source": m.source, "target": m.target,
-              "reference": exercises[i].reference} for i in ids for m in mutants[i]]
+              "targets": mutation_targets(exercises[i].reference)}
+             for i in ids for m in mutants[i]]
     hard = lambda task: len(seeds) * exercises[task["exercise_id"]].timeout + HARD_LIMIT_SLACK  # noqa: E731
     pool = Pool(jobs or os.cpu_count() or 1, seeds)
     try:

@@ -80,9 +80,50 @@ _R = {
         "< and <= differ only at position == lengths[n], which the next line overwrites "
         "with eos_id in both"
     ),
+    "sigmoid0": (
+        "the two branches differ only in where s == 0 (or -0.0) goes, and there e = "
+        "exp(-0) = 1 so both give 1 / 2 exactly; nan gives nan either way"
+    ),
+    "vote2": (
+        "every vote adds 2 instead of 1: all counts are doubled, so np.argmax and its "
+        "tie-breaking (smallest label) are unchanged"
+    ),
+    "sign_div": (
+        "the rows of Vᵀ have unit norm, so their largest-magnitude entry is non-zero and "
+        "np.sign(largest) is ±1; dividing by ±1 is exactly multiplying by it"
+    ),
+    "bn_keepdims": (
+        "batch norm calls the helper with axis=0 on (N, D) arrays: the (D,) mean "
+        "broadcasts against (N, D) exactly like the (1, D) one (layer norm's axis=-1, "
+        "where it would not, is a different exercise)"
+    ),
+    "col2im_bigger": (
+        "the padded buffer only gets larger (h·4^p >= h + 2p, 2^p >= 2p, (h + 2)·2^p >= h"
+        " + 2p, 3p >= 2p for h >= 1 and integer p >= 0): every window is added at the "
+        "same indices and the crop x_pad[:, :, pad:pad + height, pad:pad + width] reads "
+        "the same entries"
+    ),
+    "pad_batch": (
+        "the extra zero image padded onto the batch axis is never read: "
+        "conv2d_forward_naive loops over n = range(n_images) taken from the unpadded x"
+    ),
+    "lstm_step_axis": (
+        "in this exercise the helper only receives one time step's 2-D arrays ((N, 4H) "
+        "pre-activations, (N, H) gate gradients), so axis 1 is the last axis"
+    ),
+    "critic_bias": (
+        "the penalty reads only the gradient of the critic's scores with respect to x̂; "
+        "the output bias b2 shifts the scores (- b2) or wraps them (torch.remainder, "
+        "whose derivative with respect to its first argument is 1) without changing that "
+        "gradient"
+    ),
 }
 
 EQUIVALENT: dict[str, str] = {
+    "w02_logistic_loss | answers.kernels.week02:sigmoid | "
+    "core/ReplaceComparisonOperator_GtE_Gt | return np.where(s >= 0, 1.0 / (1.0 + e), e /"
+    " (1.0 + e)) → return np.where(s > 0, 1.0 / (1.0 + e), e / (1.0 + e))":
+        _R["sigmoid0"],
     "w02_svm_loss_vectorized | answers.kernels.week02:svm_loss_vectorized | "
     "core/NumberReplacer | violations[rows, y] = 0.0 # the correct class is not a "
     "violation of itself → violations[rows, y] = -1.0 # the correct class is not a "
@@ -92,10 +133,19 @@ EQUIVALENT: dict[str, str] = {
     "majority_vote(y_train[nearest], int(y_train.max()) + 1) → return "
     "majority_vote(y_train[nearest], int(y_train.max()) + 2)":
         _R["knn"],
+    "w03_knn_predict | answers.kernels.week03:majority_vote | core/NumberReplacer | "
+    "np.add.at(counts, (np.arange(neighbour_labels.shape[0])[:, None], neighbour_labels),"
+    " 1) → np.add.at(counts, (np.arange(neighbour_labels.shape[0])[:, None], "
+    "neighbour_labels), 2)":
+        _R["vote2"],
     "w03_pca_fit | answers.kernels.week03:pca_fit | core/ReplaceFalseWithTrue | _, s, vt "
     "= np.linalg.svd(X - mean, full_matrices=False) → _, s, vt = np.linalg.svd(X - mean, "
     "full_matrices=True)":
         _R["pca"],
+    "w03_pca_fit | answers.kernels.week03:_largest_entry_positive | "
+    "core/ReplaceBinaryOperator_Mul_Div | return components * np.sign(largest)[:, None] →"
+    " return components / np.sign(largest)[:, None]":
+        _R["sign_div"],
     "w04_affine_backward | answers.kernels.week04:affine_backward | "
     "core/ReplaceUnaryOperator_USub_Invert | dw = x.reshape(x.shape[0], -1).T @ dout → dw"
     " = x.reshape(x.shape[0], ~1).T @ dout":
@@ -119,6 +169,23 @@ EQUIVALENT: dict[str, str] = {
     "edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2) → edges = np.asarray(edges,"
     " dtype=np.int64).reshape(- 2, 2)":
         _R["reshape"],
+    "w04_backprop_graph | answers.kernels.week04:topological_order | "
+    "core/ReplaceUnaryOperator_USub_Invert | for i, j in np.asarray(edges, "
+    "dtype=np.int64).reshape(-1, 2): → for i, j in np.asarray(edges, "
+    "dtype=np.int64).reshape(~1, 2):":
+        _R["reshape"],
+    "w04_backprop_graph | answers.kernels.week04:topological_order | core/NumberReplacer "
+    "| for i, j in np.asarray(edges, dtype=np.int64).reshape(-1, 2): → for i, j in "
+    "np.asarray(edges, dtype=np.int64).reshape(- 2, 2):":
+        _R["reshape"],
+    "w06_batchnorm_backward | answers.kernels.week06:_normalized_backward | "
+    "core/ReplaceTrueWithFalse | mean_dx_hat = dx_hat.mean(axis=axis, keepdims=True) → "
+    "mean_dx_hat = dx_hat.mean(axis=axis, keepdims=False)":
+        _R["bn_keepdims"],
+    "w06_batchnorm_backward | answers.kernels.week06:_normalized_backward | "
+    "core/ReplaceTrueWithFalse | mean_projection = (dx_hat * x_hat).mean(axis=axis, "
+    "keepdims=True) → mean_projection = (dx_hat * x_hat).mean(axis=axis, keepdims=False)":
+        _R["bn_keepdims"],
     "w06_early_stopping | answers.kernels.week06:early_stopping | "
     "core/ReplaceComparisonOperator_GtE_Eq | if waited >= patience: → if waited == "
     "patience:":
@@ -183,6 +250,46 @@ EQUIVALENT: dict[str, str] = {
     " dx = col2im(w.reshape(n_filters, -1).T @ dout_cols, x.shape, kh, kw, stride, pad) →"
     " dx = col2im(w.reshape(n_filters, - 2).T @ dout_cols, x.shape, kh, kw, stride, pad)":
         _R["reshape"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Add_LShift | x_pad = np.zeros((n_images, channels, height"
+    " + 2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, "
+    "channels, height << 2 * pad, width + 2 * pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Add_LShift | x_pad = np.zeros((n_images, channels, height"
+    " + 2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, "
+    "channels, height + 2 * pad, width << 2 * pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Mul_Pow | x_pad = np.zeros((n_images, channels, height + "
+    "2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, channels,"
+    " height + 2 ** pad, width + 2 * pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Mul_Pow | x_pad = np.zeros((n_images, channels, height + "
+    "2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, channels,"
+    " height + 2 * pad, width + 2 ** pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Mul_LShift | x_pad = np.zeros((n_images, channels, height"
+    " + 2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, "
+    "channels, height + 2 << pad, width + 2 * pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | "
+    "core/ReplaceBinaryOperator_Mul_LShift | x_pad = np.zeros((n_images, channels, height"
+    " + 2 * pad, width + 2 * pad), dtype=cols.dtype) → x_pad = np.zeros((n_images, "
+    "channels, height + 2 * pad, width + 2 << pad), dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | core/NumberReplacer | x_pad = "
+    "np.zeros((n_images, channels, height + 2 * pad, width + 2 * pad), dtype=cols.dtype) "
+    "→ x_pad = np.zeros((n_images, channels, height + 3 * pad, width + 2 * pad), "
+    "dtype=cols.dtype)":
+        _R["col2im_bigger"],
+    "w07_conv2d_backward | answers.kernels.week07:col2im | core/NumberReplacer | x_pad = "
+    "np.zeros((n_images, channels, height + 2 * pad, width + 2 * pad), dtype=cols.dtype) "
+    "→ x_pad = np.zeros((n_images, channels, height + 2 * pad, width + 3 * pad), "
+    "dtype=cols.dtype)":
+        _R["col2im_bigger"],
     "w07_conv2d_forward | answers.kernels.week07:conv2d_forward | "
     "core/ReplaceUnaryOperator_USub_Invert | out = w.reshape(n_filters, -1) @ cols + b[:,"
     " None] # (N, F, Ho·Wo) → out = w.reshape(n_filters, ~1) @ cols + b[:, None] # (N, F,"
@@ -192,6 +299,10 @@ EQUIVALENT: dict[str, str] = {
     "out = w.reshape(n_filters, -1) @ cols + b[:, None] # (N, F, Ho·Wo) → out = "
     "w.reshape(n_filters, - 2) @ cols + b[:, None] # (N, F, Ho·Wo)":
         _R["reshape"],
+    "w07_conv2d_forward_naive | answers.kernels.week07:_pad_hw | core/NumberReplacer | "
+    "return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x → return "
+    "np.pad(x, ((0, 1), (0, 0), (pad, pad), (pad, pad))) if pad else x":
+        _R["pad_batch"],
     "w07_maxpool_backward | answers.kernels.week07:maxpool_backward | "
     "core/ReplaceBinaryOperator_BitAnd_Mul | winner = unclaimed & (view == out) → winner "
     "= unclaimed * (view == out)":
@@ -233,6 +344,42 @@ EQUIVALENT: dict[str, str] = {
     " = prev_h.reshape(-1, prev_h.shape[-1]).T @ flat → dWh = prev_h.reshape(- 2, "
     "prev_h.shape[-1]).T @ flat":
         _R["reshape"],
+    "w09_lstm_backward | answers.kernels.week09:_lstm_gates_backward | "
+    "core/ReplaceUnaryOperator_USub_UAdd | axis=-1) → axis=+1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_backward | answers.kernels.week09:_lstm_gates_backward | "
+    "core/ReplaceUnaryOperator_Delete_USub | axis=-1) → axis=1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_forward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_USub_UAdd | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1) →"
+    " a_i, a_f, a_g, a_o = np.split(a, 4, axis=+1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_forward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_Delete_USub | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)"
+    " → a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_backward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_USub_UAdd | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1) →"
+    " a_i, a_f, a_g, a_o = np.split(a, 4, axis=+1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_backward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_Delete_USub | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)"
+    " → a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_backward | answers.kernels.week09:_lstm_gates_backward | "
+    "core/ReplaceUnaryOperator_USub_UAdd | axis=-1) → axis=+1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_backward | answers.kernels.week09:_lstm_gates_backward | "
+    "core/ReplaceUnaryOperator_Delete_USub | axis=-1) → axis=1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_forward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_USub_UAdd | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1) →"
+    " a_i, a_f, a_g, a_o = np.split(a, 4, axis=+1)":
+        _R["lstm_step_axis"],
+    "w09_lstm_step_forward | answers.kernels.week09:_lstm_gates | "
+    "core/ReplaceUnaryOperator_Delete_USub | a_i, a_f, a_g, a_o = np.split(a, 4, axis=-1)"
+    " → a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)":
+        _R["lstm_step_axis"],
     "w09_rnn_backward | answers.kernels.week09:rnn_backward | "
     "core/ReplaceUnaryOperator_USub_Invert | flat = da.reshape(-1, da.shape[-1]) → flat ="
     " da.reshape(~1, da.shape[-1])":
@@ -334,4 +481,12 @@ EQUIVALENT: dict[str, str] = {
     "core/ReplaceBinaryOperator_Add_Pow | _, g_loss = gan_losses(real @ wd + bd, (z @ Wg "
     "+ bg) @ wd + bd) → _, g_loss = gan_losses(real @ wd ** bd, (z @ Wg + bg) @ wd + bd)":
         _R["gan"],
+    "w14_gradient_penalty | answers.kernels.week14:mlp_critic | "
+    "core/ReplaceBinaryOperator_Add_Sub | return torch.tanh(x @ W1 + b1) @ w2 + b2 → "
+    "return torch.tanh(x @ W1 + b1) @ w2 - b2":
+        _R["critic_bias"],
+    "w14_gradient_penalty | answers.kernels.week14:mlp_critic | "
+    "core/ReplaceBinaryOperator_Add_Mod | return torch.tanh(x @ W1 + b1) @ w2 + b2 → "
+    "return torch.tanh(x @ W1 + b1) @ w2 % b2":
+        _R["critic_bias"],
 }

@@ -30,14 +30,14 @@ def grader():
 
 def test_unmutated_reference_survives_every_seed(grader):
     outcome = grader.grade_source("ref", "w01_softmax", _source(week01.softmax), SOFTMAX,
-                                  SOFTMAX)
+                                  [SOFTMAX])
     assert outcome.status == bm.SURVIVED and outcome.seeds_failed == 0
     assert outcome.seeds_run == 2
 
 
 def test_a_wrong_axis_is_killed_with_the_failing_case_named(grader):
     source = _source(week01.softmax).replace("np.sum(e, axis=-1", "np.sum(e, axis=0")
-    outcome = grader.grade_source("axis", "w01_softmax", source, SOFTMAX, SOFTMAX)
+    outcome = grader.grade_source("axis", "w01_softmax", source, SOFTMAX, [SOFTMAX])
     assert outcome.status == bm.KILLED and outcome.seeds_failed == 2
     assert outcome.how in ("wrong", "raised") and outcome.first_failure.startswith("seed 1, ")
 
@@ -47,7 +47,7 @@ def test_mutant_sees_the_kernel_modules_other_names(grader):
     source = _source(week01.log_softmax)
     outcome = grader.grade_source("ls", "w01_log_softmax", source,
                                   "answers.kernels.week01:log_softmax",
-                                  "answers.kernels.week01:log_softmax")
+                                  ["answers.kernels.week01:log_softmax"])
     assert outcome.status == bm.SURVIVED
 
 
@@ -55,22 +55,38 @@ def test_thin_wrapper_is_graded_through_the_mutated_kernel(grader):
     reference = "answers.kernels.week04:affine_forward_output"
     target = bm.wrapped_kernel(reference)
     assert target == "answers.kernels.week04:affine_forward"
-    assert bm.mutation_targets(reference) == [reference, target]
+    assert bm.mutation_targets(reference) == (reference, target)
     assert bm.wrapped_kernel(SOFTMAX) is None
     assert bm.wrapped_kernel("answers.kernels.week04:two_layer_net") is None
     source = _source(week04.affine_forward).replace("@ w + b", "@ w - b")
-    outcome = grader.grade_source("aff", "w04_affine_forward", source, target, reference)
+    outcome = grader.grade_source("aff", "w04_affine_forward", source, target,
+                                  (reference, target))
     assert outcome.status == bm.KILLED
     # ... and the real module is untouched: the reference still passes.
     fine = grader.grade_source("ok", "w04_affine_forward", _source(week04.affine_forward),
-                               target, reference)
+                               target, (reference, target))
     assert fine.status == bm.SURVIVED
+
+
+def test_helpers_graded_nowhere_else_are_this_exercises_own(grader):
+    # two_layer_net calls affine_forward/backward (graded by w04_affine_*), relu_backward and
+    # softmax_cross_entropy (graded themselves) and relu_forward (graded nowhere).
+    assert bm.mutation_targets("answers.kernels.week04:two_layer_net") == (
+        "answers.kernels.week04:two_layer_net", "answers.kernels.week04:relu_forward")
+    reference = "answers.kernels.week03:distances_no_loops"
+    targets = bm.mutation_targets(reference)
+    assert targets == (reference, "answers.kernels.week03:squared_distances")
+    # The reference, re-defined beside the mutated helper, calls it.
+    broken = "def squared_distances(X_test, X_train):\n    return 1 / 0\n"
+    outcome = grader.grade_source("helper", "w03_distances_no_loops", broken, targets[1],
+                                  targets)
+    assert outcome.status == bm.KILLED and "ZeroDivisionError" in outcome.first_failure
 
 
 def test_infinite_loop_is_killed_by_timeout(grader):
     source = _source(week01.softmax).replace('    shifted =', "    while True:\n"
                                              "        pass\n    shifted =")
-    outcome = grader.grade_source("loop", "w01_softmax", source, SOFTMAX, SOFTMAX,
+    outcome = grader.grade_source("loop", "w01_softmax", source, SOFTMAX, [SOFTMAX],
                                   call_timeout=0.3)
     assert outcome.status == bm.KILLED and outcome.how == "timeout"
     assert outcome.seconds < 5
@@ -78,7 +94,7 @@ def test_infinite_loop_is_killed_by_timeout(grader):
 
 def test_mutant_that_does_not_compile_is_an_error(grader):
     source = _source(week01.softmax).replace("return e /", "return e //=")
-    outcome = grader.grade_source("bad", "w01_softmax", source, SOFTMAX, SOFTMAX)
+    outcome = grader.grade_source("bad", "w01_softmax", source, SOFTMAX, [SOFTMAX])
     assert outcome.status == bm.ERROR and "SyntaxError" in outcome.how
 
 
@@ -123,7 +139,7 @@ def test_pool_kills_a_worker_stuck_past_the_hard_limit():
     pool = bm.Pool(jobs=1, seeds=(1,), memory=None)
     try:
         task = {"key": "stuck", "exercise_id": "w01_softmax", "source": source,
-                "target": SOFTMAX, "reference": SOFTMAX}
+                "target": SOFTMAX, "targets": (SOFTMAX,)}
         fine = dict(task, key="fine", source=_source(week01.softmax))
         outcomes = pool.run([task, fine], hard_limit=lambda t: 5.0)
     finally:
@@ -177,7 +193,7 @@ def test_every_listed_equivalent_mutant_exists_and_survives_the_hidden_grade():
             if m.key in equivalent:
                 found.add(m.key)
                 outcome = grader.grade_source(m.key, exercise_id, m.source, m.target,
-                                              reference)
+                                              bm.mutation_targets(reference))
                 assert outcome.status == bm.SURVIVED and outcome.seeds_failed == 0, \
                     f"listed as equivalent but the hidden grade fails it: {m.key}"
     assert found == set(equivalent), f"stale entries: {sorted(set(equivalent) - found)}"
