@@ -499,6 +499,15 @@ def equivalents() -> dict[str, str]:
     return EQUIVALENT
 
 
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{TOOL} {version(TOOL)}"
+    except PackageNotFoundError:
+        return TOOL
+
+
 def week_of(exercise_id: str) -> str:
     return f"week{exercise_id[1:3]}"
 
@@ -627,9 +636,9 @@ def rows(tallies: dict[str, Tally], seconds: float, seeds: tuple[int, ...],
                        target="≥ 99 % (issue 19)", met=met, seconds=t.seconds,
                        notes=t.notes(),
                        extra=t.extra(with_survivors=False)))
-    notes = (f"{total.notes()}; operators: {TOOL} core set on each reference's body; "
-             f"hidden grade under seeds {', '.join(map(str, seeds))} (killed = fails "
-             "under every seed)")
+    notes = (f"{total.notes()}; operators: {tool_version()} core set, on the body of each "
+             "reference and of its own helpers; hidden grade under seeds "
+             f"{', '.join(map(str, seeds))} (killed = fails under every seed)")
     if stale:
         notes += f"; {len(stale)} equivalent entries match no mutant (stale): {stale}"
     out.append(Row("all weeks: operator mutants killed by the hidden grade", total.rate,
