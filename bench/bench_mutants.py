@@ -174,7 +174,12 @@ def mutation_targets(reference: str) -> tuple[str, ...]:
     reference, the kernel it wraps (if it is a thin wrapper), and the helpers of the same
     module they call, transitively, unless another exercise grades them (a learner's
     ``two_layer_net`` calls their own ``affine_forward``: its mutants belong to that
-    exercise, while ``relu_forward``, graded nowhere else, belongs to this one)."""
+    exercise, while ``relu_forward``, graded nowhere else, belongs to this one).
+
+    Helpers listed in :data:`bench.mutants_equivalent.NOT_LEARNER_CODE` (course plumbing,
+    e.g. a harness that loads the check's weights into the learner's module) are left out.
+    A listed reference stays first, since mutated helpers are graded through it, but
+    :func:`generate` does not mutate its body."""
     inner = wrapped_kernel(reference)
     targets = [reference] + ([inner] if inner else [])
     todo = list(targets)
@@ -183,7 +188,8 @@ def mutation_targets(reference: str) -> tuple[str, ...]:
             if helper not in graded_functions() and helper not in targets:
                 targets.append(helper)
                 todo.append(helper)
-    return tuple(targets)
+    plumbing = not_learner_code()
+    return (targets[0],) + tuple(t for t in targets[1:] if t not in plumbing)
 
 
 def operators() -> list[tuple[str, Any]]:
@@ -236,6 +242,8 @@ def generate(exercise_id: str, reference: str, limit: int | None = None) -> list
     mutants: list[Mutant] = []
     seen: Counter = Counter()
     for target in mutation_targets(reference):
+        if target in not_learner_code():  # a harness reference: only its helpers are mutated
+            continue
         _, _, source = _function_source(target)
         tree = get_ast(source)
         in_body = _body_positions(tree)
@@ -497,6 +505,12 @@ def equivalents() -> dict[str, str]:
     from bench.mutants_equivalent import EQUIVALENT
 
     return EQUIVALENT
+
+
+def not_learner_code() -> dict[str, str]:
+    from bench.mutants_equivalent import NOT_LEARNER_CODE
+
+    return NOT_LEARNER_CODE
 
 
 def tool_version() -> str:

@@ -12,6 +12,12 @@ generated mutant is reported as stale; ``tests/test_mutants.py`` checks both.
 
 from __future__ import annotations
 
+#: Functions never mutated, ``"module:function"`` → why: course plumbing that an exercise's
+#: reference calls but a learner never writes (e.g. a harness loading the check's weights
+#: into the learner's module, and raising when the shapes differ). Its mutants would
+#: measure the harness, not the hidden cases.
+NOT_LEARNER_CODE: dict[str, str] = {}
+
 _R = {
     "reshape": (
         "NumPy's reshape takes any negative size as the one inferred dimension (NumPy "

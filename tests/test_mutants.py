@@ -8,6 +8,8 @@ mutants with Cosmic Ray skip where it is not installed (``requirements-bench.txt
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
 import textwrap
 
@@ -81,6 +83,27 @@ def test_helpers_graded_nowhere_else_are_this_exercises_own(grader):
     outcome = grader.grade_source("helper", "w03_distances_no_loops", broken, targets[1],
                                   targets)
     assert outcome.status == bm.KILLED and "ZeroDivisionError" in outcome.first_failure
+
+
+def test_plumbing_listed_as_not_learner_code_is_not_mutated(monkeypatch):
+    reference = "answers.kernels.week03:distances_no_loops"
+    helper = "answers.kernels.week03:squared_distances"
+    monkeypatch.setattr(bm, "not_learner_code", lambda: {helper: "pretend plumbing",
+                                                         reference: "pretend harness"})
+    bm.mutation_targets.cache_clear()
+    try:
+        assert bm.mutation_targets(reference) == (reference,)
+        if importlib.util.find_spec("cosmic_ray"):
+            assert bm.generate("w03_distances_no_loops", reference) == []
+    finally:
+        bm.mutation_targets.cache_clear()
+
+
+def test_not_learner_code_names_existing_functions():
+    for spec, reason in bm.not_learner_code().items():
+        module, _, name = spec.partition(":")
+        assert inspect.isfunction(getattr(importlib.import_module(module), name)), spec
+        assert len(reason) > 30, spec
 
 
 def test_infinite_loop_is_killed_by_timeout(grader):
