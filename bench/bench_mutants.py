@@ -5,12 +5,12 @@ For every registered exercise, the body of its reference function is mutated, an
 the bodies of the kernel it wraps when it is a thin graded wrapper (``affine_forward_output``
 → ``affine_forward``) and of the helpers of the same module it calls that no other
 exercise grades (``distances_no_loops`` → ``squared_distances``; see
-:func:`mutation_targets`). The mutations are `Cosmic Ray
-<https://cosmic-ray.readthedocs.io>`_'s core operators (``requirements-bench.txt``): replaced binary, unary and comparison operators (flipped
-signs and comparisons), numeric constants ±1 (changed axes, off-by-one slices and ranges),
-``True``/``False`` swaps (``keepdims``), ``and``/``or`` swaps, added ``not``, loops that
-run zero times. Only the body is mutated: the signature (defaults, annotations) is the
-release's stub, not the learner's code.
+:func:`mutation_targets`). The mutations are Cosmic Ray's core operators
+(``requirements-bench.txt``; https://cosmic-ray.readthedocs.io): replaced binary, unary and
+comparison operators (flipped signs and comparisons), numeric constants ±1 (changed axes,
+off-by-one slices and ranges), ``True``/``False`` swaps (``keepdims``), ``and``/``or``
+swaps, added ``not``, loops that run zero times. Only the body is mutated: the signature
+(defaults, annotations) is the release's stub, not the learner's code.
 
 Each mutant is compiled into a fresh namespace holding the kernel module's other names (the
 reference and helpers re-defined there call the mutant; the module is untouched) and
@@ -225,11 +225,14 @@ def _body_positions(tree) -> Callable[[tuple[int, int]], bool]:
 
 
 def _changed_lines(before: str, after: str) -> tuple[int, str, str]:
+    """``(line, old text, new text)`` of the first change, whitespace collapsed."""
+    def join(lines: list[str]) -> str:
+        return " ⏎ ".join(" ".join(line.split()) for line in lines)
+
     old, new = before.splitlines(), after.splitlines()
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            join = lambda lines: " ⏎ ".join(" ".join(l.split()) for l in lines)  # noqa: E731,E741
             return i1 + 1, join(old[i1:i2]), join(new[j1:j2])
     return 0, "", ""
 
@@ -540,7 +543,10 @@ def run(exercise_ids: Iterable[str] | None = None, seeds: tuple[int, ...] = SEED
     tasks = [{"key": m.key, "exercise_id": i, "source": m.source, "target": m.target,
               "targets": mutation_targets(exercises[i].reference)}
              for i in ids for m in mutants[i]]
-    hard = lambda task: len(seeds) * exercises[task["exercise_id"]].timeout + HARD_LIMIT_SLACK  # noqa: E731
+
+    def hard(task: dict) -> float:
+        return len(seeds) * exercises[task["exercise_id"]].timeout + HARD_LIMIT_SLACK
+
     pool = Pool(jobs or os.cpu_count() or 1, seeds)
     try:
         with tqdm(total=len(tasks), desc="mutants", unit="mutant", disable=not progress,
