@@ -414,10 +414,14 @@ def _worker(connection, seeds: tuple[int, ...], memory: int | None) -> None:
 
     import torch
 
+    from grader.check import all_exercises
+
     torch.set_num_threads(1)
+    all_exercises()  # import every check module now, not on the clock of a mutant
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     grader = Grader(seeds)
+    connection.send(READY)
     while True:
         task = connection.recv()
         if task is None:
@@ -425,17 +429,22 @@ def _worker(connection, seeds: tuple[int, ...], memory: int | None) -> None:
         connection.send(grader.grade_source(**task))
 
 
+READY = "ready"
+
+
 @dataclass
 class _Slot:
     process: Any
     connection: Any
+    ready: bool = False
     task: dict | None = None
     deadline: float = 0.0
 
 
 class Pool:
     """``jobs`` worker processes grading mutants; a worker that overruns a mutant's hard
-    limit is killed (the mutant counts as killed by timeout) and replaced."""
+    limit is killed (the mutant counts as killed by timeout) and replaced. A mutant's clock
+    starts when it is handed to a worker that has finished starting up."""
 
     def __init__(self, jobs: int, seeds: tuple[int, ...], memory: int | None = WORKER_MEMORY):
         self.context = multiprocessing.get_context("spawn")
@@ -454,41 +463,49 @@ class Pool:
             progress: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
         pending = list(reversed(tasks))
         outcomes: list[Outcome] = []
+
+        def done(slot: _Slot, outcome: Outcome) -> None:
+            slot.task = None
+            outcomes.append(outcome)
+            progress(outcome)
+
         while pending or any(s.task for s in self.slots):
             for slot in self.slots:
-                if slot.task is None and pending:
+                if slot.ready and slot.task is None and pending:
                     slot.task = pending.pop()
                     slot.deadline = time.monotonic() + hard_limit(slot.task)
                     slot.connection.send(slot.task)
-            busy = {s.connection: s for s in self.slots if s.task}
-            ready = wait(list(busy), timeout=1.0)
-            for connection in ready:
-                slot = busy[connection]
+            waiting = {s.connection: s for s in self.slots if s.task or not s.ready}
+            answered = wait(list(waiting), timeout=1.0)
+            for connection in answered:
+                slot = waiting[connection]
                 try:
-                    outcome = connection.recv()
+                    message = connection.recv()
                 except EOFError:  # the worker died (e.g. a crash in native code)
-                    outcome = Outcome(slot.task["key"], KILLED, "raised",
-                                      len(self.seeds), 0, "the worker process died")
+                    if slot.task is None:
+                        raise RuntimeError("a mutant-grading worker died while starting "
+                                           f"(exit code {slot.process.exitcode})") from None
                     self._replace(slot)
-                slot.task = None
-                outcomes.append(outcome)
-                progress(outcome)
+                    done(slot, Outcome(slot.task["key"], KILLED, "raised", len(self.seeds),
+                                       0, "the worker process died"))
+                    continue
+                if message == READY:
+                    slot.ready = True
+                else:
+                    done(slot, message)
             now = time.monotonic()
             for slot in self.slots:
-                if slot.task and slot.connection not in ready and now > slot.deadline:
-                    outcome = Outcome(slot.task["key"], KILLED, "timeout", len(self.seeds), 0,
-                                      "ran past the hard limit; its worker was killed")
+                if slot.task and slot.connection not in answered and now > slot.deadline:
                     self._replace(slot)
-                    slot.task = None
-                    outcomes.append(outcome)
-                    progress(outcome)
+                    done(slot, Outcome(slot.task["key"], KILLED, "timeout", len(self.seeds), 0,
+                                       "ran past the hard limit; its worker was killed"))
         return outcomes
 
     def _replace(self, slot: _Slot) -> None:
         slot.process.kill()
         slot.process.join()
         fresh = self._start()
-        slot.process, slot.connection = fresh.process, fresh.connection
+        slot.process, slot.connection, slot.ready = fresh.process, fresh.connection, False
 
     def close(self) -> None:
         for slot in self.slots:
