@@ -9,6 +9,11 @@ Commands:
     fixtures                      regenerate the public check fixtures from the kernels
     selfgrade PATH ...            self-study: grade your own notebook(s) with the full checks
     progress [--html [PATH]]      self-study: your self-grades across all weeks
+    workspace [DIR]               your own copy of the assignments (default mywork/)
+    distribute OUT [--answers-through N]
+                                  the learner distribution a class hands out (no answers)
+    syllabus [--check]            per-week points, written questions, lines of learner code
+                                  into course/README.md
 """
 
 from __future__ import annotations
@@ -198,6 +203,24 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return cli_progress(args.work, db=args.db, html_path=args.html)
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from grader.workspace import cli_workspace
+
+    return cli_workspace(args.dir)
+
+
+def cmd_distribute(args: argparse.Namespace) -> int:
+    from grader.distribute import cli_distribute
+
+    return cli_distribute(args.out, args.answers_through)
+
+
+def cmd_syllabus(args: argparse.Namespace) -> int:
+    from grader.syllabus import cli_syllabus
+
+    return cli_syllabus(check_only=args.check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -253,6 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
                    help="also write an HTML page with a chart (default: WORK/progress.html)")
     p.set_defaults(func=cmd_progress)
+    p = sub.add_parser("workspace", help="copy the assignments into your own folder")
+    p.add_argument("dir", nargs="?", type=Path, default=None,
+                   help="your folder (default: mywork/ in the checkout; git-ignored)")
+    p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("distribute", help="build the learner distribution (no answers)")
+    p.add_argument("out", type=Path, help="folder to write (replaced)")
+    p.add_argument("--answers-through", type=int, default=0, metavar="N",
+                   help="include the answers of weeks 1..N (released after their deadline)")
+    p.set_defaults(func=cmd_distribute)
+    p = sub.add_parser("syllabus", help="write the per-week figures into course/README.md")
+    p.add_argument("--check", action="store_true", help="only say whether the table is stale")
+    p.set_defaults(func=cmd_syllabus)
     return parser
 
 
