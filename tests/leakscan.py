@@ -20,8 +20,10 @@ from grader.config import REPO_ROOT
 
 #: A normalised line shorter than this is too generic to betray a solution.
 MIN_LINE_CHARS = 14
+#: The same for a solution that has no longer line (``return w - lr * dw``).
+TINY_LINE_CHARS = 8
 TRIVIAL_PREFIXES = ("def", "class", "import", "from", "@", '"""', "'''", "raise", "assert",
-                    "print(", "return(", "else:", "try:", "except", "finally:")
+                    "print(", "else:", "try:", "except", "finally:")
 #: Share of a solution's non-trivial lines that makes a document a leak.
 VERBATIM_SHARE = 0.5
 
@@ -44,18 +46,24 @@ def normalize(line: str) -> str:
     return re.sub(r"\s+", "", strip_comment(line))
 
 
-def is_trivial(normalized: str) -> bool:
-    return (len(normalized) < MIN_LINE_CHARS or normalized.startswith(TRIVIAL_PREFIXES)
+def is_trivial(normalized: str, min_chars: int = MIN_LINE_CHARS) -> bool:
+    return (len(normalized) < min_chars or normalized.startswith(TRIVIAL_PREFIXES)
             or normalized.strip("()[]{},:") == "")
 
 
-def significant_lines(lines) -> list[str]:
+def significant_lines(lines, min_chars: int = MIN_LINE_CHARS) -> list[str]:
     out = []
     for line in lines:
         n = normalize(line)
-        if n and not is_trivial(n):
+        if n and not is_trivial(n, min_chars):
             out.append(n)
     return list(dict.fromkeys(out))
+
+
+def solution_lines(lines) -> list[str]:
+    """Significant lines of a solution; a tiny solution (one short line, such as an update
+    rule) keeps its lines of at least :data:`TINY_LINE_CHARS` characters."""
+    return significant_lines(lines) or significant_lines(lines, TINY_LINE_CHARS)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ def notebook_solutions(repo: Path = REPO_ROOT) -> list[Solution]:
             if cell.cell_type != "code" or not meta.get("solution"):
                 continue
             region = solution_region(cell.source)
-            lines = significant_lines(region)
+            lines = solution_lines(region)
             if lines:
                 found.append(Solution(week, f"{path.relative_to(repo)}:{meta.get('grade_id')}",
                                       tuple(lines), "\n".join(region)))
@@ -131,7 +139,7 @@ def kernel_solutions(repo: Path = REPO_ROOT) -> list[Solution]:
     for path in sorted((repo / "answers" / "kernels").glob("week*.py")):
         week = week_of(path.name)
         for name, whole, body in kernel_functions(path):
-            lines = significant_lines(body)
+            lines = solution_lines(body)
             if lines:
                 found.append(Solution(week, f"{path.relative_to(repo)}:{name}", tuple(lines),
                                       whole))
