@@ -75,8 +75,11 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 def cmd_feedback(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
 
+    from grader.release import db_url
+
     folders = _folders(args.work)
-    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"])
+    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"],
+                           db_url=db_url(args.work))
     for path in paths:
         print(f"wrote {path}")
     return 0 if paths else 1
@@ -141,7 +144,7 @@ def gradebook_table(results: list) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
-    from grader.demo import register_class, write_class
+    from grader.demo import grade_written_answers, register_class, write_class
     from grader.release import assignment_ids, db_url, release
 
     start = time.monotonic()
@@ -156,6 +159,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
           f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
     results = _grade(assignments, args)
+    manual = sum(grade_written_answers(db_url(args.work), folders["submitted"], assignment)
+                 for assignment in assignments)
+    print(f"   written answers graded by the simulated instructor: {manual}")
     for assignment in assignments:
         week = [r for r in results if r.assignment == assignment]
         print(f"\n{assignment}\n{gradebook_table(week)}")
@@ -164,7 +170,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"  ⚑ {result.student}: {flag}")
             for error in result.cell_errors:
                 print(f"  ⚠ {result.student}: {error}")
-        write_feedback(assignment, folders["autograded"], folders["feedback"])
+        write_feedback(assignment, folders["autograded"], folders["feedback"],
+                       db_url=db_url(args.work))
     args.out = None
     cmd_export(args)
     elapsed = time.monotonic() - start
