@@ -448,17 +448,17 @@ def not_attempted_message(name: str) -> str | None:
             "Cells runs the notebook from the top)")
 
 
-def _name_error_handler(shell, etype, value, tb, tb_offset=None) -> list[str]:
-    """IPython custom exception handler: explain a missing exercise function, else the
-    usual traceback. The cell still ends in an error (nbgrader's Validate counts it)."""
+def _name_error_handler(shell, etype, value, tb, tb_offset=None) -> None:
+    """IPython custom exception handler: explain a missing exercise function, else show the
+    usual traceback. Either way the cell ends in an error (nbgrader's Validate counts it)."""
     name = getattr(value, "name", None)
-    if name is None:  # Python < 3.10 messages: name 'softmax' is not defined
-        parts = str(value).split("'")
-        name = parts[1] if len(parts) >= 3 else None
     message = not_attempted_message(name) if name else None
     if message is None:
-        return shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    return [f"\x1b[0;31m{etype.__name__}\x1b[0m: {message}"]
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+        return None
+    readable = NameError(message)
+    shell._showtraceback(etype, readable, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {message}"])
+    return None
 
 
 def install_notebook_handlers() -> bool:
