@@ -390,6 +390,26 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
     return run_cases(exercise, in_framework(function, exercise.framework), cases, expected)
 
 
+#: Width of a check's message in a notebook: nbgrader's Validate dialog shows it in a <pre>
+#: the course cannot style, so long lines are wrapped here (feedback pages wrap with CSS).
+MESSAGE_WIDTH = 88
+
+
+def wrap_lines(text: str, width: int = MESSAGE_WIDTH) -> str:
+    """Wrap each long line of ``text`` at spaces, continuing under its own indentation."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line, width=width, subsequent_indent=indent + "    ",
+                             break_long_words=False, break_on_hyphens=False) or [line]
+    return "\n".join(out)
+
+
 #: Failed checks per exercise in this process (a notebook kernel): the hint's tier.
 _FAILURES: dict[str, int] = {}
 
@@ -428,10 +448,10 @@ def check(exercise_id: str, function: Callable, hidden: bool = False,
     kind = "hidden" if hidden else "public"
     if not result.passed:
         if result.note:  # not attempted: no hint, and no tier used up
-            raise CheckFailed(result.report())
+            raise CheckFailed(wrap_lines(result.report()))
         _FAILURES[exercise_id] = _FAILURES.get(exercise_id, 0) + 1
         hint, see = hint_tiers(get_exercise(exercise_id), _FAILURES[exercise_id])
-        raise CheckFailed(result.report(hint, see))
+        raise CheckFailed(wrap_lines(result.report(hint, see)))
     print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
 
 

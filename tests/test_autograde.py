@@ -63,7 +63,7 @@ def test_dead_kernel_is_not_counted_as_passed(released_work, tmp_path):
     result = grade(released_work, tmp_path, {"dies": dying})["dies"]
     assert scores(result)["w01_softmax"] == 0
     assert "killed its kernel" in result.exercises[0].report or "ended" in result.exercises[0].report
-    assert result.score == 8  # the other exercises are unaffected
+    assert result.score == 13  # the other exercises are unaffected
 
 
 def test_suppressed_errors_do_not_pass(released_work, tmp_path):

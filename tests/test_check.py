@@ -295,3 +295,15 @@ def test_name_error_handler_is_not_installed_outside_a_jupyter_kernel():
     assert engine.install_notebook_handlers() is False  # pytest: no IPython kernel
     assert engine.not_attempted_message("softmax").startswith("w01_softmax: not attempted yet")
     assert engine.not_attempted_message("np") is None
+
+
+def test_long_message_lines_wrap_for_the_validate_dialog(monkeypatch):
+    monkeypatch.setattr(engine, "_FAILURES", {})
+    naive = lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)  # noqa: E731
+    with pytest.raises(CheckFailed) as failure, np.errstate(all="ignore"):
+        check("w01_softmax", naive)
+    lines = str(failure.value).splitlines()
+    assert max(map(len, lines)) <= engine.MESSAGE_WIDTH
+    assert any(line.startswith("      ") for line in lines)  # continuation under its case
+    flat = " ".join(line.strip() for line in lines)
+    assert "hint: " + all_exercises()["w01_softmax"].hint in flat  # nothing lost

@@ -93,5 +93,4 @@ def softplus(x: np.ndarray) -> np.ndarray:
     ``log1p`` keeps the tiny values of very negative ``x`` (``≈ e^x``) instead of rounding
     ``1 + e^x`` to 1. Shape preserved.
     """
-    x = np.asarray(x, dtype=np.float64)
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
