@@ -131,8 +131,8 @@ def test_edited_duplicated_and_deleted_test_cells_are_reported(released_work, tm
     assert any("w01_logsumexp appears in 2 cells" in f for f in results["duplicated"].flags)
     assert any("w01_standardize is missing" in f for f in results["deleted"].flags)
     # An edited or deleted test cell voids that exercise only; a copy is graded once.
-    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 8
-    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 8
+    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 13
+    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 13
     assert results["duplicated"].score == 15
 
 
