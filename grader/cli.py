@@ -306,3 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as error:  # the learner distribution has no grading code
+        if not (error.name or "").startswith(("grader.", "answers")):
+            raise
+        print(f"`python -m grader {args.command}` needs the course's full checkout: "
+              f"{error.name} is not part of this copy (a learner distribution has no answers "
+              "and no grading code)", file=sys.stderr)
+        return 2

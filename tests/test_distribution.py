@@ -107,6 +107,13 @@ def test_library_of_the_distribution_imports_without_answers(dist, isolated_pyth
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
 
 
+def test_grading_commands_say_they_need_the_full_checkout(dist, isolated_python):
+    result = subprocess.run([str(isolated_python), "-m", "grader", "autograde", "week01-numpy"],
+                            capture_output=True, text=True, env=_kernel_env(dist.root),
+                            timeout=120, cwd=dist.root)
+    assert result.returncode == 2 and "needs the course's full checkout" in result.stderr
+
+
 def test_answers_through_adds_past_weeks_only(tmp_path):
     manifest = distribute.build(tmp_path / "d", answers_through=3)
     kernels = sorted(f for f in manifest.files if f.startswith("answers/kernels/week"))
