@@ -97,3 +97,19 @@ def test_softplus_keeps_tiny_values_relative_to_mpmath():
     for x in (-745.0, -700.0, -50.0, -1e-12, 0.0, 1e-12, 30.0, 709.0, 1000.0):
         exact = float(mpmath.log1p(mpmath.exp(mpmath.mpf(x))))
         assert k.softplus(np.array([x]))[0] == pytest.approx(exact, rel=1e-14, abs=0)
+
+
+def test_lecture_pca_variance_convention_matches_sklearn_up_to_n_over_n_minus_1():
+    """Lecture §6.2 (review, factual errors 13): s²/n is the population variance; scikit-learn
+    (and Week 3) use s²/(n−1); the directions and the shares of variance agree."""
+    from sklearn.decomposition import PCA
+
+    x = np.random.default_rng(0).normal(size=(40, 3)) @ np.diag([3.0, 1.0, 0.2])
+    centred = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    n = x.shape[0]
+    pca = PCA().fit(x)
+    np.testing.assert_allclose(s**2 / n * n / (n - 1), pca.explained_variance_, rtol=1e-10)
+    np.testing.assert_allclose((s**2 / n) / (s**2 / n).sum(), pca.explained_variance_ratio_,
+                               rtol=1e-10)
+    np.testing.assert_allclose(np.abs(vt[0]), np.abs(pca.components_[0]), rtol=1e-8)
