@@ -53,7 +53,7 @@ def test_distribution_holds_what_a_class_hands_out(dist):
     files = set(dist.files)
     tops = {f.split("/")[0] for f in files}
     assert {"course", "assignments", "grader", "README.md", "requirements.txt"} <= tops
-    assert not tops & {"answers", "solutions", "tests", "bench/bench_week07.py"}
+    assert not tops & {"answers", "solutions", "tests", "nbgrader_config.py", "work"}
     assert {rel(p) for p in LECTURES} <= files and {rel(p) for p in RELEASES} <= files
     assert "grader/check.py" in files and "grader/fixtures/w01_softmax.npz" in files
     for private in ("grader/autograde.py", "grader/demo.py", "grader/selfgrade.py"):
