@@ -238,12 +238,17 @@ class Console:
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()
     page.console = Console(page)
+    failed_before = request.session.testsfailed
     yield page
+    if request.session.testsfailed > failed_before:  # what the page showed when it failed
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w-]", "_", request.node.name)
+        _shot(page, ARTIFACTS, f"failed-{name}")
     context.close()
 
 
@@ -419,11 +424,13 @@ def test_instructor_grades_a_written_answer_and_the_student_sees_it(lab, page, a
         notebook_id = gb.find_submission_notebook("numerics", ASSIGNMENT, HAND_GRADED).id
 
     # Manage Submissions says the written answers wait for the instructor.
+    page.goto(lab.lab_url("instructor-written"))  # logs in with the token
+    page.locator(".jp-NotebookPanel, .jp-Launcher, .lm-MenuBar").first.wait_for()
     page.goto(f"{lab.url}/formgrader/manage_submissions/{ASSIGNMENT}")
     expect(_row_with_cell(page, HAND_GRADED)).to_contain_text("needs manual grading")
 
     # The submission's grading page: the written answer with its points, a score and a comment.
-    page.goto(f"{lab.url}/formgrader/submission/{notebook_id}")
+    page.goto(f"{lab.url}/formgrader/submissions/{notebook_id}/")
     score = page.locator(f"input.score#{WRITTEN}")
     expect(score).to_be_visible(timeout=UI_TIMEOUT_MS)
     comment_text = "Right formulation; name the input where log1p(exp(x)) overflows."
