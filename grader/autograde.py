@@ -422,8 +422,14 @@ def record_written(gb, result: NotebookResult, notebook_id: str) -> None:
     needs manual grading (the formgrader lists it, with its points); an untouched one scores 0
     automatically. The auto score never counts an answer, and a regrade keeps the
     instructor's grade and comment."""
+    from nbgrader.api import MissingEntry
+
     for answer in result.written:
-        grade = gb.find_grade(answer.grade_id, notebook_id, result.assignment, result.student)
+        try:
+            grade = gb.find_grade(answer.grade_id, notebook_id, result.assignment,
+                                  result.student)
+        except MissingEntry:  # a gradebook released before the question existed
+            continue
         grade.auto_score = None if answer.answered else 0.0
         if grade.manual_score is None:
             grade.needs_manual_grade = answer.answered
