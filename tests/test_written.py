@@ -4,7 +4,6 @@ manual grades and the feedback page shows the manual score and comment."""
 
 from __future__ import annotations
 
-
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
