@@ -66,6 +66,7 @@ class NotebookResult:
     cell_errors: list[str] = field(default_factory=list)
     seed: int = 0
     seconds: float = 0.0
+    written: list["WrittenAnswer"] = field(default_factory=list)  # graded by hand
 
     @property
     def score(self) -> float:
@@ -245,6 +246,7 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     """
     start = time.monotonic()
     result = NotebookResult(student, assignment, release.path.name, seed=references.seed)
+    result.written = written_answers(None, release.path)  # unanswered until read
 
     def zero_all(reason: str) -> None:
         result.flags.append(reason)
@@ -266,6 +268,7 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
 
     cell_flags, voided = inspect_cells(nb, release)
     result.flags += cell_flags
+    result.written = written_answers(nb, release.path)
     with Sandbox(limits) as sandbox:
         runner = NotebookRunner(sandbox)
         runner.run(cells_to_run(nb, release))
@@ -377,26 +380,116 @@ def record(results: list[NotebookResult], db_url: str, submitted_dir: Path | Non
                                       result.student)
                 grade.auto_score = exercise.score
                 grade.needs_manual_grade = False
+            record_written(gb, result, notebook_id)
             submitted = gb.find_submission_notebook(notebook_id, result.assignment,
                                                     result.student)
             submitted.flagged = bool(result.flags)
             gb.db.commit()
 
 
-def feedback_html(graded: nbformat.NotebookNode) -> str:
-    """Render an autograded notebook as a self-contained feedback page."""
+# --------------------------------------------------------------------------------------
+# Written answers: manually graded in the formgrader, never scored automatically
+# --------------------------------------------------------------------------------------
+@dataclass
+class WrittenAnswer:
+    """A manually graded answer cell (markdown, ``grade`` and ``solution``) of a submission."""
+
+    grade_id: str
+    points: float
+    answered: bool  # False while the cell still holds the release's text
+
+
+def written_answers(nb: nbformat.NotebookNode | None, release_path: Path) -> list[WrittenAnswer]:
+    """The submission's written answers, in release order; a missing cell (or notebook,
+    ``nb=None``) is unanswered."""
+    released = {}
+    for cell in nbformat.read(release_path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "markdown":
+            released[meta["grade_id"]] = (cell.source.strip(), float(meta.get("points", 0)))
+    submitted = {}
+    for cell in nb.cells if nb is not None else []:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in released and cell.cell_type == "markdown":
+            submitted.setdefault(grade_id, cell.source.strip())
+    return [WrittenAnswer(grade_id, points, bool(submitted.get(grade_id))
+                          and submitted[grade_id] != text)
+            for grade_id, (text, points) in released.items()]
+
+
+def record_written(gb, result: NotebookResult, notebook_id: str) -> None:
+    """Mark written answers in nbgrader's gradebook as nbgrader's autograder does: an answer
+    needs manual grading (the formgrader lists it, with its points); an untouched one scores 0
+    automatically. The auto score never counts an answer, and a regrade keeps the
+    instructor's grade and comment."""
+    from nbgrader.api import MissingEntry
+
+    for answer in result.written:
+        try:
+            grade = gb.find_grade(answer.grade_id, notebook_id, result.assignment,
+                                  result.student)
+        except MissingEntry:  # a gradebook released before the question existed
+            continue
+        grade.auto_score = None if answer.answered else 0.0
+        if grade.manual_score is None:
+            grade.needs_manual_grade = answer.answered
+
+
+def manual_grades(db_url: str, student: str, assignment: str, notebook_id: str) -> list[dict]:
+    """Each written answer's points, manual score (None until graded) and comment."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from grader.nbgrader_setup import COURSE_ID
+
+    rows = []
+    with Gradebook(db_url, COURSE_ID) as gb:
+        try:
+            notebook = gb.find_submission_notebook(notebook_id, assignment, student)
+        except MissingEntry:
+            return []
+        comments = {c.name: c.comment for c in notebook.comments}
+        for grade in notebook.grades:
+            if grade.cell_type != "markdown":
+                continue
+            score = grade.manual_score if grade.manual_score is not None else grade.auto_score
+            rows.append({"grade_id": grade.name, "points": grade.max_score, "score": score,
+                         "graded": grade.manual_score is not None or grade.auto_score is not None,
+                         "comment": comments.get(grade.name) or ""})
+    return sorted(rows, key=lambda r: r["grade_id"])
+
+
+def _written_rows(written: list[dict]) -> str:
+    rows = []
+    for w in written:
+        score = (f"{w['score']:g} / {w['points']:g}" if w["graded"]
+                 else f"– / {w['points']:g}")
+        what = (html.escape(w["comment"]) if w["comment"]
+                else "graded by your instructor" if w["graded"] else "awaiting manual grading")
+        rows.append(f"<tr class='written'><td><code>{html.escape(w['grade_id'])}</code> "
+                    f"(written)</td><td>{score}</td><td><pre>{what}</pre></td></tr>")
+    return "".join(rows)
+
+
+def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = None) -> str:
+    """Render an autograded notebook as a self-contained feedback page; ``written`` (from
+    :func:`manual_grades`) adds the manual scores and comments of written answers."""
     from nbconvert import HTMLExporter
 
     info = graded.metadata.get(GRADING_METADATA_KEY, {})
+    written = written or []
+    manual = sum(w["score"] or 0 for w in written if w["graded"])
     rows = "".join(
         f"<tr><td><code>{html.escape(e['exercise_id'])}</code></td>"
         f"<td>{e['score']:g} / {e['points']:g}</td>"
         f"<td><pre>{html.escape(e['report'])}</pre></td></tr>"
-        for e in info.get("exercises", []))
+        for e in info.get("exercises", [])) + _written_rows(written)
     flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in info.get("flags", []))
     errors = "".join(f"<li>{html.escape(err)}</li>" for err in info.get("cell_errors", []))
     summary = (
-        f"<h1>Score: {info.get('score', 0):g} / {info.get('max_score', 0):g}</h1>"
+        # Long report lines wrap instead of widening the page (issue 18, item 7).
+        "<style>.feedback-summary pre { white-space: pre-wrap; overflow-wrap: anywhere; }</style>"
+        f"<h1>Score: {info.get('score', 0) + manual:g} / "
+        f"{info.get('max_score', 0) + sum(w['points'] for w in written):g}</h1>"
         f"<p>Graded {html.escape(str(info.get('graded_at', '')))} with hidden cases from seed "
         f"{info.get('seed', '')}.</p>"
         f"<table border='1' cellpadding='4'><tr><th>exercise</th><th>points</th>"
@@ -563,13 +656,17 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
     return sorted(results, key=lambda r: (r.assignment, r.student, r.notebook))
 
 
-def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path) -> list[Path]:
-    """Feedback HTML for every autograded notebook of ``assignment``."""
+def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
+                   db_url: str | None = None) -> list[Path]:
+    """Feedback HTML for every autograded notebook of ``assignment``; with ``db_url``, the
+    manual grades and comments of written answers from the gradebook too."""
     written = []
     for graded_path in sorted(autograded_dir.glob(f"*/{assignment}/*.ipynb")):
         student = graded_path.parent.parent.name
         out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(feedback_html(nbformat.read(graded_path, as_version=4)))
+        manual = (manual_grades(db_url, student, assignment, graded_path.stem)
+                  if db_url else None)
+        out.write_text(feedback_html(nbformat.read(graded_path, as_version=4), manual))
         written.append(out)
     return written

@@ -9,6 +9,11 @@ Commands:
     fixtures                      regenerate the public check fixtures from the kernels
     selfgrade PATH ...            self-study: grade your own notebook(s) with the full checks
     progress [--html [PATH]]      self-study: your self-grades across all weeks
+    workspace [DIR]               your own copy of the assignments (default mywork/)
+    distribute OUT [--answers-through N]
+                                  the learner distribution a class hands out (no answers)
+    syllabus [--check]            per-week points, written questions, lines of learner code
+                                  into course/README.md
 """
 
 from __future__ import annotations
@@ -70,8 +75,11 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 def cmd_feedback(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
 
+    from grader.release import db_url
+
     folders = _folders(args.work)
-    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"])
+    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"],
+                           db_url=db_url(args.work))
     for path in paths:
         print(f"wrote {path}")
     return 0 if paths else 1
@@ -136,7 +144,7 @@ def gradebook_table(results: list) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
-    from grader.demo import register_class, write_class
+    from grader.demo import grade_written_answers, register_class, write_class
     from grader.release import assignment_ids, db_url, release
 
     start = time.monotonic()
@@ -151,6 +159,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
           f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
     results = _grade(assignments, args)
+    manual = sum(grade_written_answers(db_url(args.work), folders["submitted"], assignment)
+                 for assignment in assignments)
+    print(f"   written answers graded by the simulated instructor: {manual}")
     for assignment in assignments:
         week = [r for r in results if r.assignment == assignment]
         print(f"\n{assignment}\n{gradebook_table(week)}")
@@ -159,7 +170,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"  ⚑ {result.student}: {flag}")
             for error in result.cell_errors:
                 print(f"  ⚠ {result.student}: {error}")
-        write_feedback(assignment, folders["autograded"], folders["feedback"])
+        write_feedback(assignment, folders["autograded"], folders["feedback"],
+                       db_url=db_url(args.work))
     args.out = None
     cmd_export(args)
     elapsed = time.monotonic() - start
@@ -196,6 +208,24 @@ def cmd_progress(args: argparse.Namespace) -> int:
     from grader.selfgrade import cli_progress
 
     return cli_progress(args.work, db=args.db, html_path=args.html)
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from grader.workspace import cli_workspace
+
+    return cli_workspace(args.dir)
+
+
+def cmd_distribute(args: argparse.Namespace) -> int:
+    from grader.distribute import cli_distribute
+
+    return cli_distribute(args.out, args.answers_through)
+
+
+def cmd_syllabus(args: argparse.Namespace) -> int:
+    from grader.syllabus import cli_syllabus
+
+    return cli_syllabus(check_only=args.check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,6 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
                    help="also write an HTML page with a chart (default: WORK/progress.html)")
     p.set_defaults(func=cmd_progress)
+    p = sub.add_parser("workspace", help="copy the assignments into your own folder")
+    p.add_argument("dir", nargs="?", type=Path, default=None,
+                   help="your folder (default: mywork/ in the checkout; git-ignored)")
+    p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("distribute", help="build the learner distribution (no answers)")
+    p.add_argument("out", type=Path, help="folder to write (replaced)")
+    p.add_argument("--answers-through", type=int, default=0, metavar="N",
+                   help="include the answers of weeks 1..N (released after their deadline)")
+    p.set_defaults(func=cmd_distribute)
+    p = sub.add_parser("syllabus", help="write the per-week figures into course/README.md")
+    p.add_argument("--check", action="store_true", help="only say whether the table is stale")
+    p.set_defaults(func=cmd_syllabus)
     return parser
 
 
@@ -264,3 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as error:  # the learner distribution has no grading code
+        if not (error.name or "").startswith(("grader.", "answers")):
+            raise
+        print(f"`python -m grader {args.command}` needs the course's full checkout: "
+              f"{error.name} is not part of this copy (a learner distribution has no answers "
+              "and no grading code)", file=sys.stderr)
+        return 2

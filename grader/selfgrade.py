@@ -145,8 +145,10 @@ def identify(nb: nbformat.NotebookNode, solutions: Path = SOLUTIONS) -> tuple[st
 
 
 def _grade_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """Autograded test cells by grade_id (written answers, markdown, are graded by hand)."""
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade")}
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and cell.get("cell_type") == "code"}
 
 
 def version_problems(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[str]:

@@ -147,7 +147,7 @@ def test_at_least_fifteen_distinct_attacks():
 
 def test_honest_student_in_the_same_run_gets_full_marks(graded):
     results, _ = graded
-    assert results["honest"].score == results["honest"].max_score == 10
+    assert results["honest"].score == results["honest"].max_score == 15
     assert results["honest"].flags == []
 
 

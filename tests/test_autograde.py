@@ -52,7 +52,7 @@ def scores(result) -> dict[str, float]:
 
 def test_reference_full_marks_release_zero(released_work, tmp_path):
     results = grade(released_work, tmp_path, {"ref": solved(), "blank": release_nb()})
-    assert results["ref"].score == results["ref"].max_score == 10
+    assert results["ref"].score == results["ref"].max_score == 15
     assert results["blank"].score == 0 and results["blank"].cell_errors == []
     assert all("not attempted" in e.report for e in results["blank"].exercises)
 
@@ -63,7 +63,7 @@ def test_dead_kernel_is_not_counted_as_passed(released_work, tmp_path):
     result = grade(released_work, tmp_path, {"dies": dying})["dies"]
     assert scores(result)["w01_softmax"] == 0
     assert "killed its kernel" in result.exercises[0].report or "ended" in result.exercises[0].report
-    assert result.score == 8  # the other exercises are unaffected
+    assert result.score == 13  # the other exercises are unaffected
 
 
 def test_suppressed_errors_do_not_pass(released_work, tmp_path):
@@ -102,7 +102,7 @@ def test_per_cell_timeout_applies(released_work, tmp_path):
     result = grade(released_work, tmp_path, {"loop": looping})["loop"]
     assert time.monotonic() - start < 30
     assert any("timed out after 3 s" in e for e in result.cell_errors)
-    assert result.score == 10  # the looping cell defined nothing that was graded
+    assert result.score == 15  # the looping cell defined nothing that was graded
 
 
 def test_infinite_loop_inside_a_function_costs_that_exercise(released_work, tmp_path):
@@ -131,9 +131,9 @@ def test_edited_duplicated_and_deleted_test_cells_are_reported(released_work, tm
     assert any("w01_logsumexp appears in 2 cells" in f for f in results["duplicated"].flags)
     assert any("w01_standardize is missing" in f for f in results["deleted"].flags)
     # An edited or deleted test cell voids that exercise only; a copy is graded once.
-    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 8
-    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 8
-    assert results["duplicated"].score == 10
+    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 13
+    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 13
+    assert results["duplicated"].score == 15
 
 
 def test_invalid_and_missing_notebooks_score_zero(released_work, tmp_path):
@@ -153,7 +153,7 @@ def test_hidden_tests_never_reach_release_or_feedback(released_work, tmp_path):
     assert len(feedback) == 2
     for text in texts:
         assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text
-    assert "Score: 10 / 10" in (tmp_path / "feedback/ref" / ASSIGNMENT / "numerics.html").read_text()
+    assert "Score: 15 / 15" in (tmp_path / "feedback/ref" / ASSIGNMENT / "numerics.html").read_text()
 
 
 def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_path):
@@ -161,7 +161,7 @@ def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_p
     grade(released_work, tmp_path, {"regrade-me": wrong})
     grade(released_work, tmp_path, {"regrade-me": solved()})
     rows = [r for r in export_rows(db_url(released_work)) if r["student"] == "regrade-me"]
-    assert len(rows) == 1 and rows[0]["score"] == 10 and rows[0]["w01_softmax"] == 2
+    assert len(rows) == 1 and rows[0]["score"] == 15 and rows[0]["w01_softmax"] == 2
 
 
 def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
@@ -186,7 +186,7 @@ def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
         graded = nbformat.read(released_work / "autograded" / student / ASSIGNMENT / NOTEBOOK, 4)
         assert GRADING_METADATA_KEY in graded.metadata
     rows = {r["student"]: r for r in export_rows(db_url(released_work))}
-    assert rows["button-honest"]["score"] == 10 and rows["button-tamper"]["score"] == 0
+    assert rows["button-honest"]["score"] == 15 and rows["button-tamper"]["score"] == 0
     missing = api.autograde(ASSIGNMENT, "nobody")
     assert not missing["success"] and "no submission" in missing["error"]
     assert "nobody" not in {r["student"] for r in export_rows(db_url(released_work))}
