@@ -15,7 +15,8 @@ from tests.conftest import exercise_param
 
 EXERCISES = all_exercises()
 HIDDEN_SEEDS = (1, 2, 3)
-#: In a mutant's label: only the hidden cases (``answers.hidden``) catch it.
+#: A mutant whose label carries this tag is a mistake only the hidden cases catch (the
+#: exercise's ``hidden`` generator): the public check must pass it, the hidden one fail it.
 HIDDEN_ONLY = "[hidden only]"
 
 
@@ -39,9 +40,10 @@ def test_mutant_fails(variant):
     with np.errstate(all="ignore"):
         for seed in HIDDEN_SEEDS:
             assert not evaluate(variant.exercise_id, function, hidden=True, seed=seed).passed
-        if HIDDEN_ONLY in variant.label:  # proves the hidden cases add information
+        if HIDDEN_ONLY in variant.label:  # the hidden cases add information: prove it
+            assert EXERCISES[variant.exercise_id].hidden, "a hidden-only mutant needs hidden cases"
             assert evaluate(variant.exercise_id, function).passed, \
-                "a [hidden only] mutant should pass the public check"
+                f"the public check catches this mutant: drop {HIDDEN_ONLY} from its label"
         else:
             assert not evaluate(variant.exercise_id, function).passed, \
                 "the public check should catch this mutant too"

@@ -427,7 +427,7 @@ def early_stopping(val_losses, patience, min_delta=0.0):
     return best_epoch, len(val_losses) - 1
 '''),
     # hidden-only mutants: the public cases cannot tell them from a correct function
-    Variant("w06_batchnorm_forward", "[hidden only] variance as E[x²] - E[x]² (cancels at 1e6)", '''
+    Variant("w06_batchnorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.1,
                       eps=1e-5):
     if not train:
@@ -440,7 +440,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, mom
     return (out, (1 - momentum) * running_mean + momentum * mu,
             (1 - momentum) * running_var + momentum * var * n / (n - 1))
 '''),
-    Variant("w06_early_stopping", "[hidden only] min_delta relative to the best loss", '''
+    Variant("w06_early_stopping", "min_delta relative to the best loss [hidden only]", '''
 def early_stopping(val_losses, patience, min_delta=0.0):
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, loss in enumerate(val_losses):
@@ -452,7 +452,7 @@ def early_stopping(val_losses, patience, min_delta=0.0):
                 return best_epoch, epoch
     return best_epoch, len(val_losses) - 1
 '''),
-    Variant("w06_layernorm_forward", "[hidden only] variance as E[x²] - E[x]² (cancels at 1e6)", '''
+    Variant("w06_layernorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     var = (x * x).mean(axis=-1, keepdims=True) - mu * mu
@@ -511,7 +511,7 @@ def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=T
     return (g * xhat + b, (1 - momentum) * running_mean + momentum * mu,
             (1 - momentum) * running_var + momentum * var * m / (m - 1))
 '''),
-    Variant("w06_spatial_batchnorm_forward", "[hidden only] variance as E[x²] - E[x]² (cancels at 1e6)", '''
+    Variant("w06_spatial_batchnorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
 def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
                               momentum=0.1, eps=1e-5):
     g, b = gamma[None, :, None, None], beta[None, :, None, None]
@@ -555,7 +555,7 @@ def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
           - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * inv
     return dx, (dout * xhat).sum(axis=0).mean(axis=(1, 2)), dout.sum(axis=0).mean(axis=(1, 2))
 '''),
-    Variant("w06_spatial_batchnorm_backward", "[hidden only] variance as E[x²] - E[x]² (cancels at 1e6)", '''
+    Variant("w06_spatial_batchnorm_backward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
 def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
     axes = (0, 2, 3)
     mu = x.mean(axis=axes, keepdims=True)

@@ -499,7 +499,7 @@ def maxpool_backward(dout, x, pool=2, stride=2):
     return dx
 '''),
     # hidden-only mutant: the public ties are all-zero windows, where it picks the same pixel
-    Variant("w07_maxpool_backward", "[hidden only] ties broken in column-major order (window.T)", '''
+    Variant("w07_maxpool_backward", "ties broken in column-major order (window.T) [hidden only]", '''
 def maxpool_backward(dout, x, pool=2, stride=2):
     N, C, H, W = x.shape
     dx = np.zeros_like(x)

@@ -260,13 +260,13 @@ def cd_gradients(v0, vk, W, b_h, b_v):
     return -(v0.T @ p0 - vk.T @ pk), -(p0 - pk).sum(0), -(v0 - vk).sum(0)
 '''),
     # hidden-only mutants: the public cases cannot tell them from a correct function
-    Variant("w08_autoencoder_loss", "[hidden only] softplus as log1p(exp(z)) (overflows beyond 709)", _SIGMOID + '''
+    Variant("w08_autoencoder_loss", "softplus as log1p(exp(z)) (overflows beyond 709) [hidden only]", _SIGMOID + '''
 def autoencoder_loss(x, keep_mask, W, b_h, b_v):
     h = _sigmoid((x * keep_mask) @ W + b_h)
     z = h @ W.T + b_v
     return float(np.sum(np.log1p(np.exp(z)) - x * z) / x.shape[0])
 '''),
-    Variant("w08_gibbs_chain", "[hidden only] samples with u <= p instead of u < p", _SIGMOID + '''
+    Variant("w08_gibbs_chain", "samples with u <= p instead of u < p [hidden only]", _SIGMOID + '''
 def gibbs_chain(v0, W, b_h, b_v, u_h, u_v):
     v = v0
     for t in range(len(u_h)):
