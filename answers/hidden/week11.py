@@ -1,0 +1,48 @@
+"""Week 11 hidden cases: inputs aimed at the mistakes the public cases do not pin down.
+
+* ``perplexity_cases``: confidently *wrong* predictions (a target whose probability
+  underflows to 0 in a naive softmax: clipping or ``log(softmax)`` gives a wrong or infinite
+  perplexity), a large vocabulary with one hot spot, and integer-valued logits.
+* ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
+  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case
+from grader.checks.week11 import plateau_case
+
+
+def perplexity_cases(rng: np.random.Generator) -> list[Case]:
+    wrong = np.zeros((8, 6))
+    targets = np.arange(8) % 6
+    wrong[np.arange(8), targets] = 5.0          # mostly right and confident ...
+    wrong[[1, 5], targets[[1, 5]]] = 0.0
+    wrong[[1, 5], (targets[[1, 5]] + 1) % 6] = 40.0  # ... and twice confidently wrong (p ≈ 4e-18)
+    big_vocab = rng.normal(size=(3, 1000))
+    big_vocab[:, 17] += 30.0
+    return [
+        Case("hidden: two confidently wrong predictions (target probability ≈ 4e-18)",
+             (wrong, targets)),
+        Case("hidden: V=1000 with one dominant word", (big_vocab, rng.integers(0, 1000, 3))),
+        Case("hidden: integer logits (an int dtype)",
+             (rng.integers(-5, 6, size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3)))),
+    ]
+
+
+def plateau_cases(rng: np.random.Generator) -> list[Case]:
+    noisy = list(np.round(300 * np.exp(-0.08 * np.arange(16)) + rng.uniform(0, 20, 16), 1))
+    return [
+        plateau_case("hidden: a long noisy history, patience 0", noisy),
+        plateau_case("hidden: the same history, patience 3", noisy, patience=3),
+        plateau_case("hidden: ties at exactly the threshold after a decay",
+                     [400.0, 200.0, 200.0, 100.0, 100.0, 50.0], lr=8.0, factor=2.0,
+                     threshold=0.5),
+        plateau_case("hidden: threshold 0 and equal perplexities",
+                     [90.0, 90.0, 89.0, 89.0, 89.0, 95.0], threshold=0.0, patience=1),
+        plateau_case("hidden: factor 10 on perplexities near 1",
+                     [1.30, 1.29, 1.2, 1.19, 1.1881, 1.18], lr=1.0, factor=10.0),
+        plateau_case("hidden: a single epoch", [500.0]),
+    ]
