@@ -1,8 +1,13 @@
 """Week 12 reference kernels: residual blocks, parameter budgets and transfer strategies.
 
-The graded functions are pure: :func:`residual_block_forward` takes the block's weights as
-tensors, :func:`count_trainable_params` and :func:`layerwise_learning_rates` take sizes and
-numbers. Below them, the reference model (:class:`SmallResNet`) and the transfer experiment
+The graded functions: :func:`residual_block_forward` takes the block's weights as tensors,
+:func:`count_trainable_params` and :func:`layerwise_learning_rates` take sizes and numbers;
+:func:`prepare_finetuning` (new head, frozen stages, per-group learning rates) and
+:func:`finetune_step` (one step that keeps frozen batch norm frozen) act on a
+:class:`SmallResNet` and are checked through :func:`finetune_setup_probe` and
+:func:`finetune_step_probe`, which build the network from given weights (the assignment's
+locked harness does the same with the learner's functions). Below them, the reference model
+(:class:`SmallResNet`) and the transfer experiment
 that ``bench/bench_week12.py`` runs: pre-train on Fashion-MNIST classes 0–4, transfer to
 classes 5–9 with few labels, compare strategies over label budgets and seeds.
 """
@@ -368,3 +373,115 @@ def transfer_run(strategy: str, pretrained: SmallResNet | None, data: TransferDa
         accuracy = evaluate(model, *data.target_test)
     return {"strategy": strategy, "per_class": per_class, "seed": seed, "accuracy": accuracy,
             "trainable": trainable_count(model), "seconds": time.monotonic() - start}
+
+
+# --------------------------------------------------------------------------------------
+# The fine-tuning loop's pieces (graded through the probes below)
+# --------------------------------------------------------------------------------------
+def prepare_finetuning(model: SmallResNet, n_classes: int, lrs: Sequence[float]
+                       ) -> torch.optim.SGD:
+    """Make a pre-trained :class:`SmallResNet` ready to fine-tune on ``n_classes`` classes.
+
+    * a new head ``nn.Linear(in_features, n_classes)`` in the model's dtype replaces the old
+      one (created *before* the optimizer, so that the optimizer holds its parameters);
+    * groups are ``(*model.stages, model.head)``, input to output; a group whose rate is 0
+      is frozen: no gradients (``requires_grad_(False)``) *and* batch norm in eval mode, so
+      its running statistics stay those of the pre-training data;
+    * one SGD parameter group per trainable group, with that group's rate.
+
+    Returns:
+        ``torch.optim.SGD`` over the trainable groups (plain SGD: no momentum).
+    """
+    dtype = model.head.weight.dtype
+    model.head = nn.Linear(model.head.in_features, n_classes).to(dtype)
+    param_groups = []
+    for module, lr in zip((*model.stages, model.head), lrs):
+        if lr == 0:
+            module.requires_grad_(False)
+            module.eval()
+        else:
+            param_groups.append({"params": list(module.parameters()), "lr": float(lr)})
+    return torch.optim.SGD(param_groups, lr=float(max(lrs)))
+
+
+def finetune_step(model: SmallResNet, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+                  y: torch.Tensor, n_frozen: int) -> float:
+    """One fine-tuning step; returns the batch's mean cross-entropy before the step.
+
+    The model may come out of an evaluation (eval mode): training mode is restored for the
+    trainable part, while the first ``n_frozen`` stages stay in eval mode (their batch norm
+    keeps its running statistics and normalizes with them).
+    """
+    model.train()
+    for stage in model.stages[:n_frozen]:
+        stage.eval()
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def load_flat_state(model: nn.Module, arrays: Sequence[torch.Tensor]) -> None:
+    """Copy ``arrays`` into the model's parameters and running statistics, in state_dict order
+    (``num_batches_tracked`` counters excluded)."""
+    entries = [t for name, t in model.state_dict().items()
+               if not name.endswith("num_batches_tracked")]
+    if len(entries) != len(arrays):
+        raise ValueError(f"expected {len(entries)} arrays, got {len(arrays)}")
+    with torch.no_grad():
+        for tensor, value in zip(entries, arrays):
+            tensor.copy_(value)
+
+
+def flat_parameters(model: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def running_stats(model: nn.Module) -> torch.Tensor:
+    return torch.cat([b.detach().flatten().to(torch.float64) for name, b in model.named_buffers()
+                      if not name.endswith("num_batches_tracked")])
+
+
+def finetune_setup_probe(x: torch.Tensor, y: torch.Tensor, widths: torch.Tensor,
+                         n_classes: int, lrs: torch.Tensor, head_w: torch.Tensor,
+                         head_b: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """:func:`prepare_finetuning` on a SmallResNet holding ``state``, then one probe step.
+
+    The new head is overwritten with ``head_w, head_b`` after the call (in place: the
+    optimizer keeps its parameters), so the comparison does not depend on how it was
+    initialized. Returns ``(logits, trainable flags per parameter tensor, parameters after
+    the step, running statistics after the step)``.
+    """
+    model = SmallResNet(tuple(int(w) for w in widths), n_classes=len(state[-1])).to(x.dtype)
+    load_flat_state(model, state)
+    optimizer = prepare_finetuning(model, int(n_classes), [float(r) for r in lrs])
+    with torch.no_grad():
+        model.head.weight.copy_(head_w)
+        model.head.bias.copy_(head_b)
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    trainable = torch.tensor([float(p.requires_grad) for p in model.parameters()])
+    return logits.detach(), trainable, flat_parameters(model), running_stats(model)
+
+
+def finetune_step_probe(x: torch.Tensor, y: torch.Tensor, widths: torch.Tensor, n_frozen: int,
+                        lr: float, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Two :func:`finetune_step` calls, each after an evaluation left the model in eval mode.
+
+    SGD with momentum 0.9 over the stages after the first ``n_frozen`` and the head.
+    Returns ``(losses (2,), parameters after, running statistics after)``.
+    """
+    model = SmallResNet(tuple(int(w) for w in widths), n_classes=len(state[-1])).to(x.dtype)
+    load_flat_state(model, state)
+    n_frozen = int(n_frozen)
+    trained = [p for m in (*model.stages[n_frozen:], model.head) for p in m.parameters()]
+    optimizer = torch.optim.SGD(trained, lr=float(lr), momentum=0.9)
+    losses = []
+    for _ in range(2):
+        model.eval()  # as an evaluation between two steps would leave it
+        losses.append(finetune_step(model, optimizer, x, y, n_frozen))
+    return torch.tensor(losses, dtype=x.dtype), flat_parameters(model), running_stats(model)
