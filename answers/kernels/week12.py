@@ -412,9 +412,9 @@ def finetune_step(model: SmallResNet, optimizer: torch.optim.Optimizer, x: torch
     trainable part, while the first ``n_frozen`` stages stay in eval mode (their batch norm
     keeps its running statistics and normalizes with them).
     """
-    model.train()
-    for stage in model.stages[:n_frozen]:
-        stage.eval()
+    for index, stage in enumerate(model.stages):
+        stage.train(index >= n_frozen)  # frozen stages keep normalizing with stored statistics
+    model.head.train()
     loss = F.cross_entropy(model(x), y)
     optimizer.zero_grad()
     loss.backward()
