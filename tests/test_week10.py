@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.special
 import torch
 from hypothesis import given, settings
 
@@ -118,30 +117,25 @@ def test_lstm_port_matches_the_numpy_lstm_outputs_and_gradients():
     np.testing.assert_allclose(lstm.weight_ih_l0.grad.numpy(), dWx.T, rtol=1e-9, atol=1e-12)
 
 
-# A custom autograd function: stable forward, hand-derived backward ----------------------
-@pytest.mark.w10_softplus
-def test_softplus_matches_torch_softplus_and_passes_gradcheck():
-    x = torch.linspace(-30, 30, 41, dtype=torch.float64)
-    dout = torch.from_numpy(np.random.default_rng(0).normal(size=41))
-    y, dx = k.softplus_forward_backward(x, dout)
-    leaf = x.clone().requires_grad_()
-    expected = torch.nn.functional.softplus(leaf, threshold=1000)  # torch's own, no cut-off
-    expected.backward(dout)
-    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-13)
-    np.testing.assert_allclose(dx.numpy(), leaf.grad.numpy(), rtol=1e-13, atol=1e-300)
+# A custom autograd function: a forward precise in every regime, a derived backward -------
+@pytest.mark.w10_logcosh
+def test_logcosh_matches_400_digit_arithmetic_and_torch_autograd():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 400  # cosh(1e-150) - 1 needs 300 digits
+    values = [1e-150, -1e-8, 1e-4, 0.3, -0.999, 1.0, 1.5, -5.0, 19.9, 20.1, 300.0, -711.0, 1e4]
+    x = torch.tensor(values, dtype=torch.float64)
+    dout = torch.from_numpy(np.random.default_rng(0).normal(size=len(values)))
+    y, dx = k.logcosh_forward_backward(x, dout)
+    exact = [float(mpmath.log(mpmath.cosh(mpmath.mpf(v)))) for v in values]
+    np.testing.assert_allclose(y.numpy(), exact, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(dx.numpy(), dout.numpy() * np.tanh(values), rtol=1e-14, atol=0)
+    # where the textbook formula is fine, autograd of it gives the same gradient
+    leaf = torch.linspace(-3, 3, 13, dtype=torch.float64, requires_grad=True)
+    torch.log(torch.cosh(leaf)).backward(torch.ones(13, dtype=torch.float64))
+    _, mine = k.logcosh_forward_backward(leaf.detach(), torch.ones(13, dtype=torch.float64))
+    np.testing.assert_allclose(mine.numpy(), leaf.grad.numpy(), rtol=1e-13, atol=1e-15)
     probe = torch.randn(7, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(k.Softplus.apply, (probe,))
-
-
-@pytest.mark.w10_softplus
-def test_softplus_is_finite_and_precise_at_the_extremes():
-    x = torch.tensor([-800.0, -745.0, -40.0, 40.0, 709.0, 800.0], dtype=torch.float64)
-    y, dx = k.softplus_forward_backward(x, torch.ones_like(x))
-    assert torch.isfinite(y).all() and torch.isfinite(dx).all()
-    # log(1 + e^x) ≈ e^x for very negative x: full relative precision, not 0
-    np.testing.assert_allclose(y[2].item(), np.exp(-40.0), rtol=1e-14)
-    np.testing.assert_allclose(y[-2:].numpy(), [709.0, 800.0], rtol=1e-15)
-    np.testing.assert_allclose(dx.numpy(), scipy.special.expit(x.numpy()), rtol=1e-14)
+    assert torch.autograd.gradcheck(k.LogCosh.apply, (probe,))
 
 
 # The learner's own modules: an LSTM layer and a training loop ---------------------------

@@ -1,8 +1,9 @@
 """Week 10 hidden cases: inputs aimed at the mistakes the public cases do not pin down.
 
-* ``softplus_cases``: the exact edges of float64's ``exp`` (overflow just above 709.78,
-  subnormals below −708), long runs of very negative inputs where ``log`` instead of
-  ``log1p`` loses every digit, and upstream gradients far from 1.
+* ``logcosh_cases``: the exact edges of float64's ``cosh``/``exp`` (overflow just above
+  710), tiny inputs down to 1e-150 (where ``log(cosh x)`` is ``x²/2`` and any cancellation
+  loses every digit), a dense sweep through the regimes a learner might switch between, and
+  upstream gradients far from 1.
 * ``fit_cases``: last batches of a single example, a batch size of N − 1, one epoch only,
   heavy momentum: the epoch-loss weighting and the loop's bookkeeping under every split.
 """
@@ -15,17 +16,17 @@ from grader.check import Case
 from grader.checks.week10 import fit_case
 
 
-def softplus_cases(rng: np.random.Generator) -> list[Case]:
-    edges = np.array([709.0, 709.7, 709.9, 712.0, -708.0, -740.0, -745.0, -750.0])
+def logcosh_cases(rng: np.random.Generator) -> list[Case]:
+    edges = np.array([709.0, 710.5, 711.0, 1500.0, -709.5, -712.0, -1e4, 355.0])
     return [
-        Case("hidden: the edges of exp's range", (edges, rng.normal(size=edges.shape))),
-        Case("hidden: a long run of very negative inputs (-700 … -20)",
-             (np.linspace(-700.0, -20.0, 35), rng.normal(size=35))),
+        Case("hidden: the edges of cosh's and exp's range", (edges, rng.normal(size=edges.shape))),
+        Case("hidden: a sweep of tiny inputs (1e-150 … 1e-1)",
+             (np.geomspace(1e-150, 1e-1, 30) * rng.choice([-1.0, 1.0], size=30),
+              rng.normal(size=30))),
+        Case("hidden: a dense sweep through |x| = 0.1 … 40",
+             (np.linspace(-40.0, 40.0, 81) + 0.05, rng.normal(size=81))),
         Case("hidden: huge upstream gradients at large |x|",
              (np.array([-400.0, -40.0, 40.0, 400.0]), 1e6 * rng.normal(size=4))),
-        Case("hidden: mixed scales in a (4, 5) batch",
-             (rng.choice([-1.0, 1.0], size=(4, 5)) * 10.0 ** rng.uniform(-3, 2.9, size=(4, 5)),
-              rng.normal(size=(4, 5)))),
     ]
 
 

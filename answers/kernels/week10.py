@@ -1,8 +1,8 @@
 """Week 10 reference kernels: the same maths as earlier weeks, written with PyTorch.
 
 Graded functions take and return ``torch.Tensor``s (the checks pass float64 tensors):
-:func:`linear_grads` (autograd), :func:`softplus_forward_backward` (a custom
-``torch.autograd.Function`` with a stable forward and a hand-derived backward),
+:func:`linear_grads` (autograd), :func:`logcosh_forward_backward` (a custom
+``torch.autograd.Function``: a forward precise in every regime and a hand-derived backward),
 :func:`training_step` (one optimizer step), :func:`lstm_cell` and :func:`lstm_layer` (Week 9's
 LSTM as the learner's own ``nn.Module``s, checked on given weights), :func:`lenet_logits`
 (Week 7's LeNet-5 as an ``nn.Module`` holding Week 7's weights) and :func:`fit_mlp` (a whole
@@ -15,6 +15,8 @@ gates are packed i, f, g, o in ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -41,35 +43,38 @@ def linear_grads(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, dout: torch.
     return out.detach(), x.grad, w.grad, b.grad
 
 
-class Softplus(torch.autograd.Function):
-    """``softplus(x) = log(1 + exp(x))`` with a stable forward and its own backward.
+class LogCosh(torch.autograd.Function):
+    """``log(cosh(x))`` with a forward precise for every float64 ``x`` and its own backward.
 
-    Forward: ``max(x, 0) + log1p(exp(-|x|))`` never overflows (``exp`` only sees
-    non-positive numbers) and keeps full relative precision for very negative ``x``
-    (``log1p``). Backward: ``d softplus / dx = sigmoid(x)``, evaluated from the saved input
-    with ``torch.sigmoid`` (stable at both ends).
+    Forward, in two regimes: for ``|x| < 1``, ``log1p(2 sinh²(x/2))`` (``cosh x − 1 =
+    2 sinh²(x/2)`` exactly, so nothing cancels near 0, where the value is ≈ x²/2); otherwise
+    ``|x| + log1p(exp(−2|x|)) − log 2``, whose ``exp`` never overflows. Backward:
+    ``d log cosh / dx = tanh(x)``, evaluated with ``torch.tanh`` (finite everywhere).
     """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
-        return x.clamp(min=0) + torch.log1p(torch.exp(-x.abs()))
+        a = x.abs()
+        near_zero = torch.log1p(2 * torch.sinh(x.clamp(-1, 1) / 2) ** 2)
+        far = a + torch.log1p(torch.exp(-2 * a)) - math.log(2)
+        return torch.where(a < 1, near_zero, far)
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         (x,) = ctx.saved_tensors
-        return grad_output * torch.sigmoid(x)
+        return grad_output * torch.tanh(x)
 
 
-def softplus_forward_backward(x: torch.Tensor, dout: torch.Tensor
-                              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``y = Softplus.apply(x)`` and ``dx`` for the upstream gradient ``dout`` (any shape).
+def logcosh_forward_backward(x: torch.Tensor, dout: torch.Tensor
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``y = LogCosh.apply(x)`` and ``dx`` for the upstream gradient ``dout`` (any shape).
 
     Returns:
         ``(y, dx)``, both of the shape of ``x``.
     """
     x = x.detach().clone().requires_grad_(True)
-    y = Softplus.apply(x)
+    y = LogCosh.apply(x)
     y.backward(dout)
     return y.detach(), x.grad
 

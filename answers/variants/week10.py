@@ -8,12 +8,12 @@ class or loop followed by that harness, exactly what the autograder runs.
 from answers.variants import Variant
 
 #: The assignment's locked harness cells (the checked functions of the module exercises).
-SOFTPLUS_HARNESS = '''
+LOGCOSH_HARNESS = '''
 
-def softplus_forward_backward(x, dout):
-    """Run your Softplus forward and backward on x with upstream gradient dout."""
+def logcosh_forward_backward(x, dout):
+    """Run your LogCosh forward and backward on x with upstream gradient dout."""
     x = x.detach().clone().requires_grad_(True)
-    y = Softplus.apply(x)
+    y = LogCosh.apply(x)
     y.backward(dout)
     return y.detach(), x.grad
 '''
@@ -72,13 +72,15 @@ import torch.nn.functional as F
 from torch import nn
 """
 
-# --- softplus -------------------------------------------------------------------------
-_SOFTPLUS = _IMPORTS + """
-class Softplus(torch.autograd.Function):
+# --- log cosh -------------------------------------------------------------------------
+_LOGCOSH = _IMPORTS + """import math
+
+
+class LogCosh(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return {forward}
+        {forward}
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -86,15 +88,21 @@ class Softplus(torch.autograd.Function):
         {backward}
 """
 
+_LOGCOSH_FORWARD = ("a = x.abs()\n        "
+                    "near = torch.log1p(2 * torch.sinh(x.clamp(-1, 1) / 2) ** 2)\n        "
+                    "return torch.where(a < 1, near, a + torch.log1p(torch.exp(-2 * a)) - math.log(2))")
+_LOGCOSH_BACKWARD = "return grad_output * torch.tanh(x)"
 
-def _softplus(forward: str, backward: str, save_output: bool = False) -> str:
-    source = _SOFTPLUS.format(forward=forward, backward=backward)
+
+def _logcosh(forward: str = _LOGCOSH_FORWARD, backward: str = _LOGCOSH_BACKWARD,
+             save_output: bool = False) -> str:
+    source = _LOGCOSH.format(forward=forward, backward=backward)
     if save_output:
-        source = source.replace("ctx.save_for_backward(x)\n        return {}".format(forward),
-                                "y = {}\n        ctx.save_for_backward(y)\n        return y"
-                                .format(forward))
+        source = source.replace("        ctx.save_for_backward(x)\n", "")
+        source = source.replace("return torch.where", "y = torch.where").replace(
+            "math.log(2))\n", "math.log(2))\n        ctx.save_for_backward(y)\n        return y\n", 1)
         source = source.replace("(x,) = ctx.saved_tensors", "(y,) = ctx.saved_tensors")
-    return source + SOFTPLUS_HARNESS
+    return source + LOGCOSH_HARNESS
 
 
 # --- LSTM cell and layer ---------------------------------------------------------------
@@ -259,16 +267,15 @@ def training_step(x, y, w, b, lr, momentum):
         losses.append(loss.item())
     return torch.tensor(losses), layer.weight.detach().T, layer.bias.detach()
 '''),
-    Variant("w10_softplus", "F.softplus forward, torch.sigmoid backward", _softplus(
-        "F.softplus(x)", "return grad_output * torch.sigmoid(x)")),
-    Variant("w10_softplus", "logaddexp(x, 0) forward; backward -expm1(-y) from the output",
-            _softplus("torch.logaddexp(x, torch.zeros_like(x))",
-                      "return grad_output * -torch.expm1(-y)", save_output=True)),
-    Variant("w10_softplus", "a torch.where over the sign, backward by cases", _softplus(
-        "torch.where(x > 0, x + torch.log1p(torch.exp(-x.abs())), "
-        "torch.log1p(torch.exp(-x.abs())))",
-        "e = torch.exp(-x.abs())\n        "
-        "return grad_output * torch.where(x >= 0, 1 / (1 + e), e / (1 + e))")),
+    Variant("w10_logcosh", "switch at |x| = 1: log1p(2 sinh²(x/2)) near 0, |x| − log 2 + … far",
+            _logcosh()),
+    Variant("w10_logcosh", "switch at 15: (e^a − 1)² / (2e^a) via expm1 near 0, logaddexp far; "
+            "backward 1 − 2/(e^{2x} + 1) by sign", _logcosh(
+                "a = x.abs()\n        "
+                "near = torch.log1p(torch.expm1(a.clamp(max=15)) ** 2 / (2 * torch.exp(a.clamp(max=15))))\n        "
+                "return torch.where(a < 15, near, torch.logaddexp(a, -a) - math.log(2))",
+                "t = -torch.expm1(-2 * x.abs()) / (1 + torch.exp(-2 * x.abs()))\n        "
+                "return grad_output * torch.sign(x) * t")),
     Variant("w10_lstm_cell", "an LSTMCell module slicing the pre-activations by hand", _cell("""\
         h = prev_h.shape[1]
         a = x @ self.Wx + prev_h @ self.Wh + self.b
@@ -414,21 +421,19 @@ def training_step(x, y, w, b, lr, momentum):
         losses.append(loss.detach())
     return torch.stack(losses), w.detach(), b.detach()
 '''),
-    # softplus
-    Variant("w10_softplus", "naive forward log(1 + exp(x)): overflows at large x", _softplus(
-        "torch.log(1 + torch.exp(x))", "return grad_output * torch.sigmoid(x)")),
-    Variant("w10_softplus", "backward exp(x) / (1 + exp(x)): inf / inf at large x", _softplus(
-        "F.softplus(x)", "return grad_output * torch.exp(x) / (1 + torch.exp(x))")),
-    Variant("w10_softplus", "stable form but log instead of log1p: 0 for very negative x",
-            _softplus("x.clamp(min=0) + torch.log(1 + torch.exp(-x.abs()))",
-                      "return grad_output * torch.sigmoid(x)")),
-    Variant("w10_softplus", "backward ignores the upstream gradient", _softplus(
-        "F.softplus(x)", "return torch.sigmoid(x)")),
-    Variant("w10_softplus", "backward is sigmoid of the saved output", _softplus(
-        "F.softplus(x)", "return grad_output * torch.sigmoid(y)", save_output=True)),
-    Variant("w10_softplus", "backward from the output as 1 - exp(-y): cancellation for tiny y",
-            _softplus("F.softplus(x)", "return grad_output * (1 - torch.exp(-y))",
-                      save_output=True)),
+    # log cosh
+    Variant("w10_logcosh", "naive forward log(cosh(x)): overflows far from 0, 0 near 0",
+            _logcosh("return torch.log(torch.cosh(x))")),
+    Variant("w10_logcosh", "the large-|x| formula everywhere (cancels near 0)", _logcosh(
+        "a = x.abs()\n        return a + torch.log1p(torch.exp(-2 * a)) - math.log(2)")),
+    Variant("w10_logcosh", "the near-0 formula everywhere (sinh² overflows far from 0)",
+            _logcosh("return torch.log1p(2 * torch.sinh(x / 2) ** 2)")),
+    Variant("w10_logcosh", "backward sinh(x) / cosh(x): inf / inf far from 0", _logcosh(
+        backward="return grad_output * torch.sinh(x) / torch.cosh(x)")),
+    Variant("w10_logcosh", "backward ignores the upstream gradient", _logcosh(
+        backward="return torch.tanh(x)")),
+    Variant("w10_logcosh", "backward is tanh of the saved output", _logcosh(
+        backward="return grad_output * torch.tanh(y)", save_output=True)),
     # lstm_cell
     Variant("w10_lstm_cell", "gates in the order i, f, o, g", _cell("""\
         i, f, o, g = (x @ self.Wx + prev_h @ self.Wh + self.b).chunk(4, dim=1)

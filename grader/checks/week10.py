@@ -74,16 +74,17 @@ def _lenet_cases(rng: np.random.Generator) -> list[Case]:
                 *_lenet_params(rng)))]
 
 
-def _softplus_cases(rng: np.random.Generator) -> list[Case]:
+def _logcosh_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, x: np.ndarray) -> Case:
         return Case(name, (x, rng.normal(size=x.shape)))
 
-    return [case("a (3, 4) batch of moderate values", rng.normal(size=(3, 4))),
-            case("huge magnitudes ±800 (exp overflows float64 above ~709)",
-                 np.array([[-800.0, -300.0, 300.0, 800.0], [-710.0, -50.0, 50.0, 710.0]])),
-            case("very negative inputs (softplus is tiny but not 0)",
-                 -rng.uniform(30, 45, size=(5,))),
-            case("zero and tiny inputs", np.array([0.0, 1e-12, -1e-12, 1e-6, -1e-6])),
+    return [case("a (3, 4) batch of moderate values", 2 * rng.normal(size=(3, 4))),
+            case("huge magnitudes ±800 (cosh overflows float64 above ~710)",
+                 np.array([[-800.0, -300.0, 300.0, 800.0], [-711.0, -50.0, 50.0, 711.0]])),
+            case("inputs near 0 (log cosh x ≈ x²/2 is tiny but not 0)",
+                 np.array([1e-8, -1e-8, 1e-5, -3e-4, 1e-2, 0.3])),
+            case("around |x| = 1, 5, 20 (where formulations hand over)",
+                 np.array([0.9, 1.0, 1.1, -4.9, 5.0, 19.5, 20.0, -20.5])),
             case("a 3-D tensor (any shape)", 3 * rng.normal(size=(2, 3, 2)))]
 
 
@@ -138,17 +139,18 @@ register(
              "gradient itself (not a sum, not a mean) as the starting point of the backward "
              "pass. Compare your gradients with Week 4's affine layer on a tiny case."),
     Exercise(
-        id="w10_softplus", function="softplus_forward_backward",
-        reference=f"{REFERENCE}:softplus_forward_backward", make_cases=_softplus_cases,
-        points=3, framework="torch", rtol=1e-9, atol=1e-300, outputs=("y", "dx"),
-        hidden="answers.hidden.week10:softplus_cases",
+        id="w10_logcosh", function="logcosh_forward_backward",
+        reference=f"{REFERENCE}:logcosh_forward_backward", make_cases=_logcosh_cases,
+        points=3, framework="torch", rtol=1e-10, atol=0.0, outputs=("y", "dx"),
+        hidden="answers.hidden.week10:logcosh_cases",
         see="course/week10-pytorch.ipynb §3 Custom autograd functions",
-        hint="two separate questions. The forward pass must never evaluate exp of a large "
-             "positive number, and must keep its relative precision where softplus is tiny "
-             "(Week 1: rewrite so that exp only sees non-positive arguments, and add 1 to a "
-             "tiny number the precise way). The backward pass is your own derivative of the "
-             "forward: differentiate log(1 + e^x) with the chain rule, multiply by the "
-             "upstream gradient, and evaluate it in a form that cannot produce inf/inf."),
+        hint="two separate questions. Backward: differentiate log(cosh x) with the chain rule "
+             "and evaluate the result in a form that stays finite for |x| in the hundreds. "
+             "Forward: the value is compared with a *relative* tolerance, so it must be "
+             "right to the last digits near 0 (where 1 + tiny rounds to 1 and subtracting "
+             "nearly equal numbers cancels) and must not overflow far from 0 (cosh and exp of "
+             "large arguments). One formula rarely does both: find an identity for each "
+             "regime and decide where to switch."),
     Exercise(
         id="w10_training_step", function="training_step",
         reference=f"{REFERENCE}:training_step", make_cases=_training_step_cases, points=2,
