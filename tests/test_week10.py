@@ -23,6 +23,17 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+@torch.no_grad()
+def _torch_lstm(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> torch.nn.LSTM:
+    """PyTorch's own LSTM holding Week 9's weights (it multiplies from the left; one bias)."""
+    lstm = torch.nn.LSTM(Wx.shape[0], Wh.shape[0], batch_first=True).double()
+    lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
+    lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
+    lstm.bias_ih_l0.copy_(torch.from_numpy(b))
+    lstm.bias_hh_l0.zero_()
+    return lstm
+
+
 def _t(*arrays):
     return tuple(torch.from_numpy(a) for a in arrays)
 
@@ -105,7 +116,7 @@ def test_lstm_port_matches_the_numpy_lstm_outputs_and_gradients():
     n, steps, d, h = 3, 6, 4, 5
     x, h0, c0 = rng.normal(size=(n, steps, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
     Wx, Wh, b = rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h)
-    lstm = k.lstm_from_numpy(Wx, Wh, b)
+    lstm = _torch_lstm(Wx, Wh, b)
     xt = torch.from_numpy(x).requires_grad_()
     out, _ = lstm(xt, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
     np.testing.assert_allclose(out.detach().numpy(), week09.lstm_forward(x, h0, c0, Wx, Wh, b)[0],
@@ -151,7 +162,7 @@ def test_lstm_layer_matches_week09_and_torch_lstm(sizes):
     np.testing.assert_allclose(out, week09.lstm_forward(x, h0, c0, Wx, Wh, b)[0],
                                rtol=1e-10, atol=1e-12)
     with torch.no_grad():
-        expected, (torch_h, torch_c) = k.lstm_from_numpy(Wx, Wh, b)(
+        expected, (torch_h, torch_c) = _torch_lstm(Wx, Wh, b)(
             torch.from_numpy(x), (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(h_last, torch_h[0].numpy(), rtol=1e-10, atol=1e-12)

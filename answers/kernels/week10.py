@@ -62,8 +62,7 @@ class LogCosh(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
-        (x,) = ctx.saved_tensors
-        return grad_output * torch.tanh(x)
+        return grad_output * torch.tanh(ctx.saved_tensors[0])
 
 
 def logcosh_forward_backward(x: torch.Tensor, dout: torch.Tensor
@@ -73,10 +72,10 @@ def logcosh_forward_backward(x: torch.Tensor, dout: torch.Tensor
     Returns:
         ``(y, dx)``, both of the shape of ``x``.
     """
-    x = x.detach().clone().requires_grad_(True)
-    y = LogCosh.apply(x)
-    y.backward(dout)
-    return y.detach(), x.grad
+    leaf = x.detach().requires_grad_(True)
+    y = LogCosh.apply(leaf)
+    (dx,) = torch.autograd.grad(y, leaf, dout)
+    return y.detach(), dx
 
 
 def training_step(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
@@ -273,19 +272,3 @@ def lenet_from_numpy(params: dict[str, np.ndarray]) -> LeNet5:
         layer.weight.copy_(weight if name.startswith("conv") else weight.T)
         layer.bias.copy_(torch.from_numpy(params[f"{name}_b"]))
     return model
-
-
-@torch.no_grad()
-def lstm_from_numpy(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> nn.LSTM:
-    """A one-layer, batch-first ``nn.LSTM`` with Week 9's weights.
-
-    PyTorch multiplies from the left (``W x``) and keeps two biases whose sum is what counts,
-    so: ``weight_ih = Wx.T``, ``weight_hh = Wh.T``, ``bias_ih = b``, ``bias_hh = 0``.
-    """
-    hidden = Wh.shape[0]
-    lstm = nn.LSTM(Wx.shape[0], hidden, batch_first=True).to(torch.from_numpy(Wx).dtype)
-    lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
-    lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
-    lstm.bias_ih_l0.copy_(torch.from_numpy(b))
-    lstm.bias_hh_l0.zero_()
-    return lstm

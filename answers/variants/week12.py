@@ -181,67 +181,15 @@ def layerwise_learning_rates(n_groups, base_lr, decay, n_frozen):
 ]
 
 # --- the fine-tuning loop's pieces -------------------------------------------------------
-#: The assignment's locked course-code cell: the lecture's SmallResNet and state helpers.
+#: The assignment's locked course-code cell: imports the lecture's SmallResNet and helpers.
 COURSE_CODE = '''
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-class ResidualBlock(nn.Module):
-    """Basic block; downsamples (stride 2, 1x1 projection shortcut) when the width changes."""
-
-    def __init__(self, c_in, c_out):
-        super().__init__()
-        stride = 1 if c_in == c_out else 2
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.shortcut = nn.Identity() if c_in == c_out else nn.Sequential(
-            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
-
-
-class SmallResNet(nn.Module):
-    """stages[0] is the stem, stages[1:] the residual blocks; then pooling and a linear head."""
-
-    def __init__(self, widths=(16, 16, 32, 32), n_classes=5, in_channels=1):
-        super().__init__()
-        stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
-                             nn.BatchNorm2d(widths[0]), nn.ReLU(), nn.MaxPool2d(2))
-        blocks = [ResidualBlock(a, b) for a, b in zip(widths, widths[1:])]
-        self.stages = nn.ModuleList([stem, *blocks])
-        self.head = nn.Linear(widths[-1], n_classes)
-
-    def features(self, x):
-        for stage in self.stages:
-            x = stage(x)
-        return x.mean(dim=(2, 3))  # global average pooling: (N, C, H, W) -> (N, C)
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-def load_flat_state(model, arrays):
-    """Copy arrays into the parameters and running statistics, in state_dict order."""
-    entries = [t for name, t in model.state_dict().items()
-               if not name.endswith("num_batches_tracked")]
-    with torch.no_grad():
-        for tensor, value in zip(entries, arrays, strict=True):
-            tensor.copy_(value)
-
-
-def flat_parameters(model):
-    return torch.cat([p.detach().flatten() for p in model.parameters()])
-
-
-def running_stats(model):
-    return torch.cat([b.detach().flatten().to(torch.float64) for name, b in model.named_buffers()
-                      if not name.endswith("num_batches_tracked")])
+# The lecture's network, and helpers that load a state given as a flat list of arrays (in
+# state_dict order, without the num_batches_tracked counters) and read one back.
+from grader.transfer import SmallResNet, flat_parameters, load_flat_state, running_stats
 '''
 
 SETUP_HARNESS = '''
