@@ -436,3 +436,22 @@ def perplexity(logits, targets):
     return float(np.exp(-np.log(probs[np.arange(len(flat)), targets.reshape(-1)]).mean()))
 '''),
 ]
+
+MUTANTS += [
+    Variant("w11_plateau_lr", "the count is not reset by an improving epoch, only by a decay "
+            "(hidden only) [hidden only]", '''
+import numpy as np
+
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    rates, best, bad = [], float("inf"), 0
+    for valid in valid_ppl:
+        rates.append(lr)
+        if not valid <= best * (1 - threshold):
+            bad += 1
+            if bad > patience:
+                lr /= factor
+                bad = 0
+        best = min(best, valid)
+    return np.array(rates)
+'''),
+]

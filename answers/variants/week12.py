@@ -339,3 +339,18 @@ MUTANTS += [
         _STEP_CORRECT.replace("    return loss.item()",
                               "    return F.cross_entropy(model(x), y).item()"))),
 ]
+
+MUTANTS += [
+    Variant("w12_prepare_finetuning", "freezes only a prefix: stops at the first trainable group "
+            "(hidden only) [hidden only]", _prepare('''\
+    model.head = nn.Linear(model.head.in_features, n_classes).to(model.head.weight.dtype)
+    groups, frozen = [], True
+    for part, lr in zip([*model.stages, model.head], lrs):
+        frozen = frozen and lr == 0
+        if frozen:
+            part.requires_grad_(False)
+            part.eval()
+        else:
+            groups.append({"params": part.parameters(), "lr": lr})
+    return torch.optim.SGD(groups, lr=max(lrs))''')),
+]
