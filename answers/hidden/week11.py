@@ -3,6 +3,11 @@
 * ``perplexity_cases``: confidently *wrong* predictions (a target whose probability
   underflows to 0 in a naive softmax: clipping or ``log(softmax)`` gives a wrong or infinite
   perplexity), a large vocabulary with one hot spot, and integer-valued logits.
+* ``batchify_cases``, ``get_batch_cases``: the lecture's sizes (20 columns, windows of 35
+  on a long source, the last and the shortest window), int32 ids, a stream too short for
+  one row.
+* ``tied_lm_cases``: longer windows and a larger vocabulary, saturated gates, a window of one
+  repeated word (the look-up must still use the embedding of that word at every step).
 * ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
   after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1.
 """
@@ -46,3 +51,36 @@ def plateau_cases(rng: np.random.Generator) -> list[Case]:
                      [1.30, 1.29, 1.2, 1.19, 1.1881, 1.18], lr=1.0, factor=10.0),
         plateau_case("hidden: a single epoch", [500.0]),
     ]
+
+
+def batchify_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("hidden: a long stream into 20 columns (the lecture's batch size)",
+             (rng.integers(0, 10_000, size=1_013), 20)),
+        Case("hidden: int32 ids keep their integer type", (np.arange(23, dtype=np.int32), 4)),
+        Case("hidden: fewer tokens than columns leave no row", (np.arange(3), 5)),
+    ]
+
+
+def get_batch_cases(rng: np.random.Generator) -> list[Case]:
+    source = rng.integers(0, 10_000, size=(80, 3))
+    return [
+        Case("hidden: the window of 35 at row 35 of an 80-row source", (source, 35, 35)),
+        Case("hidden: the last window (row 70, bptt 35: 9 rows left)", (source, 70, 35)),
+        Case("hidden: the window starting on the last row but one", (source, 78, 35)),
+    ]
+
+
+def tied_lm_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, steps: int, batch: int, vocab: int, hidden: int, scale: float) -> Case:
+        return Case(name, (rng.integers(0, vocab, size=(steps, batch)),
+                           scale * rng.normal(size=(vocab, hidden)),
+                           scale * rng.normal(size=(hidden, 4 * hidden)),
+                           scale * rng.normal(size=(hidden, 4 * hidden)),
+                           scale * rng.normal(size=4 * hidden), rng.normal(size=vocab)))
+
+    same = case("hidden: every word the same (one id repeated)", 5, 2, 7, 3, 0.5)
+    same = Case(same.name, (np.full((5, 2), 3), *same.args[1:]))
+    return [case("hidden: 12 steps, batch 4, V=40, H=6", 12, 4, 40, 6, 0.5),
+            case("hidden: saturated gates (weights × 3)", 6, 2, 9, 3, 1.5),
+            same]

@@ -159,7 +159,7 @@ def _plateau_cases(rng: np.random.Generator) -> list[Case]:
 register(
     Exercise(
         id="w11_batchify", function="batchify", reference=f"{REFERENCE}:batchify",
-        make_cases=_batchify_cases, points=2,
+        make_cases=_batchify_cases, points=2, hidden="answers.hidden.week11:batchify_cases",
         see="course/week11-language-model.ipynb §3 Batches and BPTT windows",
         hint="this case tests the layout: each *column* must be one contiguous stretch of the "
              "text, so reading down a column reads the text in order, and the tokens that do "
@@ -168,6 +168,7 @@ register(
     Exercise(
         id="w11_get_batch", function="get_batch", reference=f"{REFERENCE}:get_batch",
         make_cases=_get_batch_cases, points=2, outputs=("inputs", "targets"),
+        hidden="answers.hidden.week11:get_batch_cases",
         see="course/week11-language-model.ipynb §3 Batches and BPTT windows",
         hint="the targets are the inputs one step later in time (time is axis 0). The failing "
              "case is usually the last window: every input row must still have a next row "
@@ -200,7 +201,7 @@ register(
     Exercise(
         id="w11_tied_lm", function="tied_lstm_lm_logits",
         reference=f"{REFERENCE}:tied_lstm_lm_logits", make_cases=_tied_lm_cases, points=3,
-        framework="torch", rtol=1e-6, atol=1e-8,
+        framework="torch", rtol=1e-6, atol=1e-8, hidden="answers.hidden.week11:tied_lm_cases",
         see="course/week11-language-model.ipynb §6 The LSTM language model",
         hint="tying means one matrix plays two roles: the input look-up and the output "
              "scoring (a word's score is the similarity of the hidden state with its "

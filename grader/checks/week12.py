@@ -143,6 +143,7 @@ register(
         id="w12_residual_block_forward", function="residual_block_forward",
         reference=f"{REFERENCE}:residual_block_forward", make_cases=_residual_block_cases,
         points=3, framework="torch", rtol=1e-6, atol=1e-8,
+        hidden="answers.hidden.week12:residual_block_cases",
         see="course/week12-transfer.ipynb §2 Residual blocks and a small ResNet",
         hint="this case tests the order of operations and the statistics batch norm uses: in "
              "training mode each channel is normalized with the statistics of the current "
@@ -152,7 +153,7 @@ register(
     Exercise(
         id="w12_count_trainable_params", function="count_trainable_params",
         reference=f"{REFERENCE}:count_trainable_params", make_cases=_param_count_cases,
-        points=3,
+        points=3, hidden="answers.hidden.week12:param_count_cases",
         see="course/week12-transfer.ipynb §4 Four ways to transfer, and how many parameters each trains",
         hint="count what the optimizer can change, layer by layer, from the definitions: which "
              "layers have a bias, what a batch norm trains versus what it merely tracks "
@@ -161,7 +162,7 @@ register(
     Exercise(
         id="w12_layerwise_learning_rates", function="layerwise_learning_rates",
         reference=f"{REFERENCE}:layerwise_learning_rates", make_cases=_lr_cases, points=2,
-        rtol=1e-12, atol=0.0,
+        rtol=1e-12, atol=0.0, hidden="answers.hidden.week12:lr_cases",
         see="course/week12-transfer.ipynb §4 Four ways to transfer, and how many parameters each trains",
         hint="which end of the network keeps the base rate — the input or the head — and in "
              "which direction the decay compounds; frozen groups are the first ones, and their "
