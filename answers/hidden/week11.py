@@ -8,6 +8,11 @@
   one row.
 * ``tied_lm_cases``: longer windows and a larger vocabulary, saturated gates, a window of one
   repeated word (the look-up must still use the embedding of that word at every step).
+* ``sample_probs_cases``: near-tied logits at a temperature of 1e-3 (the answer is not an
+  arg-max: a shortcut that returns one-hot vectors at low temperature fails), exact ties,
+  logits near −1000.
+* ``sgd_step_cases``: a clipping threshold so small that every step is clipped, large weights
+  and rates, a larger vocabulary.
 * ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
   after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1.
 """
@@ -84,3 +89,28 @@ def tied_lm_cases(rng: np.random.Generator) -> list[Case]:
     return [case("hidden: 12 steps, batch 4, V=40, H=6", 12, 4, 40, 6, 0.5),
             case("hidden: saturated gates (weights × 3)", 6, 2, 9, 3, 1.5),
             same]
+
+
+def sample_probs_cases(rng: np.random.Generator) -> list[Case]:
+    tied = np.array([[5.0, 5.0 + 1e-3, 2.0, 5.0 - 2e-3], [0.0, 0.0, 0.0, -1.0]])
+    return [
+        Case("hidden: near-tied logits at temperature 1e-3 (not an arg-max)", (tied, 1e-3)),
+        Case("hidden: exact ties at temperature 0.01 (split evenly)", (tied[1], 0.01)),
+        Case("hidden: logits near -1000 at temperature 0.5", (-1000 + rng.normal(size=(2, 5)), 0.5)),
+    ]
+
+
+def sgd_step_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, steps: int, batch: int, vocab: int, hidden: int, lr: float,
+             max_norm: float, scale: float = 0.5) -> Case:
+        ids = rng.integers(0, vocab, size=(steps + 1, batch))
+        return Case(name, (ids[:-1], ids[1:], scale * rng.normal(size=(vocab, hidden)),
+                           scale * rng.normal(size=(hidden, 4 * hidden)),
+                           scale * rng.normal(size=(hidden, 4 * hidden)),
+                           scale * rng.normal(size=4 * hidden), rng.normal(size=vocab), lr,
+                           max_norm))
+
+    return [case("hidden: a tiny max_norm (1e-3): every step is clipped", 4, 2, 7, 3, 5.0, 1e-3),
+            case("hidden: large weights, large gradients, max_norm 0.25", 6, 3, 9, 3, 20.0,
+                 0.25, scale=2.0),
+            case("hidden: V=30, H=5, 8 steps", 8, 2, 30, 5, 1.0, 1.0)]

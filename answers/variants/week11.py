@@ -20,11 +20,11 @@ def perplexity(logits, targets):
     one_hot = np.eye(flat.shape[1], dtype=bool)[targets.reshape(-1)]
     return float(np.exp(np.mean(log_z - flat[one_hot])))
 '''),
-    Variant("w11_sample_probs", "softmax first, then p ** (1 / T) renormalised", '''
+    Variant("w11_sample_probs", "scipy.special.softmax of the scaled scores", '''
+from scipy.special import softmax
+
 def sample_next_word_probs(logits, temperature):
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    p = (e / e.sum(axis=-1, keepdims=True)) ** (1 / temperature)
-    return p / p.sum(axis=-1, keepdims=True)
+    return softmax(logits / temperature, axis=-1)
 '''),
     Variant("w11_kneser_ney", "loops over contexts and words", '''
 def kneser_ney_bigram_probs(counts, discount=0.75):
@@ -453,5 +453,29 @@ def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
                 bad = 0
         best = min(best, valid)
     return np.array(rates)
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_sample_probs", "an arg-max one-hot below temperature 0.05 (hidden only) "
+            "[hidden only]", '''
+import numpy as np
+
+def sample_next_word_probs(logits, temperature):
+    if temperature < 0.05:
+        return (logits == logits.max(axis=-1, keepdims=True)).astype(float)
+    scaled = logits / temperature
+    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_sample_probs", "softmax first, then p ** (1 / T) renormalised: 0 / 0 when "
+            "every p ** (1 / T) underflows (hidden only) [hidden only]", '''
+def sample_next_word_probs(logits, temperature):
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p = (e / e.sum(axis=-1, keepdims=True)) ** (1 / temperature)
+    return p / p.sum(axis=-1, keepdims=True)
 '''),
 ]

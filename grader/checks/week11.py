@@ -185,6 +185,7 @@ register(
     Exercise(
         id="w11_sample_probs", function="sample_next_word_probs",
         reference=f"{REFERENCE}:sample_next_word_probs", make_cases=_sampling_cases, points=1,
+        hidden="answers.hidden.week11:sample_probs_cases",
         see="course/week11-language-model.ipynb §7 Sampling text",
         hint="the temperature rescales the scores, not the probabilities; at low temperature "
              "the rescaled scores are huge, so the softmax must be the overflow-safe one, over "
@@ -210,7 +211,7 @@ register(
     Exercise(
         id="w11_sgd_step", function="tied_lm_sgd_step",
         reference=f"{REFERENCE}:tied_lm_sgd_step", make_cases=_sgd_step_cases, points=3,
-        framework="torch", rtol=1e-5, atol=1e-8,
+        framework="torch", rtol=1e-5, atol=1e-8, hidden="answers.hidden.week11:sgd_step_cases",
         outputs=("loss", "embedding", "Wx", "Wh", "b", "decoder_bias"),
         see="course/week11-language-model.ipynb §6 The LSTM language model",
         hint="clipping rescales the *global* norm — all gradients together, one factor for "
