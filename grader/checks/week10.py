@@ -132,6 +132,7 @@ register(
     Exercise(
         id="w10_linear_grads", function="linear_grads", reference=f"{REFERENCE}:linear_grads",
         make_cases=_linear_cases, points=2, framework="torch",
+        hidden="answers.hidden.week10:linear_grads_cases",
         outputs=("out", "dx", "dw", "db"),
         see="course/week10-pytorch.ipynb §2 Autograd",
         hint="this case tests the vector–Jacobian product: autograd only fills .grad of leaf "
@@ -155,6 +156,7 @@ register(
         id="w10_training_step", function="training_step",
         reference=f"{REFERENCE}:training_step", make_cases=_training_step_cases, points=2,
         framework="torch", outputs=("losses", "w_new", "b_new"),
+        hidden="answers.hidden.week10:training_step_cases",
         see="course/week10-pytorch.ipynb §6 Optimizers and the training loop",
         hint="the second of the two steps is where the usual loop bugs show: gradients that "
              "accumulate from one backward pass to the next, a momentum buffer that does not "
@@ -163,6 +165,7 @@ register(
     Exercise(
         id="w10_lstm_cell", function="lstm_cell", reference=f"{REFERENCE}:lstm_cell",
         make_cases=_lstm_cases, points=2, framework="torch", outputs=("next_h", "next_c"),
+        hidden="answers.hidden.week10:lstm_cell_cases",
         see="course/week10-pytorch.ipynb §4 Modules: a model owns its parameters",
         hint="the harness loads Wx, Wh and b into your LSTMCell by name: the parameter names "
              "and shapes must be those of the docstring. Then it is Week 9's step: check the "
@@ -171,6 +174,7 @@ register(
     Exercise(
         id="w10_lstm_layer", function="lstm_layer", reference=f"{REFERENCE}:lstm_layer",
         make_cases=_lstm_layer_cases, points=3, framework="torch", outputs=("out", "h_T", "c_T"),
+        hidden="answers.hidden.week10:lstm_layer_cases",
         see="course/week10-pytorch.ipynb §4 Modules: a model owns its parameters",
         hint="the layer registers its LSTMCell as the attribute `cell` (the harness loads "
              "cell.Wx, cell.Wh, cell.b) and walks the time axis (axis 1, batch first), feeding "
@@ -179,6 +183,7 @@ register(
     Exercise(
         id="w10_lenet", function="lenet_logits", reference=f"{REFERENCE}:lenet_logits",
         make_cases=_lenet_cases, points=3, framework="torch", rtol=1e-6, atol=1e-8,
+        hidden="answers.hidden.week10:lenet_cases",
         see="course/week10-pytorch.ipynb §7 Porting: same weights, same outputs",
         hint="a port is right when the same weights give the same outputs. Compare your "
              "module layer by layer with Week 7's LeNet-5: which layer is padded, where the "
