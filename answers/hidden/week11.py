@@ -6,6 +6,8 @@
 * ``batchify_cases``, ``get_batch_cases``: the lecture's sizes (20 columns, windows of 35
   on a long source, the last and the shortest window), int32 ids, a stream too short for
   one row.
+* ``kneser_ney_cases``: a sparse 30×30 table, a word that never follows anything, a
+  vocabulary of one word, a single bigram seen 100 times with a small discount.
 * ``tied_lm_cases``: longer windows and a larger vocabulary, saturated gates, a window of one
   repeated word (the look-up must still use the embedding of that word at every step).
 * ``sample_probs_cases``: near-tied logits at a temperature of 1e-3 (the answer is not an
@@ -114,3 +116,17 @@ def sgd_step_cases(rng: np.random.Generator) -> list[Case]:
             case("hidden: large weights, large gradients, max_norm 0.25", 6, 3, 9, 3, 20.0,
                  0.25, scale=2.0),
             case("hidden: V=30, H=5, 8 steps", 8, 2, 30, 5, 1.0, 1.0)]
+
+
+def kneser_ney_cases(rng: np.random.Generator) -> list[Case]:
+    sparse = np.where(rng.random((30, 30)) < 0.08, rng.integers(1, 20, size=(30, 30)), 0)
+    sparse[0, 0] = 3                                # at least one bigram
+    never_after = rng.integers(0, 4, size=(5, 5)).astype(float)
+    never_after[:, 3] = 0                           # word 3 never follows anything
+    never_after[0, 1] = 2
+    return [
+        Case("hidden: a sparse 30×30 table, d=0.75", (sparse.astype(float), 0.75)),
+        Case("hidden: a word that never follows anything (continuation 0)", (never_after, 0.6)),
+        Case("hidden: a vocabulary of one word", (np.array([[4.0]]), 0.75)),
+        Case("hidden: one bigram seen 100 times, d=0.1", (np.pad([[100.0]], ((0, 2), (1, 1))), 0.1)),
+    ]

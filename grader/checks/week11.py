@@ -193,7 +193,7 @@ register(
     Exercise(
         id="w11_kneser_ney", function="kneser_ney_bigram_probs",
         reference=f"{REFERENCE}:kneser_ney_bigram_probs", make_cases=_kneser_ney_cases,
-        points=3,
+        points=3, hidden="answers.hidden.week11:kneser_ney_cases",
         see="course/week11-language-model.ipynb §4 Baseline 1: counting with Kneser–Ney smoothing",
         hint="check each row sums to 1: the weight of the continuation distribution must be "
              "exactly the mass the discount removed from that context's seen bigrams. The "
