@@ -230,9 +230,9 @@ def read_submitted_notebook(path: Path, root: Path | None = None
         if info.st_size > MAX_NOTEBOOK_BYTES:
             raise SubmissionRefused(f"{path.name} is {info.st_size / 2**20:.0f} MB (at most "
                                     f"{MAX_NOTEBOOK_BYTES // 2**20} MB): refused")
-        if info.st_nlink > 1:
-            flags.append(f"{path.name} has {info.st_nlink} hard links (a file shared with "
-                         "another folder?)")
+        if info.st_nlink > 1:  # flagged, not refused: the other name may be the victim's
+            flags.append(f"{path.name} has {info.st_nlink} hard links (it shares its content "
+                         "with another file, perhaps another student's)")
         content = handle.read(MAX_NOTEBOOK_BYTES + 1)
     try:
         nb = nbformat.reads(content.decode("utf-8"), as_version=4)
@@ -323,7 +323,12 @@ SUSPICIOUS_CALLS = {
     "socket.socket": "opens network sockets", "socket.create_connection":
     "opens network sockets", "sys.addaudithook": "installs audit hooks",
     "sys.settrace": "traces the interpreter", "ctypes.CDLL": "loads C libraries",
+    "exec": "runs code built at run time", "eval": "runs code built at run time",
+    "compile": "runs code built at run time",
 }
+#: Names in string constants that point at the answer key or the instructor's files.
+PRIVATE_NAMES = re.compile(r"answers/|solutions/|\.grading-secret|gradebook\.db|/proc/\d*/?"
+                           r"(cmdline|environ)|/proc/self/fd")
 ANSWER_KEY_MODULES = ("answers", "solutions")
 
 
@@ -387,6 +392,9 @@ def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]
                         note(tampering, f"assigns {name}")
                     if isinstance(target, ast.Subscript) and dotted(target.value) == "sys.modules":
                         note(tampering, "changes sys.modules")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    PRIVATE_NAMES.search(node.value):
+                note(suspicious, f"names a private path ({PRIVATE_NAMES.search(node.value)[0]})")
             elif isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name in SUSPICIOUS_CALLS:

@@ -21,6 +21,7 @@ only what depends on it.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import io
 import json
@@ -262,6 +263,8 @@ _NET_PREFIX: list[str] | None = None
 
 
 _LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
+#: PID namespaces of the latest fully isolated workers (tests check that none survives).
+STARTED_NAMESPACES: "collections.deque[str]" = collections.deque(maxlen=10000)
 
 
 def kill_all_sandboxes() -> None:
@@ -378,6 +381,8 @@ class Sandbox:
             os.close(args_read)
             os.close(info_write)
         self.namespace = self._read_namespace(info_read)
+        if self.namespace:
+            STARTED_NAMESPACES.append(self.namespace)
 
     def _read_namespace(self, fd: int) -> str | None:
         """The PID namespace bwrap made, from its ``--info-fd`` report (for accounting)."""
