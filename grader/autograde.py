@@ -279,7 +279,8 @@ def stage_submission_files(folder: Path, notebook: str, limits: Limits
         return None, flags
     staged, total = None, 0
     for entry in entries:
-        if entry.name in (notebook, "timestamp.txt") or entry.name.startswith(".dlcourse"):
+        if entry.name in (notebook, "timestamp.txt") or entry.suffix == ".ipynb" or \
+                entry.name.endswith(".feedback.html") or entry.name.startswith("."):
             continue
         if entry.is_symlink():
             flags.append(f"{entry.name} is a symbolic link: not given to the notebook")
@@ -584,7 +585,8 @@ def recorded_seed(graded: Path) -> int | None:
 def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
                    references: ReferenceCache, limits: Limits = Limits(),
                    zero_on_tampering: bool = True, seed: int | None = None,
-                   root: Path | None = None, isolation: str | None = None
+                   root: Path | None = None, isolation: str | None = None,
+                   files_from: Path | None = None
                    ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
     """Grade one submitted notebook; return its result and the autograded notebook.
 
@@ -592,7 +594,9 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     answer key, or opening the course's protected files) scores 0 and is flagged for the
     instructor to review; ``zero_on_tampering=False`` only flags it. Other suspicious actions
     (network, processes, signals, a full scratch) are flagged; they cannot succeed in the
-    sandbox anyway. ``root`` is the folder the notebook must lie in (default: its own).
+    sandbox anyway. ``root`` is the folder the notebook must lie in (default: its own);
+    the regular files of ``files_from`` (default: the notebook's folder) are given to the
+    worker, read-only, in its working folder.
     """
     start = time.monotonic()
     seed = references.seed if seed is None else seed
@@ -618,7 +622,7 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     result.flags += cell_flags
     cells = cells_to_run(nb, release)
     static_tampering, static_suspicious, answer_key = source_findings([s for _, s in cells])
-    staged, staged_flags = stage_submission_files(path.parent, path.name, limits)
+    staged, staged_flags = stage_submission_files(files_from or path.parent, path.name, limits)
     result.flags += staged_flags
     try:
         with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
@@ -713,9 +717,11 @@ def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRun
 # --------------------------------------------------------------------------------------
 # Step 4: autograded notebook, gradebook, feedback
 # --------------------------------------------------------------------------------------
+#: Attachment types kept in an autograded copy (raster images: no script can hide in them).
+SAFE_ATTACHMENTS = ("image/png", "image/jpeg", "image/gif")
 #: Notebook metadata kept in an autograded copy (anything else could carry markup).
 KEPT_METADATA = ("kernelspec", "language_info")
-_TAG = re.compile(r"<\s*[A-Za-z!/?]|javascript:|data:text/html|vbscript:", re.IGNORECASE)
+_TAG = re.compile(r"<[A-Za-z!/?]|javascript:|data:text/html|vbscript:", re.IGNORECASE)
 
 
 def sanitize_html(text: str) -> str:
@@ -734,13 +740,28 @@ def sanitize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Make a learner's notebook safe to render for the instructor and in feedback pages.
 
     Markdown and raw cells are cleaned with ``nh3`` (no ``<script>``, no ``onerror=``, no
-    ``javascript:`` links), attachments and code outputs are dropped, and only known
-    notebook metadata is kept (a notebook title could carry markup too).
+    ``javascript:`` links), attachments other than raster images (an SVG can carry script)
+    and code outputs are dropped, and only known notebook metadata is kept (a notebook
+    title could carry markup too).
     """
     for cell in nb.cells:
         if cell.cell_type in ("markdown", "raw"):
-            cell.source = sanitize_html(cell.source if isinstance(cell.source, str) else "")
+            source = cell.source if isinstance(cell.source, str) else ""
+            kept = {}
+            attachments = cell.get("attachments")
+            for name, bundle in (attachments.items() if isinstance(attachments, dict) else ()):
+                images = {mime: data for mime, data in bundle.items()
+                          if mime in SAFE_ATTACHMENTS and isinstance(data, str)} \
+                    if isinstance(bundle, dict) and isinstance(name, str) else {}
+                if images:
+                    kept[name] = images
+            # A reference to an attachment that is gone would break the page: point it nowhere.
+            source = re.sub(r"attachment:([^)\s\"']+)", lambda m: m[0] if m[1] in kept
+                            else "#attachment-removed", source)
+            cell.source = sanitize_html(source)
             cell.pop("attachments", None)
+            if kept and cell.cell_type == "markdown":
+                cell["attachments"] = kept
             if cell.cell_type == "raw":
                 cell.metadata.pop("format", None)
                 cell.metadata.pop("raw_mimetype", None)
@@ -1093,6 +1114,12 @@ def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path) ->
         out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
         if graded_path.is_symlink():
             continue
-        write_no_follow(out, feedback_html(nbformat.read(graded_path, as_version=4)).encode())
+        try:  # one page that cannot be rendered never stops the others
+            page = feedback_html(nbformat.read(graded_path, as_version=4))
+        except Exception as error:
+            page = (f"<!DOCTYPE html><html><body><h1>Feedback unavailable</h1><p>The grader "
+                    f"could not render this notebook ({html.escape(type(error).__name__)}); "
+                    "ask your instructor for the autograded copy.</p></body></html>")
+        write_no_follow(out, page.encode())
         written.append(out)
     return written

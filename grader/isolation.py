@@ -180,15 +180,30 @@ class SandboxSpec:
     @classmethod
     def for_course(cls, scratch_mb: int, scratch_files: int, job_dir: str | None = None
                    ) -> "SandboxSpec":
-        data_dir = Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data")).resolve()
+        data_dir = Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))
         binds = [(str(Path(sys.base_prefix).resolve()), str(Path(sys.base_prefix).resolve())),
                  (str(Path(sys.prefix).resolve()), str(Path(sys.prefix).resolve())),
                  (str(Path(sys.prefix)), str(Path(sys.prefix)))]
-        if data_dir.is_dir():
-            binds.append((str(data_dir), str(data_dir)))
+        if data_dir.is_dir():  # under both names when the cache is reached through a link
+            binds += [(str(data_dir.resolve()), str(data_dir.resolve())),
+                      (str(data_dir.resolve()), str(data_dir.absolute()))]
         binds.append((str(public_package()), str(REPO_ROOT / "grader")))
         unique = tuple(dict.fromkeys((s, d) for s, d in binds if os.path.exists(s)))
         return cls(unique, scratch_mb, scratch_files, job_dir)
+
+
+#: Where binds that land inside a writable place (a checkout under /tmp) wait for the scratch.
+BIND_STAGE = "/run/stage"
+
+
+def _under_writable(path: str) -> bool:
+    return any(path == place or path.startswith(place.rstrip("/") + "/") for place in WRITABLE)
+
+
+def _late_binds(spec: SandboxSpec) -> list[tuple[str, str]]:
+    """(staging path, destination) of the binds the scratch mounts would otherwise hide."""
+    return [(f"{BIND_STAGE}/{index}", inside) for index, (_, inside) in enumerate(spec.binds)
+            if _under_writable(inside)]
 
 
 def _startup_script(spec: SandboxSpec) -> str:
@@ -203,6 +218,10 @@ def _startup_script(spec: SandboxSpec) -> str:
     lines.append("mount -o remount,bind,ro /dev")
     for inside, folder in WRITABLE.items():
         lines.append(f"mount --bind {SCRATCH}/{folder} {q(inside)}")
+    for staged, inside in _late_binds(spec):  # e.g. a checkout and its venv under /tmp
+        lines += [f"mkdir -p {q(inside)}", f"mount --bind -o ro {q(staged)} {q(inside)}"]
+    if _late_binds(spec):
+        lines.append(f"umount -l {BIND_STAGE}/* || true")
     if spec.job_dir:
         # Regular files only (the grader staged copies; symlinks were refused before).
         lines += [f'for f in {JOB_STAGE}/* {JOB_STAGE}/.[!.]*; do',
@@ -237,8 +256,9 @@ def bwrap_arguments(spec: SandboxSpec, command: list[str],
         path = os.path.join("/etc", name)
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for source, inside in spec.binds:
-        args += ["--ro-bind", source, inside]
+    for index, (source, inside) in enumerate(spec.binds):
+        late = _under_writable(inside)  # bound again once the scratch is mounted
+        args += ["--ro-bind", source, f"{BIND_STAGE}/{index}" if late else inside]
     args += ["--proc", "/proc", "--dev", "/dev", "--dir", SCRATCH]
     args += [arg for inside in WRITABLE for arg in ("--dir", inside)]
     if spec.job_dir:

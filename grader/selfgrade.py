@@ -326,7 +326,8 @@ def selfgrade(path: Path, db: Path | None = None, work: Path | None = None,
         copy.write_bytes(content)
         references = ReferenceCache(secrets.randbelow(2**31) if seed is None else seed)
         result, graded = grade_notebook(copy, release.notebook, "self", release.assignment,
-                                        references, limits, isolation=isolation_level())
+                                        references, limits, isolation=isolation_level(),
+                                        files_from=path.parent)  # e.g. a milestone's weights
     feedback = path.with_name(path.stem + FEEDBACK_SUFFIX)
     write_no_follow(feedback, feedback_html(graded).encode("utf-8"))  # never through a link
     run = SelfGrade(path, release.assignment, release.week, release.digest, result, feedback,
