@@ -223,10 +223,11 @@ def read_submitted_notebook(path: Path, root: Path | None = None
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise SubmissionRefused(f"{path.name} cannot be read ({error.strerror}): refused") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise SubmissionRefused(f"{path.name} is not a regular file: refused")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise SubmissionRefused(f"{path.name} is not a regular file: refused")
         if info.st_size > MAX_NOTEBOOK_BYTES:
             raise SubmissionRefused(f"{path.name} is {info.st_size / 2**20:.0f} MB (at most "
                                     f"{MAX_NOTEBOOK_BYTES // 2**20} MB): refused")
@@ -289,10 +290,11 @@ def stage_submission_files(folder: Path, notebook: str, limits: Limits
             fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             continue
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            continue
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                continue
             if info.st_size > limits.job_file_mb * 2**20:
                 flags.append(f"{entry.name} is {info.st_size / 2**20:.0f} MB (at most "
                              f"{limits.job_file_mb} MB per file): not given to the notebook")
@@ -328,8 +330,7 @@ SUSPICIOUS_CALLS = {
     "compile": "runs code built at run time",
 }
 #: Names in string constants that point at the answer key or the instructor's files.
-PRIVATE_NAMES = re.compile(r"answers/|solutions/|\.grading-secret|gradebook\.db|/proc/\d*/?"
-                           r"(cmdline|environ)|/proc/self/fd")
+PRIVATE_NAMES = re.compile(r"answers/|solutions/|\.grading-secret|gradebook\.db|^/proc/")
 ANSWER_KEY_MODULES = ("answers", "solutions")
 
 
@@ -724,13 +725,24 @@ KEPT_METADATA = ("kernelspec", "language_info")
 _TAG = re.compile(r"<[A-Za-z!/?]|javascript:|data:text/html|vbscript:", re.IGNORECASE)
 
 
+_CHAR_REF = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|colon|Tab|NewLine);?")
+_SCHEME = re.compile(r"(?i)(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:|"
+                     r"d\s*a\s*t\s*a\s*:\s*text/html")
+
+
 def sanitize_html(text: str) -> str:
     """Text with HTML removed of scripts, event handlers and dangerous URLs (``nh3``).
 
-    Markdown without markup is returned unchanged (``nh3`` would escape its ``>`` quotes).
+    Markdown links cannot carry a ``javascript:``/``vbscript:``/``data:text/html`` target
+    either (character references are decoded first: markdown decodes them in links).
+    Markdown without markup is otherwise unchanged (``nh3`` would escape its ``>`` quotes).
     """
     import nh3
 
+    if _CHAR_REF.search(text):
+        text = _CHAR_REF.sub(lambda m: html.unescape(m[0] if m[0].endswith(";")
+                                                     else m[0] + ";"), text)
+    text = _SCHEME.sub("blocked:", text)
     if not _TAG.search(text):
         return text
     return nh3.clean(text, url_schemes={"http", "https", "mailto"})

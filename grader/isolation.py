@@ -40,6 +40,7 @@ namespaces, the default on Debian and Ubuntu)
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shlex
@@ -156,6 +157,7 @@ def public_package() -> Path:
                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *PRIVATE_PARTS))
             for path in [target.parent, *target.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
+            atexit.register(shutil.rmtree, target.parent, True)  # nothing left in /tmp
             _public_copy = target
         return _public_copy
 

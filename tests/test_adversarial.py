@@ -591,16 +591,21 @@ def test_attack(graded, attack):
         assert any(spec.flag in flag for flag in result.flags), result.flags
     else:
         assert not any("tampering" in flag for flag in result.flags), result.flags
-    graded_copy = graded["tmp"] / "autograded" / attack / ASSIGNMENT / NOTEBOOK
     texts = [json.dumps(result.flags), json.dumps(result.cell_errors),
              *[e.report for e in result.exercises]]
-    if graded_copy.is_file() and not graded_copy.is_symlink():
-        texts.append(graded_copy.read_text())
-    feedback = graded["tmp"] / "feedback" / attack / ASSIGNMENT / "numerics.html"
-    if feedback.is_file():
-        texts.append(feedback.read_text())
-    for text in spec.never:
-        assert not any(text in t for t in texts), f"{attack}: {text!r} leaked"
+    submission = graded["tmp"] / "submitted" / attack / ASSIGNMENT / NOTEBOOK
+    own = submission.read_bytes().decode(errors="replace") if submission.is_file() and not \
+        submission.is_symlink() and submission.stat().st_size < 2**20 else ""
+    for name in (f"autograded/{attack}/{ASSIGNMENT}/{NOTEBOOK}",
+                 f"feedback/{attack}/{ASSIGNMENT}/numerics.html"):
+        path = graded["tmp"] / name
+        if path.is_file() and not path.is_symlink():
+            texts.append(path.read_text())
+    for text in spec.never:  # (text the attack's own code contains may appear in its copy)
+        assert not any(text in t for t in texts[:len(result.exercises) + 2]), \
+            f"{attack}: {text!r} in the result: {result.cell_errors}"
+        if text not in own:
+            assert not any(text in t for t in texts), f"{attack}: {text!r} leaked"
     # (3) the honest neighbour's recorded score, (4) the run completed
     assert graded["rows"]["honest"]["score"] == 10
     assert attack in graded["rows"] and graded["rows"][attack]["score"] == result.score
