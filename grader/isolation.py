@@ -27,7 +27,9 @@ namespaces, the default on Debian and Ubuntu)
     the user namespace, mounts the capped scratch and binds the job's files; it then drops
     every capability and sets ``no_new_privs`` before the worker starts, so learner code has
     no capability at all, even inside its namespaces, and cannot create further user
-    namespaces (their limit in its namespace is 0) nor write to ``/proc`` (read-only). Killing the outer ``bwrap`` ends the PID namespace
+    namespaces (their limit in its namespace is 0) nor write to ``/proc`` (read-only).
+    Its user inside the namespace is the grader's account outside (root when the grader
+    runs as root: still without any capability; an ordinary account is better). Killing the outer ``bwrap`` ends the PID namespace
     and with it every process the learner started. No root is needed: instructors grade as
     themselves.
 

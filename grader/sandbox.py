@@ -22,6 +22,7 @@ only what depends on it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import io
 import json
@@ -263,8 +264,9 @@ _NET_PREFIX: list[str] | None = None
 
 
 _LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
-#: PID namespaces of the latest fully isolated workers (tests check that none survives).
-STARTED_NAMESPACES: "collections.deque[str]" = collections.deque(maxlen=10000)
+#: The sandbox init process (host pid, start time) of the latest fully isolated workers:
+#: when it is gone, its whole PID namespace is gone (tests check that none survives).
+STARTED_INITS: "collections.deque[tuple[int, int]]" = collections.deque(maxlen=10000)
 
 
 def kill_all_sandboxes() -> None:
@@ -278,6 +280,20 @@ def _pid_namespace(pid: int | str) -> str | None:
         return os.readlink(f"/proc/{pid}/ns/pid")
     except OSError:
         return None
+
+
+def start_time(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot): with its pid, who it is."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def init_alive(init: tuple[int, int]) -> bool:
+    """Whether a sandbox's init process (and so any process of its namespace) still runs."""
+    return start_time(init[0]) == init[1]
 
 
 def processes_in_namespace(namespace: str) -> list[int]:
@@ -306,6 +322,7 @@ class Sandbox:
         self.files = Path(files) if files else None
         self.process: subprocess.Popen | None = None
         self.namespace: str | None = None  # the worker's PID namespace (full isolation)
+        self.init: tuple[int, int] | None = None  # its init process: (host pid, start time)
         if self.isolation == "full":
             self._spec = SandboxSpec.for_course(limits.scratch_mb, limits.scratch_files,
                                                 str(self.files) if self.files else None)
@@ -380,12 +397,12 @@ class Sandbox:
         finally:
             os.close(args_read)
             os.close(info_write)
-        self.namespace = self._read_namespace(info_read)
-        if self.namespace:
-            STARTED_NAMESPACES.append(self.namespace)
+        self._read_namespace(info_read)
+        if self.init:
+            STARTED_INITS.append(self.init)
 
-    def _read_namespace(self, fd: int) -> str | None:
-        """The PID namespace bwrap made, from its ``--info-fd`` report (for accounting)."""
+    def _read_namespace(self, fd: int) -> None:
+        """The PID namespace bwrap made and its init, from bwrap's ``--info-fd`` report."""
         chunks, deadline = [], time.monotonic() + 30
         try:
             while time.monotonic() < deadline:
@@ -398,12 +415,15 @@ class Sandbox:
                 chunks.append(chunk)
                 try:
                     info = json.loads(b"".join(chunks))
-                    return f"pid:[{int(info['pid-namespace'])}]"
+                    self.namespace = f"pid:[{int(info['pid-namespace'])}]"
+                    pid = int(info["child-pid"])
                 except (ValueError, KeyError, TypeError):
                     continue
+                started = start_time(pid)
+                self.init = (pid, started) if started is not None else None
+                return
         finally:
             os.close(fd)
-        return None
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -415,20 +435,20 @@ class Sandbox:
         self._wait_namespace_empty()
 
     def _wait_namespace_empty(self, timeout: float = 10.0) -> None:
-        """Full isolation: the PID namespace dies with bwrap; wait until it has (and make sure)."""
-        if not self.namespace:
+        """Full isolation: wait until the sandbox's init, and so its PID namespace, is gone.
+
+        Killing bwrap kills the init (``--die-with-parent``), and the kernel kills every
+        process of a PID namespace whose init dies. The init is known by pid *and* start
+        time, so a recycled pid is never mistaken for it (nor killed).
+        """
+        if not self.init:
             return
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            left = processes_in_namespace(self.namespace)
-            if not left:
-                return
-            for pid in left:  # bwrap's --die-with-parent normally got there first
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.02)
+        while init_alive(self.init) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if init_alive(self.init):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.init[0], signal.SIGKILL)
 
     def restart(self) -> None:
         self.kill()
@@ -459,7 +479,7 @@ class Sandbox:
     def accounting(self) -> Accounting:
         """Processes and scratch use of the sandbox, measured by the grader from outside."""
         result = Accounting()
-        if not self.namespace or not self.alive:
+        if not self.namespace or not self.alive or not self.init or not init_alive(self.init):
             return result
         pids = processes_in_namespace(self.namespace)
         stats = {}

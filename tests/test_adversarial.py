@@ -515,12 +515,12 @@ def build(name: str, folder: Path, submitted: Path) -> None:
 
 def host_leftovers() -> list[str]:
     """Files the attacks planted on the host, and processes of any sandbox still alive."""
-    from grader.sandbox import STARTED_NAMESPACES, processes_in_namespace
+    from grader.sandbox import STARTED_INITS, init_alive
 
     found = [str(p) for place in HOST_PLACES if place.is_dir()
              for p in place.glob(f"{MARK}*")]
-    found += [f"process {pid}" for ns in set(STARTED_NAMESPACES)
-              for pid in processes_in_namespace(ns)]
+    found += [f"sandbox init {init[0]} (and its namespace) alive" for init in set(STARTED_INITS)
+              if init_alive(init)]
     if (VENV_SITE / "sitecustomize.py").exists():
         found.append("sitecustomize.py in the virtual environment")
     return found

@@ -166,7 +166,7 @@ def test_scratch_is_capped_in_size_and_files_and_shared_by_every_writable_place(
 
 @full_only
 def test_no_capability_no_nested_namespace_and_nothing_survives():
-    from grader.sandbox import processes_in_namespace
+    from grader.sandbox import init_alive, processes_in_namespace
 
     box = Sandbox(Limits(cell_timeout=20))
     outcome = box.run_cell(
@@ -178,8 +178,10 @@ def test_no_capability_no_nested_namespace_and_nothing_survives():
     caps, nested = eval(outcome.error.split(": ", 1)[1])
     assert int(caps, 16) == 0 and nested == -1
     assert box.accounting().processes >= 1  # the sleeper, seen from outside
-    namespace = box.namespace
+    namespace, init = box.namespace, box.init
+    assert len(processes_in_namespace(namespace)) >= 3  # init, worker, sleeper
     box.close()
+    assert not init_alive(init)  # and with its init, the whole namespace
     assert processes_in_namespace(namespace) == []
 
 
