@@ -43,6 +43,7 @@ namespaces, the default on Debian and Ubuntu)
 from __future__ import annotations
 
 import atexit
+import compileall
 import functools
 import os
 import shlex
@@ -157,6 +158,8 @@ def public_package() -> Path:
             shutil.copytree(
                 Path(__file__).resolve().parent, target, symlinks=False,
                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *PRIVATE_PARTS))
+            # Compiled once here: the sandbox sees it read-only and would compile every start.
+            compileall.compile_dir(str(target), quiet=2, workers=1)
             for path in [target.parent, *target.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             atexit.register(shutil.rmtree, target.parent, True)  # nothing left in /tmp

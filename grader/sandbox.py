@@ -292,8 +292,17 @@ def start_time(pid: int) -> int | None:
 
 
 def init_alive(init: tuple[int, int]) -> bool:
-    """Whether a sandbox's init process (and so any process of its namespace) still runs."""
-    return start_time(init[0]) == init[1]
+    """Whether a sandbox's init process (and so any process of its namespace) still runs.
+
+    A zombie init counts as gone: the kernel ends every other process of a PID namespace
+    before its init exits; only the reaping of the init by the host's pid 1 remains.
+    """
+    try:
+        with open(f"/proc/{init[0]}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[19]) == init[1] and fields[0] not in ("Z", "X")
+    except (OSError, IndexError, ValueError):
+        return False
 
 
 def processes_in_namespace(namespace: str) -> list[int]:
