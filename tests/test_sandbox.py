@@ -272,7 +272,7 @@ def test_full_isolation_needs_no_root(tmp_path):
     args = bwrap_arguments(spec, [python, "-c", program], {"PATH": "/usr/bin:/bin"})
     run = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
                           "--", shutil.which("bwrap"), *args],
-                         capture_output=True, text=True, timeout=60, cwd="/")
+                         capture_output=True, text=True, timeout=300, cwd="/")
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("0 submitted") and "'root'" not in lines[0]
@@ -294,5 +294,5 @@ def test_a_checkout_under_tmp_stays_visible_over_the_private_tmp(monkeypatch, tm
 
     args = bwrap_arguments(spec, ["/bin/cat", str(fake / "marker.txt")], {"PATH": "/usr/bin"})
     run = subprocess.run([shutil.which("bwrap"), *args], capture_output=True, text=True,
-                         timeout=60)
+                         timeout=300)
     assert run.returncode == 0 and run.stdout == "venv", run.stderr
