@@ -305,13 +305,18 @@ def init_alive(init: tuple[int, int]) -> bool:
         return False
 
 
+def _zombie(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
 def processes_in_namespace(namespace: str) -> list[int]:
-    """Host pids of every process in the PID namespace ``namespace`` (``pid:[inode]``)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and _pid_namespace(entry) == namespace:
-            found.append(int(entry))
-    return found
+    """Host pids of every live (not zombie) process in the PID namespace ``namespace``."""
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and _pid_namespace(entry) == namespace and not _zombie(entry)]
 
 
 class Sandbox:
