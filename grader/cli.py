@@ -53,18 +53,26 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grade(assignment: str | list[str], args: argparse.Namespace) -> list:
+def _grade(assignment: str | list[str], args: argparse.Namespace,
+           require_full: bool = True) -> list:
     from grader.autograde import autograde
     from grader.release import ASSIGNMENTS, db_url
 
     folders = _folders(args.work)
     return autograde(assignment, folders["submitted"], folders["autograded"], ASSIGNMENTS,
                      db_url=db_url(args.work), students=args.students or None, jobs=args.jobs,
-                     limits=_limits(args), seed=args.seed, resume=getattr(args, "resume", False))
+                     limits=_limits(args), seed=args.seed, resume=getattr(args, "resume", False),
+                     work=args.work, require_full=require_full)
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    results = _grade(args.assignment, args)
+    from grader.isolation import IsolationUnavailable
+
+    try:
+        results = _grade(args.assignment, args)
+    except IsolationUnavailable as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 2
     if not results:
         print(f"no submissions found in {_folders(args.work)['submitted']}/*/{args.assignment}/")
         return 1
@@ -156,9 +164,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         students = write_class(assignment, folders["submitted"])
     register_class(db_url(args.work), students)
     print(f"2/4 simulated class for each assignment: {', '.join(students)}")
+    from grader.isolation import HOW_TO_FIX, full_isolation_problem, isolation_level
+
+    level = isolation_level()
     print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
-          f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
-    results = _grade(assignments, args)
+          f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB, "
+          f"{level} isolation) …")
+    if level != "full":  # the simulated class is the course's own code: basic is enough here
+        print(f"  note: {full_isolation_problem() or 'basic isolation forced'}; "
+              "`autograde` refuses to grade real submissions like this. To fix: "
+              f"{HOW_TO_FIX}.")
+    results = _grade(assignments, args, require_full=False)
     manual = sum(grade_written_answers(db_url(args.work), folders["submitted"], assignment)
                  for assignment in assignments)
     print(f"   written answers graded by the simulated instructor: {manual}")
@@ -243,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                        help="address-space limit of each sandbox (default: %(default)s)")
         p.add_argument("--seed", type=int, default=None,
-                       help="seed of the hidden cases (default: a fresh one per run)")
+                       help="seed of the hidden cases (default: one per student and "
+                            "assignment, from the course secret in WORK; kept on regrade)")
         p.add_argument("--students", nargs="*", help="only these students")
 
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/")
@@ -262,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("demo", help="simulate and grade a class for every week")
-    grading_options(p, cell_timeout=5.0)
+    grading_options(p, cell_timeout=15.0)  # `import torch` alone takes ~6 s on a busy 2-core machine
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("fixtures", help="regenerate public check fixtures")
     p.set_defaults(func=cmd_fixtures)

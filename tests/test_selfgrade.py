@@ -267,3 +267,22 @@ def test_syllabus_covers_every_available_week():
         assert listed == {e.exercise_id: e.points for e in week.exercises}, \
             f"course/README.md, week {week.week}: the exercises and points differ from solutions/"
         assert float(exercises.group(1)) == week.max_score, f"week {week.week}: total points"
+
+
+def test_self_grade_says_which_isolation_and_never_writes_through_a_symlink(
+        work, tmp_path, capsys, monkeypatch):
+    """Basic isolation is allowed for one's own notebook, and the output says so."""
+    monkeypatch.setenv("COURSE_SANDBOX_ISOLATION", "basic")
+    folder = tmp_path / "linked" / ASSIGNMENT
+    path = write(solved(), folder)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (folder / "numerics.feedback.html").symlink_to(victim)
+    code = main(["--work", str(work), "selfgrade", str(path), "--db",
+                 str(tmp_path / "progress.sqlite"), "--cell-timeout", "5", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "sandbox: basic isolation" in out and re.search(r"total\s+10 / 10", out)
+    assert victim.read_text() == "precious"
+    feedback = folder / "numerics.feedback.html"
+    assert not feedback.is_symlink() and "Score: 10 / 10" in feedback.read_text()
