@@ -36,7 +36,8 @@ from typing import Callable, Iterable
 import nbformat
 from nbgrader.utils import compute_checksum
 
-from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
+from grader.check import (CheckResult, Exercise, get_exercise, reference_outputs, run_cases,
+                          score_cases)
 from grader.sandbox import (Limits, ProtocolViolation, Sandbox, SandboxDied, SandboxError,
                             SandboxTimeout, kill_all_sandboxes)
 
@@ -228,7 +229,8 @@ class ReferenceCache:
     def get(self, exercise: Exercise) -> tuple:
         if exercise.id not in self._cache:
             cases = exercise.cases(self.seed, hidden=True)
-            self._cache[exercise.id] = (cases, reference_outputs(exercise, cases))
+            expected = None if exercise.score else reference_outputs(exercise, cases)
+            self._cache[exercise.id] = (cases, expected)
         return self._cache[exercise.id]
 
 
@@ -268,6 +270,8 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     result.flags += cell_flags
     with Sandbox(limits) as sandbox:
         runner = NotebookRunner(sandbox)
+        runner.submission = path.parent
+        provide_files(sandbox, path.parent, submitted_files(release))
         runner.run(cells_to_run(nb, release))
         result.cell_errors = runner.errors
         for grade_id in release.grade_cells:
@@ -305,9 +309,85 @@ def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRun
         return ExerciseScore(grade_id, points, 0.0,
                              f"{grade_id}: no check is registered for this test cell "
                              "(course error: tell your instructor)")
+    if exercise.score:
+        return _score_milestone(exercise, points, runner, references.get(exercise)[0])
     cases, expected = references.get(exercise)
     check: CheckResult = run_cases(exercise, remote_function(runner, exercise), cases, expected)
     return ExerciseScore(grade_id, points, round(points * check.fraction, 4),
+                         check.report(exercise.hint))
+
+
+# --------------------------------------------------------------------------------------
+# Milestones: the learner's model, their saved parameters, a metric computed here
+# --------------------------------------------------------------------------------------
+def submitted_files(release: ReleaseNotebook) -> list[str]:
+    """Files beside the notebook that its exercises need (milestone checkpoints)."""
+    names: list[str] = []
+    for grade_id in release.grade_cells:
+        try:
+            names += [n for n in get_exercise(grade_id).files if n not in names]
+        except KeyError:
+            continue
+    return names
+
+
+def _file_problem(folder: Path, name: str) -> str | None:
+    """Why the submitted file ``name`` cannot be used, checked before any learner code."""
+    from grader.milestone import inspect_checkpoint
+
+    path = folder / name
+    if "/" in name or name.startswith("."):
+        return f"{name} is not a plain file name (course error: tell your instructor)"
+    if path.is_symlink():
+        return f"{name} is a symbolic link; submit the file itself"
+    if not path.is_file():
+        return (f"expected {name} next to the notebook, but it was not submitted: train the "
+                f"model in the notebook (its training cell saves {name}) and submit the "
+                "file with the notebook")
+    return inspect_checkpoint(path)
+
+
+def provide_files(sandbox: Sandbox, folder: Path, names: Iterable[str]) -> None:
+    """Put read-only copies of the submission's usable ``names`` in the worker's folder.
+
+    The worker runs in its own scratch folder (``Sandbox.workdir``; with full isolation a
+    private ``/tmp`` inside its namespaces, reached from here through ``/proc/<pid>/root``),
+    so a cell or a call doing ``np.load("milestone_week07.npz")`` finds the file. Files that
+    fail :func:`_file_problem` are not copied. Called again before each milestone call: a
+    restarted worker has a fresh folder.
+    """
+    if sandbox.process is None or not sandbox.alive:
+        return
+    root = (Path(f"/proc/{sandbox.process.pid}/root") / sandbox.workdir.lstrip("/")
+            if sandbox.isolation == "full" else Path(sandbox.workdir))
+    for name in names:
+        if _file_problem(folder, name):
+            continue
+        content = (folder / name).read_bytes()
+        target = root / name
+        try:
+            if target.is_file() and target.read_bytes() == content:
+                continue
+            tmp = root / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(content)
+            tmp.chmod(0o444)
+            os.replace(tmp, target)
+        except OSError:  # the worker's folder is gone (it died): the call reports it
+            continue
+
+
+def _score_milestone(exercise: Exercise, points: float, runner: NotebookRunner,
+                     cases: list) -> ExerciseScore:
+    """Score a milestone: check its files here, call the learner's code in the sandbox on
+    the held-out cases, compute the metric here (``exercise.score``)."""
+    folder = getattr(runner, "submission", None)
+    for name in exercise.files:
+        problem = _file_problem(folder, name) if folder else f"{name}: no submission folder"
+        if problem:
+            return ExerciseScore(exercise.id, points, 0.0, f"{exercise.id}: 0 — {problem}")
+    provide_files(runner.sandbox, folder, exercise.files)
+    check = score_cases(exercise, remote_function(runner, exercise), cases)
+    return ExerciseScore(exercise.id, points, round(points * check.fraction, 4),
                          check.report(exercise.hint))
 
 

@@ -11,6 +11,13 @@ without extra code:
 * ``fay-infinite-loop``: one cell never finishes (costs that cell's exercise only);
 * ``gus-tamperer``: wrong code that redefines ``np.allclose`` and ``check`` to look right;
 * ``hal-kernel-killer``: a cell that kills its own kernel (``os._exit``).
+
+A milestone notebook (graded on a trained model, :mod:`grader.checks.milestones`) is handed
+in with the file it saves: every student but ``ben-untouched`` hands in the reference run's
+checkpoint (``answers/milestones/``, trained full size by ``python -m bench milestones``), so
+the reference gets full marks and the partial students lose points through their mutant
+layers and training steps (wrong backward passes fail the training probe) — training a
+model is not part of the demo.
 """
 
 from __future__ import annotations
@@ -108,6 +115,16 @@ def class_notebooks(assignment: str, notebook: str) -> dict[str, nbformat.Notebo
     return students
 
 
+def milestone_files(assignment: str) -> dict[str, Path]:
+    """The files the assignment's milestones expect, from the reference run (name -> path)."""
+    from answers.milestones import reference_checkpoint
+    from grader.autograde import ReleaseNotebook, submitted_files
+
+    return {name: reference_checkpoint(name)
+            for path in sorted((ASSIGNMENTS / assignment).glob("*.ipynb"))
+            for name in submitted_files(ReleaseNotebook.read(path))}
+
+
 def write_class(assignment: str, submitted_dir: Path) -> list[str]:
     """Write the simulated class into nbgrader's ``submitted/<student>/<assignment>/``."""
     written: dict[str, dict[str, nbformat.NotebookNode]] = {}
@@ -120,6 +137,9 @@ def write_class(assignment: str, submitted_dir: Path) -> list[str]:
         folder.mkdir(parents=True)
         for name, nb in notebooks.items():
             nbformat.write(nb, folder / name)
+        if student != "ben-untouched":  # the release as handed out has trained nothing
+            for name, source in milestone_files(assignment).items():
+                shutil.copyfile(source, folder / name)
         # What `nbgrader collect` writes beside a submission: when it was handed in.
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
         (folder / "timestamp.txt").write_text(stamp)

@@ -45,6 +45,7 @@ from grader.autograde import (
     ReleaseNotebook,
     feedback_html,
     grade_notebook,
+    submitted_files,
 )
 from grader.config import work_dir
 from grader.nbgrader_ext import SOLUTION_SUFFIX, exercise_of
@@ -322,6 +323,10 @@ def selfgrade(path: Path, db: Path | None = None, work: Path | None = None,
     with tempfile.TemporaryDirectory(prefix="selfgrade-") as scratch:
         copy = Path(scratch) / release.notebook.path.name
         copy.write_bytes(content)
+        for name in submitted_files(release.notebook):  # a milestone's saved parameters
+            beside = path.parent / name
+            if beside.is_file() and not beside.is_symlink():
+                shutil.copyfile(beside, Path(scratch) / name)
         references = ReferenceCache(secrets.randbelow(2**31) if seed is None else seed)
         result, graded = grade_notebook(copy, release.notebook, "self", release.assignment,
                                         references, limits)
