@@ -209,13 +209,22 @@ def train_or_load(path: str | os.PathLike, train: Callable[[], Params | tuple[Pa
             parameters, or ``(params, info)`` with ``info`` a dict saved beside them.
         like: freshly initialized parameters of your model (names and shapes to expect).
 
-    Inside the grader's sandbox nothing is trained: the grader evaluates the file you
-    submitted, and a missing file raises :class:`FileNotFoundError`.
+    A file saved in fast mode (``COURSE_FAST=1``: seconds of training, for tests) is not
+    reused by a full-size run, which trains again. Inside the grader's sandbox (always fast
+    mode) nothing is trained: the grader evaluates the file you submitted, and a missing
+    file raises :class:`FileNotFoundError`.
     """
+    from grader.config import fast_mode
+
     path = Path(path)
-    if path.exists():
+    stale = (path.exists() and not grading()
+             and bool(checkpoint_info(path).get("fast_mode")) != fast_mode())
+    if stale:
+        print(f"{path.name} was saved in {'fast' if not fast_mode() else 'full'} mode: "
+              "training again")
+    if path.exists() and not stale:
         params = load_params(path, like)
-        info = checkpoint_info(path)
+        info = {k: v for k, v in checkpoint_info(path).items() if k != "history"}
         details = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else
                             f"{key} {value}" for key, value in info.items())
         print(f"loaded checkpoint {path.name} ({details}); skipping training — delete the "
@@ -227,7 +236,8 @@ def train_or_load(path: str | os.PathLike, train: Callable[[], Params | tuple[Pa
     start = time.perf_counter()
     result = train()
     params, info = result if isinstance(result, tuple) else (result, {})
-    info = {"train_seconds": round(time.perf_counter() - start, 1), **info}
+    info = {"train_seconds": round(time.perf_counter() - start, 1), "fast_mode": fast_mode(),
+            **info}
     save_params(path, params, **info)
     print(f"saved {path.name} after {info['train_seconds']:.0f} s of training; the next run "
           "loads it instead of training")
