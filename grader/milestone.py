@@ -370,16 +370,18 @@ def probe_credit(losses: np.ndarray, errors: np.ndarray, steps: int,
     loss_part = credit_curve(fall, 0.0, PROBE_FALL)
     ok = np.isfinite(errors) & (errors <= PROBE_GRAD_TOL)
     grad_part = float(np.mean(ok))
-    label = lambda i: names[i] if names and i < len(names) else f"#{i + 1}"  # noqa: E731
-    lines = [f"loss over {steps} training steps: {first:.4f} → {last:.4f} (mean of the last "
-             f"5), a fall of {fall:.0%} (full marks for a fall of {PROBE_FALL:.0%} or more)",
+    label = lambda i: (names[i] if names and i < len(names)  # noqa: E731
+                       else f"parameter array #{i + 1} in sorted name order")
+    change = f"a fall of {fall:.0%}" if fall >= 0 else f"it rose {last / first:.3g}-fold"
+    lines = [f"loss over {steps} training steps: {first:.4f} → {last:.4g} (mean of the last "
+             f"5), {change} (full marks for a fall of {PROBE_FALL:.0%} or more)",
              f"gradient check: {int(ok.sum())}/{errors.size} parameter arrays match a "
              f"numerical derivative of your loss (worst relative error "
              f"{float(np.nanmax(np.where(np.isfinite(errors), errors, np.inf))):.2g}, "
              f"tolerance {PROBE_GRAD_TOL:g})"]
     wrong = [label(i) for i in np.flatnonzero(~ok)]
     if wrong:
-        lines.append("wrong gradients for (in sorted name order): " + ", ".join(wrong[:12])
+        lines.append("wrong gradients for " + ", ".join(wrong[:12])
                      + " — the backward pass of a layer these parameters feed disagrees "
                        "with its forward pass")
     return 0.5 * loss_part + 0.5 * grad_part, "; ".join(lines)

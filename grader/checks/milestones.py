@@ -89,16 +89,35 @@ def _accuracy_metric(week: int):
     return metric
 
 
-def _probe_metric(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
-    if len(outputs) != 2:
-        return 0.0, (f"expected (losses, gradient errors) from the probe, got {len(outputs)} "
-                     "value(s)")
-    return probe_credit(outputs[0], outputs[1], case.kwargs["steps"])
+#: LeNet-5's parameter names (the Week 7 notebook fixes them), in the probe's sorted order.
+LENET_NAMES = sorted(["conv1_w", "conv1_b", "conv2_w", "conv2_b", "fc1_w", "fc1_b",
+                      "fc2_w", "fc2_b", "fc3_w", "fc3_b"])
+
+
+def _mlp_names(count: int) -> list[str] | None:
+    """``W1, b1, ...`` of a network with ``count // 2`` layers, in sorted order."""
+    if count % 2:
+        return None
+    return sorted([f"W{i}" for i in range(1, count // 2 + 1)]
+                  + [f"b{i}" for i in range(1, count // 2 + 1)])
+
+
+def _probe_metric(week: int):
+    def metric(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
+        if len(outputs) != 2:
+            return 0.0, (f"expected (losses, gradient errors) from the probe, got "
+                         f"{len(outputs)} value(s)")
+        count = np.asarray(outputs[1]).size
+        names = (LENET_NAMES if count == len(LENET_NAMES) else None) if week == 7 \
+            else _mlp_names(count)
+        return probe_credit(outputs[0], outputs[1], case.kwargs["steps"], names)
+    return metric
 
 
 score_w05_accuracy = _accuracy_metric(5)
 score_w07_accuracy = _accuracy_metric(7)
-score_probe = _probe_metric
+score_w05_probe = _probe_metric(5)
+score_w07_probe = _probe_metric(7)
 
 _MILESTONE_HINT = ("run the notebook's sanity checks first (loss ≈ ln 10 at the start, "
                    "gradient check, overfitting 50 images), then train until the validation "
@@ -119,7 +138,7 @@ register(
     Exercise(
         id="w05_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=3, timeout=60.0,
-        score="grader.checks.milestones:score_probe", outputs=("losses", "gradient errors"),
+        score="grader.checks.milestones:score_w05_probe", outputs=("losses", "gradient errors"),
         hint=_PROBE_HINT,
         see="course/week04-backprop.ipynb (gradient checking); "
             "course/week05-optimization.ipynb (Adam)"),
@@ -133,7 +152,7 @@ register(
     Exercise(
         id="w07_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=4, timeout=60.0,
-        score="grader.checks.milestones:score_probe", outputs=("losses", "gradient errors"),
+        score="grader.checks.milestones:score_w07_probe", outputs=("losses", "gradient errors"),
         hint=_PROBE_HINT,
         see="course/week07-cnn.ipynb (convolution backward pass)"),
 )
