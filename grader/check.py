@@ -227,7 +227,7 @@ class CheckResult:
 
     @property
     def fraction(self) -> float:
-        """Share of cases passed: the partial credit of the exercise."""
+        """Share of cases passed (a milestone's cases: their credit): the partial credit."""
         if not self.cases:
             return 0.0
         return sum(case.passed if case.credit is None else case.credit
@@ -322,18 +322,17 @@ def score_cases(exercise: Exercise, function: Callable, cases: Iterable[Case]) -
             return CheckResult(exercise.id, [CaseResult(case.name, False, "not implemented yet")],
                                note="not attempted yet — replace the `raise NotImplementedError"
                                     "(...)` lines of this part's solution cells with your code")
-        except (CallFailed, Exception) as error:
+        except Exception as error:  # raised, timed out or died (in the sandbox: CallFailed)
             message = str(error) if isinstance(error, CallFailed) \
                 else f"raised {type(error).__name__}: {error}"
             results.append(CaseResult(case.name, False, message, credit=0.0))
             continue
         try:
-            outputs = as_outputs(got)
-        except Exception as error:
+            credit, message = metric(case, as_outputs(got))
+        except Exception as error:  # outputs the metric cannot read (ragged, wrong kind)
             results.append(CaseResult(case.name, False, f"the return value could not be "
-                                                        f"turned into arrays ({error})", 0.0))
+                                      f"scored ({type(error).__name__}: {error})", 0.0))
             continue
-        credit, message = metric(case, outputs)
         credit = float(min(max(credit, 0.0), 1.0))
         results.append(CaseResult(case.name, credit == 1.0, message, credit))
     return CheckResult(exercise.id, results)
