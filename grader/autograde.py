@@ -171,6 +171,8 @@ class NotebookRunner:
         self.errors: list[str] = []  # every failing cell, for the feedback
         self.faults: list[str] = []  # hangs and kernel deaths, flagged for the instructor
         self.violations: list[str] = []  # garbled protocol: treated as tampering
+        self.submission: Path | None = None  # the submission's folder (milestone files)
+        self.files: list[str] = []  # its files the worker's folder must hold
 
     def run(self, cells: Iterable[tuple[int, str]]) -> None:
         for index, source in cells:
@@ -189,6 +191,8 @@ class NotebookRunner:
     def recover(self) -> None:
         """Restart the kernel and replay the cells that had run."""
         self.sandbox.restart()
+        if self.submission is not None:  # a fresh worker has a fresh, empty folder
+            provide_files(self.sandbox, self.submission, self.files)
         for source in self.replay:
             outcome = self.sandbox.run_cell(source)
             if outcome.timed_out or outcome.died:  # not deterministic: give up on state
@@ -270,8 +274,8 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     result.flags += cell_flags
     with Sandbox(limits) as sandbox:
         runner = NotebookRunner(sandbox)
-        runner.submission = path.parent
-        provide_files(sandbox, path.parent, submitted_files(release))
+        runner.submission, runner.files = path.parent, submitted_files(release)
+        provide_files(sandbox, path.parent, runner.files)
         runner.run(cells_to_run(nb, release))
         result.cell_errors = runner.errors
         for grade_id in release.grade_cells:
@@ -380,7 +384,7 @@ def _score_milestone(exercise: Exercise, points: float, runner: NotebookRunner,
                      cases: list) -> ExerciseScore:
     """Score a milestone: check its files here, call the learner's code in the sandbox on
     the held-out cases, compute the metric here (``exercise.score``)."""
-    folder = getattr(runner, "submission", None)
+    folder = runner.submission
     for name in exercise.files:
         problem = _file_problem(folder, name) if folder else f"{name}: no submission folder"
         if problem:

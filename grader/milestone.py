@@ -231,8 +231,9 @@ def train_or_load(path: str | os.PathLike, train: Callable[[], Params | tuple[Pa
               "file to train again")
         return params
     if grading():
-        raise FileNotFoundError(f"{path.name} was not submitted: the grader does not train "
-                                "your model, it evaluates the file your training saved")
+        raise FileNotFoundError(f"{path.name} is not in the grader's folder: the grader "
+                                "does not train your model, it evaluates the file your "
+                                "training saved (submit it next to the notebook)")
     start = time.perf_counter()
     result = train()
     params, info = result if isinstance(result, tuple) else (result, {})

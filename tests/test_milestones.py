@@ -98,7 +98,7 @@ def test_train_or_load_trains_once_then_reuses_the_file(tmp_path, capsys, monkey
     train_or_load(path, train, like=_params())
     assert calls == [1] and "loaded checkpoint m.npz" in capsys.readouterr().out
     monkeypatch.setenv("COURSE_GRADING", "1")  # the grader's sandbox never trains
-    with pytest.raises(FileNotFoundError, match="was not submitted"):
+    with pytest.raises(FileNotFoundError, match="does not train your model"):
         train_or_load(tmp_path / "other.npz", train, like=_params())
     assert calls == [1]
 
@@ -171,7 +171,16 @@ def _grade(tmp_path: Path, assignment: str, students: dict[str, tuple], seed: in
             shutil.copy(checkpoint, folder / name)
     results = autograde(assignment, submitted, tmp_path / "autograded", release_dir,
                         jobs=2, limits=LIMITS, seed=seed, progress=False)
-    return {r.student: {e.exercise_id: e for e in r.exercises} for r in results}
+    return {r.student: Graded({e.exercise_id: e for e in r.exercises}, r.cell_errors)
+            for r in results}
+
+
+class Graded(dict):
+    """One student's scores by exercise id, and the cells that failed while grading."""
+
+    def __init__(self, scores: dict, cell_errors: list[str]):
+        super().__init__(scores)
+        self.cell_errors = cell_errors
 
 
 def _release(assignment: str) -> nbformat.NotebookNode:
@@ -216,6 +225,7 @@ def week05(tmp_path_factory):
         "sign": (_solved(W05, _variant(MUTANTS, "w05_milestone_probe", "sign error")), ckpt),
         "frozen": (_solved(W05, _variant(MUTANTS, "w05_milestone_probe", "never stores")),
                    ckpt),
+        "kernel-killer": (class_notebooks(W05, NOTEBOOK)["hal-kernel-killer"], ckpt),
     })
 
 
@@ -229,9 +239,18 @@ def test_reference_solution_and_alternatives_get_full_marks(week05):
 
 
 @pytest.mark.w05_milestone
+def test_a_restarted_kernel_still_finds_the_checkpoint(week05):
+    """After the kernel dies, the cells are replayed in a fresh worker: the file is there."""
+    result = week05["kernel-killer"]
+    assert all(e.score == e.points for e in result.values())
+    assert len(result.cell_errors) == 1 and "ended its kernel" in result.cell_errors[0]
+
+
+@pytest.mark.w05_milestone
 def test_untouched_release_scores_zero_even_with_a_checkpoint(week05):
     for exercise in week05["untouched"].values():
         assert exercise.score == 0 and "not attempted" in exercise.report
+    assert week05["reference"].cell_errors == []
 
 
 @pytest.mark.w05_milestone
