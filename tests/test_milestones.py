@@ -339,3 +339,22 @@ def test_selfgrade_grades_the_checkpoint_beside_the_learners_notebook(tmp_path):
                     limits=LIMITS, seed=3)
     assert {e.exercise_id: e.score for e in run.result.exercises} == {
         "w05_milestone": 6, "w05_milestone_probe": 3}
+
+
+@pytest.mark.w07_milestone_probe
+def test_the_reference_never_loses_probe_points_to_relu_or_pooling_kinks(tmp_path, monkeypatch):
+    """A fresh LeNet-5 sits on kinks (zero biases, zero inputs): the gradient check must not
+    fail a correct model there, whatever seed the grader draws (here: 12 of them)."""
+    from grader.check import evaluate
+
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for cell in _solved(W07).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade_id") in (
+                "setup", "w07_milestone_code", "w07_milestone_probe_code", "grade_functions"):
+            exec(cell.source, namespace)
+    for seed in range(12):
+        result = evaluate("w07_milestone_probe", namespace["milestone_probe"], hidden=True,
+                          seed=seed)
+        assert result.passed, result.report()
