@@ -933,9 +933,10 @@ def written_answers(nb: nbformat.NotebookNode | None, release_path: Path) -> lis
             released[meta["grade_id"]] = (cell.source.strip(), float(meta.get("points", 0)))
     submitted = {}
     for cell in nb.cells if nb is not None else []:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in released and cell.cell_type == "markdown":
-            submitted.setdefault(grade_id, cell.source.strip())
+        grade_id = _grade_id(cell)  # (a submission's metadata may be any JSON at all)
+        source = cell.get("source")
+        if grade_id in released and cell.get("cell_type") == "markdown" and isinstance(source, str):
+            submitted.setdefault(grade_id, source.strip())
     return [WrittenAnswer(grade_id, points, bool(submitted.get(grade_id))
                           and submitted[grade_id] != text)
             for grade_id, (text, points) in released.items()]

@@ -134,25 +134,24 @@ register(
         score="grader.checks.milestones:score_w05_accuracy",
         files=(checkpoint_name(5),), outputs=("class scores",),
         hint=_MILESTONE_HINT,
-        see="solutions/week05-optimization/milestone.ipynb §3 Sanity checks"),
+        see="course/week05-optimization.ipynb §7 Putting it together on Fashion-MNIST"),
     Exercise(
         id="w05_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=3, timeout=60.0,
         score="grader.checks.milestones:score_w05_probe", outputs=("losses", "gradient errors"),
         hint=_PROBE_HINT,
-        see="course/week04-backprop.ipynb (gradient checking); "
-            "course/week05-optimization.ipynb (Adam)"),
+        see="course/week04-backprop.ipynb §5 Gradient checking"),
     Exercise(
         id="w07_milestone", function="milestone_predict", reference="",
         make_cases=_heldout_cases(7), points=8, timeout=120.0,
         score="grader.checks.milestones:score_w07_accuracy",
         files=(checkpoint_name(7),), outputs=("class scores",),
         hint=_MILESTONE_HINT,
-        see="solutions/week07-cnn/milestone.ipynb §3 Sanity checks"),
+        see="course/week07-cnn.ipynb §8 LeNet-5 on Fashion-MNIST"),
     Exercise(
         id="w07_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=4, timeout=60.0,
         score="grader.checks.milestones:score_w07_probe", outputs=("losses", "gradient errors"),
         hint=_PROBE_HINT,
-        see="course/week07-cnn.ipynb (convolution backward pass)"),
+        see="course/week07-cnn.ipynb §4 The backward pass"),
 )
