@@ -225,6 +225,19 @@ def svm_loss_vectorized(W, b, X, y):
     ds[np.arange(n), y] = -ds.sum(axis=1)
     return margins.sum() / n, X.T @ ds / n, np.zeros_like(b)
 '''),
+    Variant("w02_svm_loss_vectorized", "(hidden only) a margin of exactly 0 counted as active", '''
+def svm_loss_vectorized(W, b, X, y):
+    n = X.shape[0]
+    rows = np.arange(n)
+    s = X @ W + b
+    margins = s - s[rows, y][:, None] + 1
+    active = margins >= 0  # wrong side of the kink: the contract says inactive at exactly 0
+    active[rows, y] = False
+    ds = active.astype(float)
+    ds[rows, y] = -ds.sum(axis=1)
+    loss = np.sum(np.where(active, margins, 0.0)) / n
+    return loss, X.T @ ds / n, ds.sum(axis=0) / n
+'''),
     # l1_l2_penalty
     Variant("w02_l1_l2_penalty", "L2 term without the 1/2", '''
 def l1_l2_penalty(W, l1, l2):
