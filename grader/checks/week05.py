@@ -170,9 +170,9 @@ register(
         id="w05_rmsprop_step", function="rmsprop_step",
         reference=f"{REFERENCE}:rmsprop_step", make_cases=_rmsprop_cases, points=2,
         outputs=("w_new", "square_avg_new"), see=_RULES,
-        hint="the running average mixes the old average with the squared gradient (weights "
-             "alpha and 1 - alpha) and is updated before it is used; where eps goes matters "
-             "for tiny gradients: PyTorch adds it to the root, not under it."),
+        hint="the running average is an exponential moving average of the squared "
+             "gradients (its two weights add up to 1), updated before it is used; where eps "
+             "goes matters for tiny gradients: PyTorch adds it to the root, not under it."),
     Exercise(
         id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
         make_cases=_adam_cases, points=3, outputs=("w_new", "m_new", "v_new"), see=_RULES,
