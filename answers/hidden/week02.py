@@ -1,7 +1,7 @@
 """Week 2 hidden cases: the inputs the public cases do not stress.
 
-* ``logistic_hidden``: confident predictions at moderate scores (|s| between 30 and 45, where
-  ``1 - σ(s)`` keeps one or two digits or rounds to 0) and at very large ones (|s| ≈ 5000),
+* ``logistic_hidden``: confident predictions at moderate scores (s between 31 and 36.5, where
+  ``1 - σ(s)`` is not yet 0 but keeps only a few digits) and at very large ones (|s| ≈ 5000),
   with the labels that make those examples costly.
 * ``svm_hidden``: integer-valued weights, inputs and biases, so that many margins are
   **exactly** 0 (the subgradient convention: a term at exactly 0 is inactive), and scores
@@ -21,8 +21,10 @@ def _binary_at_scores(rng: np.random.Generator, scores: np.ndarray, y: np.ndarra
 
 
 def logistic_hidden(rng: np.random.Generator) -> list[Case]:
-    moderate = rng.uniform(30.0, 45.0, size=8) * rng.choice([-1.0, 1.0], size=8)
-    wrong = (moderate < 0).astype(np.int64)  # label 1 for negative scores: confidently wrong
+    # Confidently wrong: label 0 at s in (31, 36.5), where 1 - σ(s) is not yet 0 but keeps
+    # only a few digits, and label 1 at s in (-45, -30).
+    moderate = np.concatenate([rng.uniform(31.0, 36.5, size=12), -rng.uniform(30.0, 45.0, size=4)])
+    wrong = (moderate < 0).astype(np.int64)
     huge = rng.uniform(3000.0, 6000.0, size=6) * rng.choice([-1.0, 1.0], size=6)
     mixed_y = rng.integers(0, 2, size=6)
     d = 4
@@ -30,7 +32,7 @@ def logistic_hidden(rng: np.random.Generator) -> list[Case]:
     X = rng.normal(size=(10, d))
     X *= 40.0 / np.abs(X @ w).mean()  # scores of magnitude ≈ 40 in several features
     return [
-        Case("confidently wrong at |s| between 30 and 45 (1 - σ(s) keeps ≤ 2 digits)",
+        Case("confidently wrong at s between 31 and 36.5 (1 - σ(s) keeps few digits)",
              _binary_at_scores(rng, moderate, wrong)),
         Case("|s| in the thousands, labels mixed", _binary_at_scores(rng, huge, mixed_y)),
         Case("scores of size ≈ 40 from 4 features, random labels",

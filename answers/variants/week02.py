@@ -256,4 +256,17 @@ def l1_l2_penalty(W, l1, l2):
 def l1_l2_penalty(W, l1, l2):
     return l1 * abs(W.sum()) + 0.5 * l2 * (W ** 2).sum(), l1 * np.sign(W) + l2 * W
 '''),
+    Variant("w02_logistic_loss", "(hidden only) log(1 − σ(s)) guarded only where σ(s) rounds to exactly 1", '''
+def logistic_loss(w, b, X, y):
+    s = X @ w + b
+    e = np.exp(-np.abs(s))
+    p = np.where(s >= 0, 1 / (1 + e), e / (1 + e))
+    with np.errstate(divide="ignore"):
+        # guards: log σ(s) ≈ s once σ underflows, log(1 − σ(s)) ≈ −s once σ rounds to 1
+        log_p = np.where(p > 0, np.log(np.maximum(p, 1e-300)), s)
+        log_1mp = np.where(p < 1, np.log(np.maximum(1 - p, 1e-300)), -s)
+    loss = -np.mean(y * log_p + (1 - y) * log_1mp)
+    ds = (p - y) / len(y)
+    return loss, X.T @ ds, ds.sum()
+'''),
 ]
