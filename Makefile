@@ -65,8 +65,13 @@ fixtures: setup
 clean:
 	rm -rf work .pytest_cache .hypothesis
 
+# Packages only the benchmarks need (the mutation-testing tool of `bench mutants`).
+$(VENV)/.installed-bench: requirements-bench.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
 ## Full-size benchmarks (minutes to an hour): prints a table, writes bench/results/*.json
 ## and bench/RESULTS.md. One topic: `make bench TOPICS=week03`.
-bench: setup
+bench: setup $(VENV)/.installed-bench
 	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
 	$(PY) -m bench $(TOPICS)
