@@ -259,13 +259,13 @@ def test_syllabus_covers_every_available_week():
                             re.MULTILINE | re.DOTALL)
         assert section and "(available)" in section.group(0).splitlines()[0], \
             f"course/README.md: add or update the section '## Week {week.week} — … (available)'"
-        exercises = re.search(r"\*\*Exercises\*\* \((\d+) points\)\.(.*?)(?=\n- \*\*)",
+        exercises = re.search(r"\*\*Exercises\*\* \((\d+) points[^)]*\)\.(.*?)(?=\n- \*\*)",
                               section.group(0), re.DOTALL)
         assert exercises, f"course/README.md, week {week.week}: no '**Exercises** (N points).'"
         # "`w06_batchnorm_backward` (3, derived)": the points, then perhaps a remark;
         # written questions (`wNN_q_…`) are graded by hand, not by the progress view
         every = {eid: float(points) for eid, points in
-                 re.findall(r"`(w\d+_\w+)` \((\d+)[,)]", exercises.group(2))}
+                 re.findall(r"`(w\d+_\w+)`\s+\((\d+)[,)]", exercises.group(2))}
         written = {eid: p for eid, p in every.items() if re.match(r"w\d+_q_", eid)}
         listed = {eid: p for eid, p in every.items() if eid not in written}
         assert listed == {e.exercise_id: e.points for e in week.exercises}, \
