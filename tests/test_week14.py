@@ -257,3 +257,26 @@ def test_classifier_features_shapes():
     images = torch.rand(5, 1, 28, 28) * 2 - 1
     features, predicted = k.classifier_features(model, images, 0.3, 0.35)
     assert features.shape == (5, 32) and predicted.shape == (5,)
+
+
+@pytest.mark.w14_wgan_clip_step
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 4),
+       st.floats(0.0, 2.0), st.floats(0.01, 2.0), st.integers(0, 2**31 - 1))
+@settings(max_examples=25, deadline=None)
+def test_wgan_clip_step_matches_finite_differences(n, m, d, h, lr, clip, seed):
+    rng = np.random.default_rng(seed)
+    real, fake = rng.normal(size=(n, d)) + 1, rng.normal(size=(m, d))
+    weights = [rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=h), rng.normal(size=1)]
+
+    def loss(index, value):  # NumPy critic loss with weight `index` replaced by `value`
+        W1, b1, w2, b2 = [value if i == index else w for i, w in enumerate(weights)]
+        f = lambda x: np.tanh(x @ W1 + b1) @ w2 + b2[0]  # noqa: E731
+        return float(f(fake).mean() - f(real).mean())
+
+    expected = [np.clip(w - lr * numerical_gradient(lambda v, i=i: loss(i, v), w.copy()),
+                        -clip, clip) for i, w in enumerate(weights)]
+    got = k.wgan_clip_step(torch.from_numpy(real), torch.from_numpy(fake),
+                           *map(torch.from_numpy, weights), lr, clip)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.numpy(), e, rtol=1e-6, atol=1e-7)
+        assert np.all(np.abs(g.numpy()) <= clip)

@@ -135,6 +135,29 @@ def penalty_and_critic_grads(real: torch.Tensor, fake: torch.Tensor, alpha: torc
                               for w, g in zip(weights, grads)))
 
 
+def wgan_clip_step(real: torch.Tensor, fake: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
+                   w2: torch.Tensor, b2: torch.Tensor, lr: float, clip: float
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One critic step of the original WGAN (Arjovsky et al., 2017), with plain SGD.
+
+    The critic :func:`mlp_critic` maximizes ``mean f(real) - mean f(fake)``, i.e. minimizes
+    ``mean f(fake) - mean f(real)``; after the SGD step every weight (biases included) is
+    clipped to ``[-clip, clip]``, the original (crude) way of keeping the critic Lipschitz.
+
+    Args:
+        real, fake: ``(N, D)`` and ``(M, D)``; W1: ``(D, H)``; b1, w2: ``(H,)``; b2: ``(1,)``.
+        lr: learning rate; clip: ``c > 0``.
+
+    Returns:
+        The new ``(W1, b1, w2, b2)``; the inputs are left unchanged.
+    """
+    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
+    loss = mlp_critic(fake, *weights).mean() - mlp_critic(real, *weights).mean()
+    grads = torch.autograd.grad(loss, weights, allow_unused=True)
+    return tuple((w - lr * (torch.zeros_like(w) if g is None else g)).clamp(-clip, clip).detach()
+                 for w, g in zip(weights, grads))
+
+
 def gan_training_step(z: torch.Tensor, real: torch.Tensor, Wg: torch.Tensor, bg: torch.Tensor,
                       wd: torch.Tensor, bd: torch.Tensor, lr: float
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -462,6 +462,21 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
+    Variant("w14_wgan_clip_step", "torch.optim.SGD, then clamp_ in place under no_grad", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    optimizer = torch.optim.SGD(params, lr=lr)
+    optimizer.zero_grad()
+    (-(_critic(real, *params).mean() - _critic(fake, *params).mean())).backward()
+    optimizer.step()
+    with torch.no_grad():
+        for p in params:
+            p.clamp_(-clip, clip)
+    return tuple(p.detach() for p in params)
+'''),
 ]
 
 MUTANTS = [
@@ -1393,6 +1408,50 @@ def critic_input_gradient(x, W1, b1, w2, b2):
     h = torch.tanh(x @ W1 + b1)
     g = ((1 - h ** 2) * w2).sum(dim=0, keepdim=True) @ W1.T
     return g.expand(len(x), -1)
+'''),
+    # WGAN weight clipping
+    Variant("w14_wgan_clip_step", "clips before the step (the returned weights leave the box)", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clamp(-clip, clip).requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).detach() for p, g in zip(params, grads))
+'''),
+    Variant("w14_wgan_clip_step", "the critic's loss with the wrong sign (it learns to prefer fakes)", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(real, *params).mean() - _critic(fake, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).clamp(-clip, clip).detach()
+                 for p, g in zip(params, grads))
+'''),
+    Variant("w14_wgan_clip_step", "clips the weight matrices and vectors but not the biases", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    new = [(p - lr * (0 if g is None else g)).detach() for p, g in zip(params, grads)]
+    return new[0].clamp(-clip, clip), new[1], new[2].clamp(-clip, clip), new[3]
+'''),
+    Variant("w14_wgan_clip_step", "clamps to [0, c] instead of [-c, c]", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).clamp(0, clip).detach()
+                 for p, g in zip(params, grads))
 '''),
     # gradient penalty
     Variant("w14_gradient_penalty", "built without create_graph (the penalty cannot train the critic)", _NN + '''

@@ -182,6 +182,25 @@ def _dcgan_discriminator_cases(rng: np.random.Generator) -> list[Case]:
             Case("with batch norm: N=2, channels=1", _dcgan_discriminator_args(rng, 2, 1, True))]
 
 
+def _clip_step_args(rng: np.random.Generator, n: int, m: int, d: int, h: int, lr: float,
+                    clip: float, scale: float = 1.0) -> tuple:
+    return (rng.normal(size=(n, d)) + 1.0, rng.normal(size=(m, d)), *_critic(rng, d, h, scale),
+            lr, clip)
+
+
+def _clip_step_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("N=6 real, M=5 fake, D=3, H=4, lr=0.05, clip=0.5",
+             _clip_step_args(rng, 6, 5, 3, 4, 0.05, 0.5)),
+        Case("the paper's clip=0.01 with weights of order 1",
+             _clip_step_args(rng, 4, 4, 2, 3, 0.01, 0.01)),
+        Case("a large clip (nothing is clipped): the SGD step alone",
+             _clip_step_args(rng, 5, 3, 4, 2, 0.1, 100.0)),
+        Case("small weights, large step: the step itself leaves the box",
+             _clip_step_args(rng, 3, 6, 3, 5, 5.0, 0.1, scale=0.01)),
+    ]
+
+
 SEE = "course/week14-gans.ipynb"
 
 register(
@@ -247,6 +266,15 @@ register(
              "example's values whatever its shape). It must also be differentiable with "
              "respect to the critic's weights — if only the penalty's value is right, the "
              "graph of the input gradient was not kept."),
+    Exercise(
+        id="w14_wgan_clip_step", function="wgan_clip_step",
+        reference=f"{REFERENCE}:wgan_clip_step", make_cases=_clip_step_cases, points=2,
+        framework="torch", outputs=("W1", "b1", "w2", "b2"),
+        see=f"{SEE} §3 Three GANs for Fashion-MNIST",
+        hint="which way does the critic move — towards higher scores on real or on fake "
+             "examples? — and when does the constraint act: the weights the function "
+             "returns must all lie in the box, biases included, which only holds if the "
+             "clipping comes last. The 'large clip' case checks the SGD step alone."),
     Exercise(
         id="w14_gan_training_step", function="gan_training_step",
         reference=f"{REFERENCE}:gan_training_step", make_cases=_training_step_cases, points=3,
