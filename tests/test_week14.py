@@ -182,8 +182,10 @@ def test_training_step_matches_the_textbook_loop(n, m, z_dim, d, lr, seed):
     opt_g.step()
     got = k.gan_training_step(z, real, *map(torch.from_numpy, (Wg, bg, wd, bd)), lr)
     expected = (G.weight.T, G.bias, D.weight[0], D.bias)
+    # BCE-with-logits and the softplus form round differently (see the losses' test); a
+    # step of lr = 1 carries that ~1e-10 into the weights, amplified (5e-9 seen): 1e-8.
     for mine, theirs in zip(got, expected):
-        torch.testing.assert_close(mine, theirs.detach(), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(mine, theirs.detach(), rtol=1e-8, atol=1e-10)
 
 
 def random_covariance(rng: np.random.Generator, d: int) -> np.ndarray:

@@ -153,9 +153,9 @@ def wgan_clip_step(real: torch.Tensor, fake: torch.Tensor, W1: torch.Tensor, b1:
     """
     weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
     loss = mlp_critic(fake, *weights).mean() - mlp_critic(real, *weights).mean()
-    grads = torch.autograd.grad(loss, weights, allow_unused=True)
-    return tuple((w - lr * (torch.zeros_like(w) if g is None else g)).clamp(-clip, clip).detach()
-                 for w, g in zip(weights, grads))
+    grads = [torch.zeros_like(w) if g is None else g
+             for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True))]
+    return tuple((w - lr * g).clamp(-clip, clip).detach() for w, g in zip(weights, grads))
 
 
 def gan_training_step(z: torch.Tensor, real: torch.Tensor, Wg: torch.Tensor, bg: torch.Tensor,

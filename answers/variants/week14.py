@@ -28,31 +28,25 @@ def load_weights(module, weights):
             param.copy_(weight)
     return module
 
-
 def run_mlp_generator(z, *weights):
     model = MLPGenerator(z_dim=z.shape[1], hidden=weights[0].shape[0]).double()
     return load_weights(model, list(weights)).train()(z)
-
 
 def run_mlp_discriminator(x, *weights):
     model = MLPDiscriminator(hidden=weights[2].shape[0]).double()
     return load_weights(model, list(weights)).train()(x)
 
-
 def run_dcgan_generator(z, *weights):
     model = DCGANGenerator(z_dim=z.shape[1], channels=weights[3].shape[1]).double()
     return load_weights(model, list(weights)).train()(z)
-
 
 def run_dcgan_discriminator(x, *weights):  # 7 weights: with batch norm; 6: without
     model = DCGANDiscriminator(channels=weights[0].shape[0], norm=len(weights) == 7).double()
     return load_weights(model, list(weights)).train()(x)
 
-
 def critic_mlp(x, W1, b1, w2, b2):
     """The small critic of Sections 5 and 6: (N, ...) -> (N,) scores."""
     return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
-
 
 def penalty_and_critic_grads(real, fake, alpha, W1, b1, w2, b2, lam):
     """Your gradient_penalty for critic_mlp, and its gradient w.r.t. the critic's weights."""
@@ -133,59 +127,8 @@ class MLPGenerator(nn.Module):
         h = F.leaky_relu(self.fc2(h), 0.2)
         return torch.tanh(self.fc3(h)).reshape(len(z), 1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_discriminator", "separate layers, reshape and squeeze", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
 
 import torch.nn.functional as F
 
@@ -200,59 +143,9 @@ class MLPDiscriminator(nn.Module):
         h = F.leaky_relu(self.fc1(x.reshape(len(x), -1)), 0.2)
         return self.out(F.leaky_relu(self.fc2(h), 0.2)).squeeze(1)
 
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
-    Variant("w14_dcgan_generator", "named layers, output_padding=0 written out, functional ReLU", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
+    Variant("w14_dcgan_generator", "named layers, output_padding=0 written out, functional ReLU",
+            _NN + '''
 
 import torch.nn.functional as F
 
@@ -271,59 +164,8 @@ class DCGANGenerator(nn.Module):
         h = F.relu(self.bn0(self.fc(z))).reshape(-1, 2 * self.c, 7, 7)
         return torch.tanh(self.up2(F.relu(self.bn1(self.up1(h)))))
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_discriminator", "optional batch norm as a module list", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
 import torch.nn.functional as F
 
@@ -341,64 +183,15 @@ class DCGANDiscriminator(nn.Module):
             h = layer(h)
         return self.head(F.leaky_relu(h, 0.2).flatten(1))[:, 0]
 
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
-    Variant("w14_critic_input_gradient", "einsum with the derivative of tanh as 1/cosh²", _TORCH + '''
+    Variant("w14_critic_input_gradient", "einsum with the derivative of tanh as 1/cosh²",
+            _TORCH + '''
 def critic_input_gradient(x, W1, b1, w2, b2):
     pre = x @ W1 + b1
     return torch.einsum("nh,h,dh->nd", 1 / torch.cosh(pre) ** 2, w2, W1)
 '''),
-    Variant("w14_gradient_penalty", "reshape alpha with view_as-style broadcasting, sqrt of sum of squares", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
+    Variant("w14_gradient_penalty", "torch.lerp, grad_outputs of ones, sqrt of the sum of squares",
+            _NN + '''
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     a = alpha.reshape([-1] + [1] * (real.dim() - 1))
@@ -408,26 +201,8 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     norms = torch.sqrt((grad.reshape(len(grad), -1) ** 2).sum(dim=1))
     return lam * torch.mean((norms - 1) ** 2)
 '''),
-    Variant("w14_dcgan_generator", "padding 0, then crop one pixel per side (what padding=1 does)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
+    Variant("w14_dcgan_generator", "padding 0, then crop one pixel per side (what padding=1 does)",
+            _NN + '''
 
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim=64, channels=32):
@@ -443,26 +218,9 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))[..., 1:-1, 1:-1]
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
-    Variant("w14_wgan_clip_step", "torch.optim.SGD, then clamp_ in place under no_grad", _TORCH + '''
+    Variant("w14_wgan_clip_step", "torch.optim.SGD, then clamp_ in place under no_grad",
+            _TORCH + '''
 def _critic(x, W1, b1, w2, b2):
     return torch.tanh(x @ W1 + b1) @ w2 + b2
 
@@ -594,48 +352,6 @@ class MLPGenerator(nn.Module):
     def forward(self, z):
         return self.net(z).view(-1, 1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_generator", "LeakyReLU with PyTorch's default slope 0.01", _NN + '''
 class MLPGenerator(nn.Module):
@@ -648,48 +364,6 @@ class MLPGenerator(nn.Module):
     def forward(self, z):
         return self.net(z).view(-1, 1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_generator", "sigmoid output (pixels in [0, 1], not [-1, 1])", _NN + '''
 class MLPGenerator(nn.Module):
@@ -702,48 +376,6 @@ class MLPGenerator(nn.Module):
     def forward(self, z):
         return self.net(z).view(-1, 1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_generator", "no output activation", _NN + '''
 class MLPGenerator(nn.Module):
@@ -756,48 +388,6 @@ class MLPGenerator(nn.Module):
     def forward(self, z):
         return self.net(z).view(-1, 1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_generator", "images without the channel dimension (N, 28, 28)", _NN + '''
 class MLPGenerator(nn.Module):
@@ -810,59 +400,8 @@ class MLPGenerator(nn.Module):
     def forward(self, z):
         return self.net(z).view(-1, 28, 28)
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_discriminator", "sigmoid at the end (probabilities, not logits)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
 
 class MLPDiscriminator(nn.Module):
     def __init__(self, hidden=256):
@@ -874,49 +413,8 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x):
         return self.net(x).flatten()
 
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_discriminator", "returns (N, 1) scores, not a flat vector", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
 
 class MLPDiscriminator(nn.Module):
     def __init__(self, hidden=256):
@@ -928,49 +426,8 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x):
         return self.net(x)
 
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_mlp_discriminator", "ReLU instead of LeakyReLU(0.2)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
 
 class MLPDiscriminator(nn.Module):
     def __init__(self, hidden=256):
@@ -982,59 +439,8 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x):
         return self.net(x).flatten()
 
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_generator", "a bias in the projection before batch norm", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim=64, channels=32):
@@ -1050,45 +456,8 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_generator", "batch norm after the ReLU", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim=64, channels=32):
@@ -1104,45 +473,8 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_generator", "projection reshaped as rows × columns × channels", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim=64, channels=32):
@@ -1158,59 +490,8 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         return self.net(self.project(z).view(-1, 7, 7, 2 * self.channels).permute(0, 3, 1, 2))
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_discriminator", "batch norm even when norm=False", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, channels=32, norm=True):
@@ -1224,47 +505,8 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x):
         return self.net(x).flatten()
 
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_discriminator", "ReLU instead of LeakyReLU(0.2)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, channels=32, norm=True):
@@ -1278,47 +520,8 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x):
         return self.net(x).flatten()
 
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_dcgan_discriminator", "sigmoid on the score", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, channels=32, norm=True):
@@ -1332,33 +535,9 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x):
         return torch.sigmoid(self.net(x).flatten())
 
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
-    Variant("w14_dcgan_generator", "padding 0 in the first transposed convolution (wrong size)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
+    Variant("w14_dcgan_generator", "padding 0 in the first transposed convolution (wrong size)",
+            _NN + '''
 
 class DCGANGenerator(nn.Module):
     def __init__(self, z_dim=64, channels=32):
@@ -1374,43 +553,28 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-def gradient_penalty(critic, real, fake, alpha, lam):
-    shape = (-1,) + (1,) * (real.dim() - 1)
-    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).detach()
-    mixed.requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     # critic input gradient
     Variant("w14_critic_input_gradient", "forgets the derivative of tanh", _TORCH + '''
 def critic_input_gradient(x, W1, b1, w2, b2):
     return w2.expand(len(x), -1) @ W1.T
 '''),
-    Variant("w14_critic_input_gradient", "derivative of tanh taken as 1 - tanh (not squared)", _TORCH + '''
+    Variant("w14_critic_input_gradient", "derivative of tanh taken as 1 - tanh (not squared)",
+            _TORCH + '''
 def critic_input_gradient(x, W1, b1, w2, b2):
     h = torch.tanh(x @ W1 + b1)
     return ((1 - h) * w2) @ W1.T
 '''),
-    Variant("w14_critic_input_gradient", "sums over the batch (one gradient for all examples)", _TORCH + '''
+    Variant("w14_critic_input_gradient", "sums over the batch (one gradient for all examples)",
+            _TORCH + '''
 def critic_input_gradient(x, W1, b1, w2, b2):
     h = torch.tanh(x @ W1 + b1)
     g = ((1 - h ** 2) * w2).sum(dim=0, keepdim=True) @ W1.T
     return g.expand(len(x), -1)
 '''),
     # WGAN weight clipping
-    Variant("w14_wgan_clip_step", "clips before the step (the returned weights leave the box)", _TORCH + '''
+    Variant("w14_wgan_clip_step", "clips before the step (the returned weights leave the box)",
+            _TORCH + '''
 def _critic(x, W1, b1, w2, b2):
     return torch.tanh(x @ W1 + b1) @ w2 + b2
 
@@ -1420,7 +584,8 @@ def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     return tuple((p - lr * (0 if g is None else g)).detach() for p, g in zip(params, grads))
 '''),
-    Variant("w14_wgan_clip_step", "the critic's loss with the wrong sign (it learns to prefer fakes)", _TORCH + '''
+    Variant("w14_wgan_clip_step", "the loss with the wrong sign (the critic prefers fakes)",
+            _TORCH + '''
 def _critic(x, W1, b1, w2, b2):
     return torch.tanh(x @ W1 + b1) @ w2 + b2
 
@@ -1431,7 +596,8 @@ def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
     return tuple((p - lr * (0 if g is None else g)).clamp(-clip, clip).detach()
                  for p, g in zip(params, grads))
 '''),
-    Variant("w14_wgan_clip_step", "clips the weight matrices and vectors but not the biases", _TORCH + '''
+    Variant("w14_wgan_clip_step", "clips the weight matrices and vectors but not the biases",
+            _TORCH + '''
 def _critic(x, W1, b1, w2, b2):
     return torch.tanh(x @ W1 + b1) @ w2 + b2
 
@@ -1454,52 +620,8 @@ def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
                  for p, g in zip(params, grads))
 '''),
     # gradient penalty
-    Variant("w14_gradient_penalty", "built without create_graph (the penalty cannot train the critic)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
+    Variant("w14_gradient_penalty", "no create_graph (the penalty cannot train the critic)",
+            _NN + '''
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1508,51 +630,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_gradient_penalty", "the input gradient detached before the norm", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1561,51 +638,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * ((grad.detach().flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_gradient_penalty", "one norm for the whole batch's gradient", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1614,51 +646,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * (grad.norm() - 1) ** 2
 '''),
     Variant("w14_gradient_penalty", "squared norm: (‖g‖² − 1)²", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1667,51 +654,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * (((grad.flatten(1) ** 2).sum(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_gradient_penalty", "alpha weights the fake side", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1720,51 +662,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''),
     Variant("w14_gradient_penalty", "one-sided: only norms above 1 are penalized", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     shape = (-1,) + (1,) * (real.dim() - 1)
@@ -1773,51 +670,6 @@ def gradient_penalty(critic, real, fake, alpha, lam):
     return lam * (torch.clamp(grad.flatten(1).norm(dim=1) - 1, min=0) ** 2).mean()
 '''),
     Variant("w14_gradient_penalty", "gradient at the real points only", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     x = real.clone().requires_grad_(True)
@@ -1826,55 +678,9 @@ def gradient_penalty(critic, real, fake, alpha, lam):
 '''),
 ]
 
-
 HIDDEN_ONLY_MUTANTS = [
     Variant("w14_gradient_penalty", "written for (N, D) rows: alpha[:, None] and the norm "
             "over dim 1 (hidden cases only: image-shaped examples)", _NN + '''
-class MLPGenerator(nn.Module):
-    def __init__(self, z_dim=64, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 28, 28)
-
-class MLPDiscriminator(nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
-                                 nn.Linear(hidden, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
-
-class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim=64, channels=32):
-        super().__init__()
-        self.channels = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
-                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(channels), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
-
-    def forward(self, z):
-        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
-
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, channels=32, norm=True):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
-            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
-
-    def forward(self, x):
-        return self.net(x).flatten()
 
 def gradient_penalty(critic, real, fake, alpha, lam):
     mixed = (alpha[:, None] * real + (1 - alpha[:, None]) * fake).detach().requires_grad_(True)

@@ -216,7 +216,8 @@ register(
              "you compute anything; each expectation is its own mean."),
     Exercise(
         id="w14_mlp_generator", function="run_mlp_generator",
-        reference=f"{REFERENCE}:run_mlp_generator", make_cases=_mlp_generator_cases,
+        reference=f"{REFERENCE}:run_mlp_generator",
+        hidden="answers.hidden.week14:mlp_generator", make_cases=_mlp_generator_cases,
         points=2, framework="torch", see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="compare your layers with the specification one by one: the widths, the "
              "activation between layers and its slope, the activation that puts pixels in "
@@ -225,14 +226,16 @@ register(
              "registered out of order."),
     Exercise(
         id="w14_mlp_discriminator", function="run_mlp_discriminator",
-        reference=f"{REFERENCE}:run_mlp_discriminator", make_cases=_mlp_discriminator_cases,
+        reference=f"{REFERENCE}:run_mlp_discriminator",
+        hidden="answers.hidden.week14:mlp_discriminator", make_cases=_mlp_discriminator_cases,
         points=2, framework="torch", see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="the discriminator returns one raw score (a logit) per image, as a flat vector: "
              "the losses take care of the sigmoid. Check the flattening of the images, the "
              "activation's slope and the shape of what you return."),
     Exercise(
         id="w14_dcgan_generator", function="run_dcgan_generator",
-        reference=f"{REFERENCE}:run_dcgan_generator", make_cases=_dcgan_generator_cases,
+        reference=f"{REFERENCE}:run_dcgan_generator",
+        hidden="answers.hidden.week14:dcgan_generator", make_cases=_dcgan_generator_cases,
         points=3, framework="torch", see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="work out the spatial size after each layer: the transposed convolutions must "
              "exactly double 7 → 14 → 28 with 4×4 kernels (use the output-size formula of "
@@ -241,14 +244,16 @@ register(
              "you if one is there). Reshape the projection into channels × rows × columns."),
     Exercise(
         id="w14_dcgan_discriminator", function="run_dcgan_discriminator",
-        reference=f"{REFERENCE}:run_dcgan_discriminator", make_cases=_dcgan_discriminator_cases,
+        reference=f"{REFERENCE}:run_dcgan_discriminator",
+        hidden="answers.hidden.week14:dcgan_discriminator", make_cases=_dcgan_discriminator_cases,
         points=2, framework="torch", see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="each strided convolution must exactly halve 28 → 14 → 7; with norm=False (the "
              "WGAN critic) there is no batch norm at all and the second convolution keeps "
              "its bias, with norm=True it has none. One raw score per image, flat."),
     Exercise(
         id="w14_critic_input_gradient", function="critic_input_gradient",
-        reference=f"{REFERENCE}:critic_input_gradient", make_cases=_critic_gradient_cases,
+        reference=f"{REFERENCE}:critic_input_gradient",
+        hidden="answers.hidden.week14:critic_input_gradient", make_cases=_critic_gradient_cases,
         points=2, framework="torch", see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="chain rule from the score back to the input, one layer at a time: through the "
              "output weights, through tanh (its derivative can be written with tanh's own "
@@ -268,7 +273,8 @@ register(
              "graph of the input gradient was not kept."),
     Exercise(
         id="w14_wgan_clip_step", function="wgan_clip_step",
-        reference=f"{REFERENCE}:wgan_clip_step", make_cases=_clip_step_cases, points=2,
+        reference=f"{REFERENCE}:wgan_clip_step",
+        hidden="answers.hidden.week14:wgan_clip_step", make_cases=_clip_step_cases, points=2,
         framework="torch", outputs=("W1", "b1", "w2", "b2"),
         see=f"{SEE} §3 Three GANs for Fashion-MNIST",
         hint="which way does the critic move — towards higher scores on real or on fake "
@@ -277,7 +283,8 @@ register(
              "clipping comes last. The 'large clip' case checks the SGD step alone."),
     Exercise(
         id="w14_gan_training_step", function="gan_training_step",
-        reference=f"{REFERENCE}:gan_training_step", make_cases=_training_step_cases, points=3,
+        reference=f"{REFERENCE}:gan_training_step",
+        hidden="answers.hidden.week14:gan_training_step", make_cases=_training_step_cases, points=3,
         framework="torch", outputs=("Wg", "bg", "wd", "bd"),
         see=f"{SEE} §4 Training for the same CPU budget; samples over training",
         hint="the order and the isolation of the two updates: the discriminator's step must "
@@ -287,7 +294,8 @@ register(
              "the inputs unchanged."),
     Exercise(
         id="w14_frechet_distance", function="frechet_distance",
-        reference=f"{REFERENCE}:frechet_distance", make_cases=_frechet_cases, points=3,
+        reference=f"{REFERENCE}:frechet_distance",
+        hidden="answers.hidden.week14:frechet_distance", make_cases=_frechet_cases, points=3,
         rtol=1e-6, atol=1e-6,
         see=f"{SEE} §5 Scoring samples: a Fréchet distance on classifier features",
         hint="the cross term needs a matrix square root of a product of covariances — not "
