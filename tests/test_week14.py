@@ -282,3 +282,42 @@ def test_wgan_clip_step_matches_finite_differences(n, m, d, h, lr, clip, seed):
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g.numpy(), e, rtol=1e-6, atol=1e-7)
         assert np.all(np.abs(g.numpy()) <= clip)
+
+
+# The lecture does not hand out this week's answers ----------------------------------------
+def _solution_lines(path) -> dict[str, list[str]]:
+    import nbformat
+
+    found: dict[str, list[str]] = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type != "code" or not grade_id.endswith("_code"):
+            continue
+        inside, lines = False, []
+        for line in cell.source.splitlines():
+            text = line.strip()
+            if text in ("### BEGIN SOLUTION", "### END SOLUTION"):
+                inside = text.startswith("### BEGIN")
+            elif inside and text and not text.startswith("#"):
+                lines.append(text)
+        found[grade_id[:-len("_code")]] = lines
+    return found
+
+
+def test_lecture_does_not_contain_this_weeks_answers():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    lecture = nbformat.read(root / LECTURE, as_version=4)
+    code = "\n".join(c.source for c in lecture.cells if c.cell_type == "code")
+    assert not re.search(r"answers\.kernels\.week1[3-9]|from answers|getsource", code)
+    lecture_lines = {line.strip() for line in code.splitlines()}
+    for exercise_id, lines in _solution_lines(root / SOLUTION).items():
+        shared = [line for line in lines if line in lecture_lines]
+        assert len(shared) <= len(lines) // 3, (exercise_id, shared)
+
+LECTURE = "course/week14-gans.ipynb"
+SOLUTION = "solutions/week14-gans/gans.ipynb"
