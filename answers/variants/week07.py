@@ -104,6 +104,30 @@ def maxpool_backward(dout, x, pool=2, stride=2):
                     dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
     return dx
 '''),
+    Variant("w07_lp_pool_forward", "loops over windows, np.linalg.norm of each rescaled window", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool) // stride + 1, (W - pool) // stride + 1
+    out = np.zeros((N, C, Ho, Wo))
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    w = x[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool].ravel()
+                    m = np.abs(w).max()
+                    if m > 0:
+                        out[n, c, i, j] = m * np.linalg.norm(w / m, ord=p)
+    return out
+'''),
+    Variant("w07_lp_pool_forward", "log-sum-exp of p·log|x| over a window view", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy.special import logsumexp
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    with np.errstate(divide="ignore"):
+        log_norm = logsumexp(p * np.log(w), axis=(4, 5)) / p
+    return np.exp(log_norm)
+'''),
 ]
 
 MUTANTS = [
@@ -511,5 +535,49 @@ def maxpool_backward(dout, x, pool=2, stride=2):
                     q, p = np.unravel_index(np.argmax(window.T), window.T.shape)
                     dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
     return dx
+'''),
+    # lp_pool_forward
+    Variant("w07_lp_pool_forward", "no guard: the powers of |x| directly (overflow for large p)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return (w ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "rescales by the whole tensor's maximum, not each window's", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    m = np.abs(x).max()
+    m = m if m > 0 else 1.0
+    w = sliding_window_view(np.abs(x) / m, (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return m * (w ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "rescales each window by its max but divides 0 by 0", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5), keepdims=True)
+    return m[..., 0, 0] * ((w / m) ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "signed powers (x^p, not |x|^p)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(x, (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = np.abs(w).max(axis=(4, 5), keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    return m[..., 0, 0] * np.abs(((w / m) ** p).sum(axis=(4, 5))) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "the mean over the window instead of the sum", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5), keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    return m[..., 0, 0] * ((w / m) ** p).mean(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "forgets the root (the p-th power of the norm)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return (w ** p).sum(axis=(4, 5))
 '''),
 ]
