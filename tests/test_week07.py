@@ -135,6 +135,33 @@ def test_lp_pool_matches_torch_lp_pool2d(problem, p):
                                rtol=1e-10, atol=1e-12)
 
 
+
+@pytest.mark.w07_lp_pool_backward
+@given(pool_problems(), st.sampled_from([1.5, 2.0, 3.0, 7.0, 20.0]))
+@settings(max_examples=80, deadline=None)
+def test_lp_pool_backward_matches_torch_autograd(problem, p):
+    x, pool, stride, _ = problem
+    x = x + 0.5 * np.sign(x) + (x == 0)          # no zeros: |x| is differentiable everywhere
+    tx = torch.tensor(x, requires_grad=True)
+    out = F.lp_pool2d(tx.abs(), p, pool, stride)
+    dout = np.random.default_rng(2).normal(size=tuple(out.shape))
+    out.backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(k.lp_pool_backward(dout, x, p, pool, stride), tx.grad.numpy(),
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.w07_lp_pool_backward
+def test_lp_pool_backward_large_p_tends_to_max_pooling_and_zero_windows_pass_nothing():
+    x = np.random.default_rng(4).random((2, 2, 6, 6)) + 0.1
+    dout = np.random.default_rng(5).normal(size=(2, 2, 3, 3))
+    tx = torch.tensor(x, requires_grad=True)
+    F.max_pool2d(tx, 2, 2).backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(k.lp_pool_backward(dout, x, 5000.0, 2, 2), tx.grad.numpy(), atol=1e-6)
+    x[:, :, :2, :2] = 0.0
+    dx = k.lp_pool_backward(dout, x, 4.0, 2, 2)
+    assert np.all(np.isfinite(dx)) and np.all(dx[:, :, :2, :2] == 0)
+
+
 @pytest.mark.w07_lp_pool_forward
 def test_lp_pool_limits_are_sum_and_max_pooling():
     x = np.random.default_rng(3).random((2, 3, 7, 6))

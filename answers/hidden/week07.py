@@ -76,3 +76,9 @@ def lp_pool(rng: np.random.Generator) -> list[Case]:
         Case("p = 1 on windows holding one non-zero value", (sparse, 1.0),
              {"pool": 2, "stride": 2}),
     ]
+
+
+def lp_pool_backward(rng: np.random.Generator) -> list[Case]:
+    """The same inputs as :func:`lp_pool`, with an upstream gradient."""
+    from grader.checks.week07 import _with_dout
+    return _with_dout(lp_pool(rng), rng)

@@ -341,6 +341,29 @@ def lp_pool_forward(x: np.ndarray, p: float, pool: int = 2, stride: int = 2) -> 
     return m * total ** (1.0 / p)
 
 
+def lp_pool_backward(dout: np.ndarray, x: np.ndarray, p: float, pool: int = 2,
+                     stride: int = 2) -> np.ndarray:
+    """Gradient of :func:`lp_pool_forward`.
+
+    ``∂‖w‖_p/∂w_i = sign(w_i) (|w_i| / ‖w‖_p)^(p-1)``: the base lies in [0, 1], so the power
+    cannot overflow for any p; a window of zeros passes no gradient (0, not 0/0).
+    Overlapping windows add their contributions.
+
+    Args:
+        dout: ``(N, C, Ho, Wo)``; x: ``(N, C, H, W)``; p, pool, stride: as in the forward.
+
+    Returns:
+        ``dx``, ``(N, C, H, W)``.
+    """
+    y = lp_pool_forward(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
+    for view, dx_view in zip(_window_offsets(x, pool, stride), _window_offsets(dx, pool, stride),
+                             strict=True):
+        dx_view += dout * np.sign(view) * (np.abs(view) / safe) ** (p - 1)
+    return dx
+
+
 # --------------------------------------------------------------------------------------
 # LeNet-5 in NumPy
 # --------------------------------------------------------------------------------------

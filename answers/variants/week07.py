@@ -2,6 +2,27 @@
 
 from answers.variants import Variant
 
+_LP = '''
+def _lp(x, p, pool, stride):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5))
+    safe = np.where(m > 0, m, 1.0)[..., None, None]
+    return m * ((w / safe) ** p).sum(axis=(4, 5)) ** (1 / p)
+
+
+def _scatter(x, pool, stride, per_offset):
+    """Adds per_offset(view of x holding one offset of every window) into dx."""
+    Ho, Wo = (x.shape[2] - pool) // stride + 1, (x.shape[3] - pool) // stride + 1
+    dx = np.zeros_like(x)
+    for a in range(pool):
+        for b in range(pool):
+            sl = (slice(None), slice(None), slice(a, a + stride * Ho, stride),
+                  slice(b, b + stride * Wo, stride))
+            dx[sl] += per_offset(x[sl])
+    return dx
+'''
+
 ALTERNATIVES = [
     Variant("w07_conv_output_size", "counts window start positions with range()", '''
 def conv_output_size(size, kernel, stride=1, pad=0):
@@ -127,6 +148,25 @@ def lp_pool_forward(x, p, pool=2, stride=2):
     with np.errstate(divide="ignore"):
         log_norm = logsumexp(p * np.log(w), axis=(4, 5)) / p
     return np.exp(log_norm)
+'''),
+    Variant("w07_lp_pool_backward", "loops over windows, the gradient of each window's norm", '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool) // stride + 1, (W - pool) // stride + 1
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    w = x[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool]
+                    m = np.abs(w).max()
+                    if m == 0:
+                        continue
+                    r = np.abs(w) / m
+                    norm_r = np.sum(r ** p) ** (1 / p)          # ||w||_p / m
+                    g = np.sign(w) * (r / norm_r) ** (p - 1)
+                    dx[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool] += dout[n, c, i, j] * g
+    return dx
 '''),
 ]
 
@@ -579,5 +619,49 @@ def lp_pool_forward(x, p, pool=2, stride=2):
     from numpy.lib.stride_tricks import sliding_window_view
     w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
     return (w ** p).sum(axis=(4, 5))
+'''),
+    # lp_pool_backward
+    Variant("w07_lp_pool_backward", "forgets the sign of x (the derivative of |x|)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    return _scatter(x, pool, stride, lambda v: dout * (np.abs(v) / safe) ** (p - 1))
+'''),
+    Variant("w07_lp_pool_backward", "power p instead of p - 1", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) / safe) ** p)
+'''),
+    Variant("w07_lp_pool_backward", "powers of |x| and of the norm separately (overflow for large p)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    return _scatter(x, pool, stride,
+                    lambda v: dout * np.sign(v) * np.abs(v) ** (p - 1) * y ** (1 - p))
+'''),
+    Variant("w07_lp_pool_backward", "a window of zeros divides 0 by 0", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) / y) ** (p - 1))
+'''),
+    Variant("w07_lp_pool_backward", "overlapping windows overwrite instead of adding", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    Ho, Wo = y.shape[2:]
+    dx = np.zeros_like(x)
+    for a in range(pool):
+        for b in range(pool):
+            sl = (slice(None), slice(None), slice(a, a + stride * Ho, stride),
+                  slice(b, b + stride * Wo, stride))
+            dx[sl] = dout * np.sign(x[sl]) * (np.abs(x[sl]) / safe) ** (p - 1)
+    return dx
+'''),
+    Variant("w07_lp_pool_backward", "all of the gradient to the window's maximum (max pooling's rule)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    mx = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    mx = mx.max(axis=(4, 5))
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) == mx))
 '''),
 ]

@@ -133,6 +133,21 @@ def _lp_pool_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _with_dout(cases: list[Case], rng: np.random.Generator) -> list[Case]:
+    """The forward cases with an upstream gradient of the pooled shape in front."""
+    out = []
+    for c in cases:
+        x, p = c.args
+        pool, stride = c.kwargs["pool"], c.kwargs["stride"]
+        shape = x.shape[:2] + tuple((side - pool) // stride + 1 for side in x.shape[2:])
+        out.append(Case(c.name, (rng.normal(size=shape), x, p), c.kwargs))
+    return out
+
+
+def _lp_pool_backward_cases(rng: np.random.Generator) -> list[Case]:
+    return _with_dout(_lp_pool_cases(rng), rng)
+
+
 register(
     Exercise(
         id="w07_conv_output_size", function="conv_output_size",
@@ -212,4 +227,13 @@ register(
              "rescaling that keeps every power between 0 and 1 in *each* window (a scale "
              "shared by the whole tensor still underflows), and a window of zeros must give "
              "0, not nan."),
+    Exercise(
+        id="w07_lp_pool_backward", function="lp_pool_backward",
+        reference=f"{REFERENCE}:lp_pool_backward", make_cases=_lp_pool_backward_cases,
+        points=3, hidden=f"{HIDDEN}:lp_pool_backward", see=f"{LECTURE} §6 Max pooling",
+        hint="the chain rule through the root, the sum and the power, and through the "
+             "absolute value (the signed cases test that); every input of a window gets a "
+             "share, overlapping windows add up. For p = 1000 write the derivative so that "
+             "each power has a base between 0 and 1 (a power of |x| alone overflows), and a "
+             "window of zeros passes no gradient."),
 )
