@@ -237,10 +237,65 @@ def score_report(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, st
     return credit, message
 
 
+# --------------------------------------------------------------------------------------
+# w15_stats: the learner's make_report on results the grader makes up
+# --------------------------------------------------------------------------------------
+def _stats_cases(rng: np.random.Generator) -> list[Case]:
+    """Made-up results: 3-5 seeds per arm, an effect well outside the spread (both signs),
+    one inside it, and one where the sample and population sd disagree on the verdict."""
+    cases = []
+    specs = [("method clearly lower", 0.10, -0.02, 0.002, 3),
+             ("method clearly higher", 0.12, +0.015, 0.002, 4),
+             ("a difference inside the seed spread", 0.11, -0.002, 0.006, 5)]
+    for name, base, shift, spread, seeds in specs:
+        results = {arm: {str(s): float(base + (shift if arm == "method" else 0)
+                                       + spread * rng.standard_normal())
+                         for s in range(seeds)} for arm in ARMS}
+        cases.append(Case(f"{name} ({seeds} seeds per arm)", (json.dumps(results),),
+                          target=results))
+    # intervals that overlap with the sample sd (ddof=1) but not with the population sd
+    results = {"baseline": {"0": 0.100, "1": 0.104, "2": 0.102},
+               "method": {"0": 0.0982, "1": 0.0992, "2": 0.1002}}
+    cases.append(Case("3 seeds where the sample sd decides the verdict", (json.dumps(results),),
+                      target=results))
+    return cases
+
+
+def score_stats(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
+    """Share of the 6 items of make_report's REPORT that are right: the two means, the two
+    sample sds, the difference (1e-9 relative) and the better arm by the rule."""
+    try:
+        report = json.loads(str(outputs[0]))
+    except ValueError as error:
+        return 0.0, f"report_of did not return JSON ({error})"
+    if not isinstance(report, dict):
+        return 0.0, f"make_report returned {type(report).__name__}, expected a dict"
+    results = case.target
+    stats = {arm: summary(list(results[arm].values())) for arm in ARMS}
+    got_summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
+    effect = report.get("effect") if isinstance(report.get("effect"), dict) else {}
+    close = lambda a, b: isinstance(a, (int, float)) and abs(a - b) <= 1e-9 * max(1, abs(b))  # noqa: E731
+    wrong = []
+    for arm in ARMS:
+        pair = got_summary.get(arm)
+        pair = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+        if not close(pair[0], stats[arm][0]):
+            wrong.append(f"{arm} mean")
+        if not close(pair[1], stats[arm][1]):
+            wrong.append(f"{arm} sd")
+    if not close(effect.get("difference"), stats["method"][0] - stats["baseline"][0]):
+        wrong.append("effect difference")
+    if effect.get("better") != better_arm(stats["baseline"], stats["method"]):
+        wrong.append(f"better arm ({effect.get('better')!r})")
+    credit = 1 - len(wrong) / 6
+    return credit, ("means, sds, difference and better arm all right" if not wrong
+                    else "wrong: " + ", ".join(wrong))
+
+
 register(
     Exercise(
         id="w15_report", function="capstone_evaluate", reference="",
-        make_cases=_cases, points=8, timeout=300.0,
+        make_cases=_cases, points=6, timeout=300.0,
         score="grader.checks.week15:score_report", files=(CHECKPOINT,),
         outputs=("report", "run names", "outputs per run"),
         hint=("every number in REPORT must be what your saved weights give on the test "
@@ -248,4 +303,12 @@ register(
               "precision), compute mean and sd from those per-seed values, and apply the "
               "stated rule before claiming an arm is better"),
         see="course/week15-capstone.ipynb §5 Honest reporting"),
+    Exercise(
+        id="w15_stats", function="report_of", reference="",
+        make_cases=_stats_cases, points=2, timeout=20.0,
+        score="grader.checks.week15:score_stats", outputs=("report",),
+        hint=("a mean ± sd over a handful of seeds estimates the spread of the population of "
+              "runs, not of these few numbers; the effect is the method's mean relative to "
+              "the baseline's; and an arm is only better when the intervals say so"),
+        see="course/week15-capstone.ipynb §4 Seeds, mean ± sd and the spread"),
 )
