@@ -200,9 +200,9 @@ def report_credit(report: dict, names: list[str], outputs: np.ndarray, target: t
         effect_part = 0.5 * ok_size + 0.5 * ok_sign
         lines.append(
             f"effect: method − baseline re-evaluated {difference:+.4f} "
-            f"({'✓' if ok_size else '✗'} you reported {effect.get('difference')}); better arm "
-            f"by the rule (mean ± sd intervals disjoint, else 'neither'): {rule!r} "
-            f"({'✓' if ok_sign else '✗'} you reported {effect.get('better')!r})")
+            f"(you reported {effect.get('difference')}: {'right' if ok_size else 'WRONG'}); "
+            f"better arm by the rule (mean ± sd intervals disjoint, else 'neither'): {rule!r} "
+            f"(you reported {effect.get('better')!r}: {'right' if ok_sign else 'WRONG'})")
     else:
         lines.append("effect: cannot be checked without runs of both "
                      + " and ".join(ARMS))
