@@ -234,6 +234,7 @@ def graded(trained, tmp_path_factory):
         "alternatives": (_solved(*ALTERNATIVES), trained),
         "train-mode": (_solved(_variant(MUTANTS, "training mode")), trained),
         "ignores-arm": (_solved(_variant(MUTANTS, "ignores the arm")), trained),
+        "standardized": (_solved(_variant(MUTANTS, "standardizes the test images")), trained),
         "ddof0": (_solved(_variant(MUTANTS, "population sd")), trained),
     }
     release_dir = tmp / "release"
@@ -290,5 +291,6 @@ def test_missing_or_pickled_checkpoint_scores_zero_with_its_message(graded):
 def test_mutants_lose_points(graded):
     assert graded["train-mode"]["w15_report"].score < 6  # dropout active at test time
     assert graded["ignores-arm"]["w15_report"].score == 0  # the method's weights do not load
+    assert graded["standardized"]["w15_report"].score < 6  # inputs unlike the training's
     assert graded["ddof0"]["w15_stats"].score < 2
     assert graded["ddof0"]["w15_report"].score == 6

@@ -73,6 +73,11 @@ def _build() -> tuple[list[Variant], list[Variant]]:
         _variant("w15_report", "run_outputs evaluates in training mode (dropout still active at test time)",
                  ("    model.eval()\n    with torch.no_grad():\n        if track != \"ptb\":",
                   "    model.train()\n    with torch.no_grad():\n        if track != \"ptb\":")),
+        _variant("w15_report", "run_outputs standardizes the test images although the "
+                 "models were trained on raw pixels",
+                 (_IMAGE_OUTPUTS, _IMAGE_OUTPUTS.replace(
+                     "torch.from_numpy(images[i:i + 1000])",
+                     "torch.from_numpy((images[i:i + 1000] - 0.2860) / 0.3530)"))),
         _variant("w15_report", "build_model ignores the arm: every run is rebuilt as the baseline",
                  ('        with_idea = arm == "method"', "        with_idea = False")),
     ]
