@@ -7,6 +7,10 @@ replaces these files (its rows in ``bench/results/milestones.json`` record the f
 demo class hands them in with the reference solution, and ``tests/test_milestones.py``
 grades notebooks against them. They are answers: a learner who copies one still has to pass
 the training probe with their own code.
+
+``capstone_runs.npz`` is the same for the Week 15 capstone: the six runs (baseline and
+method, 3 seeds) of the solution notebook's dropout track and its ``REPORT``, saved by
+``python -m bench capstone`` (``bench/results/capstone.json``).
 """
 
 from __future__ import annotations
