@@ -563,13 +563,34 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
     return sorted(results, key=lambda r: (r.assignment, r.student, r.notebook))
 
 
-def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path) -> list[Path]:
-    """Feedback HTML for every autograded notebook of ``assignment``."""
+def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
+                   submitted_dir: Path | None = None,
+                   students: list[str] | None = None) -> list[Path]:
+    """Feedback HTML for every autograded notebook of ``assignment``.
+
+    Beside each student's pages go the submission's ``timestamp.txt`` and
+    ``submission_secret.txt`` (``submitted_dir``, default: the ``submitted`` folder beside
+    ``autograded_dir``; only ``students`` when given): ``nbgrader release_feedback`` reads both to name the released page
+    after the student's own submission. A submission without a secret (written straight into
+    ``submitted/``, as the demo does) gets a fresh one, so releasing never fails.
+    """
+    submitted_dir = submitted_dir or autograded_dir.parent / "submitted"
     written = []
     for graded_path in sorted(autograded_dir.glob(f"*/{assignment}/*.ipynb")):
         student = graded_path.parent.parent.name
+        if students is not None and student not in students:
+            continue
         out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(feedback_html(nbformat.read(graded_path, as_version=4)))
+        submission = submitted_dir / student / assignment
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            source = submission / name
+            if source.is_file():
+                (out.parent / name).write_text(source.read_text())
+            elif not (out.parent / name).is_file():
+                (out.parent / name).write_text(
+                    datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                    if name == "timestamp.txt" else secrets.token_hex(16))
         written.append(out)
     return written
