@@ -354,7 +354,8 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
         assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [
             (ASSIGNMENT, "released")]
         assert hub.assignments(user, "fetch", assignment_id=ASSIGNMENT)["success"]
-        path = f"/user/{user}/api/contents/{ASSIGNMENT}/{NOTEBOOK}"
+        # nbgrader fetches into COURSE/ASSIGNMENT of the home (path_includes_course).
+        path = f"/user/{user}/api/contents/{COURSE_ID}/{ASSIGNMENT}/{NOTEBOOK}"
         status, model = hub.request("GET", path + "?content=1")
         assert status == 200, model
         status, _ = hub.request("PUT", path, {"type": "notebook", "format": "json",
@@ -413,7 +414,7 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
     for user in STUDENTS:
         assert hub.assignments(user, "fetch_feedback", assignment_id=ASSIGNMENT)["success"]
         home = Path(os.path.expanduser(f"~{user}"))
-        pages = list((home / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
+        pages = list((home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
         assert len(pages) == 1, user
         assert "feedback-summary" in pages[0].read_text()
         assert _as(user, "cat", str(pages[0])).returncode == 0
