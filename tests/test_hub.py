@@ -266,6 +266,62 @@ class Hub:
         return body
 
 
+class BrowserStudent:
+    """One student in headless Chromium (Debian's, as in tests/test_browser.py)."""
+
+    def __init__(self, hub_url: str, user: str):
+        from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+
+        sync_playwright = _require_browser()
+        self.hub_url, self.user = hub_url, user
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        self.page = self._browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.set_default_timeout(60_000)
+
+    def log_in(self) -> None:
+        """The hub's login form; the hub spawns the server and redirects to JupyterLab."""
+        page = self.page
+        page.goto(f"{self.hub_url}/hub/login")
+        page.fill("#username_input", self.user)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{self.user}/lab**", timeout=SPAWN_S * 1000)
+        self.reopen_assignment_list()
+
+    def reopen_assignment_list(self) -> None:
+        from test_browser import _menu
+
+        self.page.goto(f"{self.hub_url}/user/{self.user}/lab")
+        self.page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(
+            timeout=SPAWN_S * 1000)
+        _menu(self.page, "Nbgrader", "Assignment List")
+        self.page.locator("#released_assignments_list").wait_for()
+
+    def click_in_assignment_list(self, section: str, button: str, then: str = "") -> None:
+        """Click ``button`` on Week 1's row of one list (released, fetched, submitted) and
+        wait until the assignment shows up in list ``then``."""
+        from playwright.sync_api import expect
+
+        row = self.page.locator(f"#{section}_assignments_list .list_item",
+                                has_text=ASSIGNMENT).first
+        expect(row).to_be_visible()
+        row.get_by_role("button", name=button, exact=True).click()
+        if then:
+            expect(self.page.locator(f"#{then}_assignments_list .list_item",
+                                     has_text=ASSIGNMENT).first).to_be_visible(timeout=120_000)
+        else:  # the button says what it did, then comes back
+            self.page.wait_for_timeout(3000)
+        shots = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS", REPO_ROOT / "work" / "browser-artifacts"))
+        shots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(shots / f"hub-{section}-{button.replace(' ', '-')}.png"))
+
+    def close(self) -> None:
+        self._browser.close()
+        self._playwright.stop()
+
+
 def _as(user: str, *cmd: str) -> subprocess.CompletedProcess:
     return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True,
                           timeout=60)
@@ -284,6 +340,18 @@ def _work(nb: dict, kind: str) -> dict:
     return notebook
 
 
+def _fresh_postgres_database(url: str, name: str = "hub_class") -> str:
+    """An empty database ``name`` on the server of ``url`` (other tests share ``url``'s)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """A course hub with three students; everything it created is removed afterwards."""
@@ -294,7 +362,9 @@ def hub(tmp_path_factory):
     exchange = HUB_DIR / "exchange"
     env = _env(work, exchange, COURSE_HUB_DIR=str(HUB_DIR))
     if os.environ.get("COURSE_TEST_POSTGRES_URL"):  # CI: the class's gradebook on PostgreSQL
-        env["COURSE_DB_URL"] = os.environ["COURSE_TEST_POSTGRES_URL"]
+        env["COURSE_DB_URL"] = _fresh_postgres_database(os.environ["COURSE_TEST_POSTGRES_URL"])
+    elif os.environ.get("COURSE_REQUIRE_POSTGRES"):
+        pytest.fail("COURSE_REQUIRE_POSTGRES is set but COURSE_TEST_POSTGRES_URL is not")
     process = None
     log = work.parent / "hub.log"
     try:
@@ -346,14 +416,23 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
     done = _nbgrader(["release_assignment", ASSIGNMENT, "--force"], env)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    # Students: log in (a server each), list, fetch, work, submit — as the panel does.
+    # Students: log in (a server each), list, fetch, work, submit. The first one in a real
+    # browser (the hub's login page, JupyterLab's Nbgrader → Assignment List panel), the
+    # others through the same server extension over the hub's REST API.
+    browser_user = next(iter(STUDENTS))
+    student_page = None
     for user, kind in STUDENTS.items():
-        hub.start_server(user)
-        listed = hub.assignments(user)
-        assert listed["success"], listed
-        assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [
-            (ASSIGNMENT, "released")]
-        assert hub.assignments(user, "fetch", assignment_id=ASSIGNMENT)["success"]
+        if user == browser_user:
+            student_page = BrowserStudent(hub.url, user)
+            student_page.log_in()
+            student_page.click_in_assignment_list("released", "Fetch", then="fetched")
+        else:
+            hub.start_server(user)
+            listed = hub.assignments(user)
+            assert listed["success"], listed
+            assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [
+                (ASSIGNMENT, "released")]
+            assert hub.assignments(user, "fetch", assignment_id=ASSIGNMENT)["success"]
         # nbgrader fetches into COURSE/ASSIGNMENT of the home (path_includes_course).
         path = f"/user/{user}/api/contents/{COURSE_ID}/{ASSIGNMENT}/{NOTEBOOK}"
         status, model = hub.request("GET", path + "?content=1")
@@ -361,7 +440,10 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
         status, _ = hub.request("PUT", path, {"type": "notebook", "format": "json",
                                               "content": _work(model["content"], kind)})
         assert status == 200
-        assert hub.assignments(user, "submit", assignment_id=ASSIGNMENT)["success"]
+        if user == browser_user:
+            student_page.click_in_assignment_list("fetched", "Submit", then="submitted")
+        else:
+            assert hub.assignments(user, "submit", assignment_id=ASSIGNMENT)["success"]
         home = Path(os.path.expanduser(f"~{user}"))
         assert (home / "course").is_dir() and (home / "assignments").is_dir()
         assert not (home / "answers").exists() and not (home / "solutions").exists()
@@ -412,7 +494,12 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
 
     # Students fetch their own feedback (nbgrader finds it by their submission's secret).
     for user in STUDENTS:
-        assert hub.assignments(user, "fetch_feedback", assignment_id=ASSIGNMENT)["success"]
+        if user == browser_user:
+            student_page.reopen_assignment_list()
+            student_page.click_in_assignment_list("submitted", "Fetch Feedback")
+            student_page.close()
+        else:
+            assert hub.assignments(user, "fetch_feedback", assignment_id=ASSIGNMENT)["success"]
         home = Path(os.path.expanduser(f"~{user}"))
         pages = list((home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
         assert len(pages) == 1, user
