@@ -36,6 +36,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -51,6 +52,11 @@ USER_PREFIX = "dlc-"
 #: Files of the course library that only grading needs (the answer key is not shipped either).
 GRADING_ONLY = {"autograde.py", "sandbox.py", "isolation.py", "demo.py", "release.py",
                 "cli.py", "nbgrader_ext.py", "nbgrader_setup.py", "hub.py", "__main__.py"}
+#: nbgrader's instructor screens, switched off in students' servers.
+INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader",
+                          "nbgrader.server_extensions.course_list")
+INSTRUCTOR_ONLY_LAB = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                       "@jupyter/nbgrader:course-list")
 #: What a fresh JupyterLab would otherwise ask on first start (the news toast) or fetch.
 LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {
     "fetchNews": "false", "checkForUpdates": False}}
@@ -122,6 +128,13 @@ def install(base: Path, minimal: bool = False) -> None:
     (venv / "etc" / "jupyter").mkdir(parents=True, exist_ok=True)
     (venv / "etc" / "jupyter" / "nbgrader_config.py").write_text(student_nbgrader_config(base))
     write_lab_overrides(venv)
+    # Students get the Assignment List and Validate, not the instructor's screens.
+    jupyter = venv / "bin" / "jupyter"
+    for extension in INSTRUCTOR_ONLY_SERVER:
+        _run([jupyter, "server", "extension", "disable", "--sys-prefix", extension],
+             capture_output=True)
+    _run([jupyter, "labextension", "disable", "--level=sys_prefix", *INSTRUCTOR_ONLY_LAB],
+         capture_output=True)
     for folder in (venv, base / "proxy"):  # every student runs these
         _run(["chmod", "-R", "a+rX", folder])
 
@@ -190,9 +203,16 @@ def teardown(base: Path, users: list[str] | None = None) -> list[str]:
     for name in course_users():
         if users is not None and name not in users:
             continue
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False)  # that user's servers only
-        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
-        removed.append(name)
+        for _ in range(40):  # userdel refuses while the user still has processes
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False)  # that user's only
+            done = subprocess.run(["userdel", "--remove", name], check=False,
+                                  capture_output=True, text=True)
+            if name not in course_users():
+                removed.append(name)
+                break
+            time.sleep(0.25)
+        else:
+            print(f"could not remove user {name}: {done.stderr.strip()}", file=sys.stderr)
     shutil.rmtree(base / "state", ignore_errors=True)
     return removed
 

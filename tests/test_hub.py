@@ -289,6 +289,10 @@ class BrowserStudent:
         page.click("#login_submit")
         page.wait_for_url(f"**/user/{self.user}/lab**", timeout=SPAWN_S * 1000)
         self.reopen_assignment_list()
+        from playwright.sync_api import expect
+
+        expect(page.get_by_text("Create Assignment")).to_have_count(0)  # instructor-only
+        expect(page.get_by_text("Would you like to get notified")).to_have_count(0)  # no toast
 
     def reopen_assignment_list(self) -> None:
         from test_browser import _menu
@@ -404,6 +408,9 @@ def hub(tmp_path_factory):
         teardown(HUB_DIR, list(STUDENTS))
         if log.is_file():
             print(f"hub log: {log}")
+        from grader.hub import course_users
+
+        assert not set(course_users()) & set(STUDENTS), "test users left behind"
 
 
 @pytest.mark.hub
@@ -444,6 +451,8 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
             student_page.click_in_assignment_list("fetched", "Submit", then="submitted")
         else:
             assert hub.assignments(user, "submit", assignment_id=ASSIGNMENT)["success"]
+        status, _ = hub.request("GET", f"/user/{user}/formgrader")
+        assert status == 404  # the instructor's screens are off in students' servers
         home = Path(os.path.expanduser(f"~{user}"))
         assert (home / "course").is_dir() and (home / "assignments").is_dir()
         assert not (home / "answers").exists() and not (home / "solutions").exists()
