@@ -108,7 +108,7 @@ def install(base: Path, minimal: bool = False) -> None:
     base.chmod(0o755)
     venv = base / "venv"
     packages = [f"jupyterhub=={JUPYTERHUB_VERSION}", f"nbgrader=={NBGRADER_VERSION}",
-                _pinned("jupyterlab"), "ipykernel"]
+                _pinned("jupyterlab"), "ipykernel", _pinned("numpy")]
     wanted = " ".join(packages) + ("" if minimal else " +course")
     stamp = venv / ".course-hub-installed"
     if not (stamp.is_file() and stamp.read_text() == wanted):
@@ -242,7 +242,11 @@ c.Authenticator.allowed_users = {set(users)!r}
 c.Authenticator.allow_existing_users = False
 # The default LocalProcessSpawner: each student's server runs as that local user.
 c.Spawner.cmd = [{str(venv / 'bin' / 'jupyterhub-singleuser')!r}]
-c.Spawner.environment = {{"PATH": {f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"!r}}}
+# Kernels import the course library of the learner distribution (no grading code, no key).
+c.Spawner.environment = {{
+    "PATH": {f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"!r},
+    "PYTHONPATH": {str(base / 'distribution')!r},
+}}
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/lab"
 c.Spawner.http_timeout = 120

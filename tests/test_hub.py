@@ -327,8 +327,9 @@ class BrowserStudent:
 
 
 def _as(user: str, *cmd: str) -> subprocess.CompletedProcess:
+    """``cmd`` as ``user``, from that user's home (not the checkout: cwd is on sys.path)."""
     return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, cwd=os.path.expanduser(f"~{user}"))
 
 
 def _work(nb: dict, kind: str) -> dict:
@@ -459,6 +460,14 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
         assert not (home / "grader" / "autograde.py").exists()
 
     ana, bo, cy = STUDENTS
+    # A student's kernel (the hub's Python, the hub's environment for servers) imports the
+    # course library's checks, and finds no answer key and no grading code.
+    python = str(HUB_DIR / "venv" / "bin" / "python")
+    env_of_servers = ["env", f"PYTHONPATH={HUB_DIR / 'distribution'}", python, "-c"]
+    imported = _as(bo, *env_of_servers, "import grader.check, grader.checks.week01")
+    assert imported.returncode == 0, imported.stderr
+    for forbidden in ("answers.kernels.week01", "grader.autograde", "grader.sandbox"):
+        assert _as(bo, *env_of_servers, f"import {forbidden}").returncode != 0, forbidden
     inbound = exchange / COURSE_ID / "inbound"
     outbound = exchange / COURSE_ID / "outbound"
     submissions = sorted(p.name for p in inbound.iterdir())
