@@ -568,10 +568,10 @@ def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
                    students: list[str] | None = None) -> list[Path]:
     """Feedback HTML for every autograded notebook of ``assignment``.
 
-    Beside each student's pages go the submission's ``timestamp.txt`` and
-    ``submission_secret.txt`` (``submitted_dir``, default: the ``submitted`` folder beside
-    ``autograded_dir``; only ``students`` when given): ``nbgrader release_feedback`` reads both to name the released page
-    after the student's own submission. A submission without a secret (written straight into
+    Only ``students`` when given. Beside each student's pages go the submission's
+    ``timestamp.txt`` and ``submission_secret.txt`` (``submitted_dir``, default: the
+    ``submitted`` folder beside ``autograded_dir``): ``nbgrader release_feedback`` reads both
+    to name the released page after the student's own submission. A submission without a secret (written straight into
     ``submitted/``, as the demo does) gets a fresh one, so releasing never fails.
     """
     submitted_dir = submitted_dir or autograded_dir.parent / "submitted"

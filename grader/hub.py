@@ -156,6 +156,12 @@ def build_distribution(out: Path, repo: Path = REPO_ROOT) -> Path:
     return out
 
 
+def hub_users(base: Path) -> list[str]:
+    """The users ``setup`` made for the hub at ``base`` (who may log in)."""
+    path = base / "state" / "users.json"
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
 def course_users() -> list[str]:
     return sorted(p.pw_name for p in pwd.getpwall() if p.pw_name.startswith(USER_PREFIX))
 
@@ -191,8 +197,7 @@ def setup(base: Path, students: list[str], repo: Path = REPO_ROOT,
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, home / item.name)
         _run(["chown", "-R", f"{name}:{name}", home])
         users.append(name)
-    known = set(json.loads((state / "users.json").read_text())) if (state / "users.json").is_file() else set()
-    (state / "users.json").write_text(json.dumps(sorted(known | set(users))))
+    (state / "users.json").write_text(json.dumps(sorted(set(hub_users(base)) | set(users))))
     return users
 
 
@@ -262,9 +267,10 @@ c.JupyterHub.load_roles = [{{
 def start(base: Path, port: int, password: str | None) -> int:
     """Write the hub's config and run it in the foreground (as root: it spawns users)."""
     state = base / "state"
-    users = json.loads((state / "users.json").read_text()) if (state / "users.json").is_file() else []
+    users = hub_users(base)
     if not users:
-        print("no course users: run `python -m grader hub setup STUDENT ...` first", file=sys.stderr)
+        print("no course users: run `python -m grader hub setup STUDENT ...` first",
+              file=sys.stderr)
         return 2
     token_file = state / "service_token"
     if not token_file.is_file():

@@ -317,7 +317,8 @@ class BrowserStudent:
                                      has_text=ASSIGNMENT).first).to_be_visible(timeout=120_000)
         else:  # the button says what it did, then comes back
             self.page.wait_for_timeout(3000)
-        shots = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS", REPO_ROOT / "work" / "browser-artifacts"))
+        shots = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS",
+                                    REPO_ROOT / "work" / "browser-artifacts"))
         shots.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(shots / f"hub-{section}-{button.replace(' ', '-')}.png"))
 
@@ -519,7 +520,8 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
         else:
             assert hub.assignments(user, "fetch_feedback", assignment_id=ASSIGNMENT)["success"]
         home = Path(os.path.expanduser(f"~{user}"))
-        pages = list((home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
+        feedback = home / COURSE_ID / ASSIGNMENT / "feedback"
+        pages = list(feedback.glob(f"*/{Path(NOTEBOOK).stem}.html"))
         assert len(pages) == 1, user
         assert "feedback-summary" in pages[0].read_text()
         assert _as(user, "cat", str(pages[0])).returncode == 0
