@@ -282,7 +282,10 @@ def start(base: Path, port: int, password: str | None) -> int:
     print(f"course hub on http://127.0.0.1:{port}/ for {', '.join(users)} "
           f"(password: {password}); service token in {token_file}", flush=True)
     os.chdir(state)
-    return subprocess.call([str(base / "venv" / "bin" / "jupyterhub"), "-f", str(config)])
+    # The hub replaces this process: a signal to it (Ctrl-C, a test's terminate) reaches the
+    # hub itself, which stops the proxy and the students' servers; nothing is left orphaned.
+    jupyterhub = str(base / "venv" / "bin" / "jupyterhub")
+    os.execv(jupyterhub, [jupyterhub, "-f", str(config)])
 
 
 # ------------------------------------------------------------------------------------------

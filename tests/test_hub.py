@@ -384,7 +384,8 @@ def hub(tmp_path_factory):
         with log.open("w") as out:
             process = subprocess.Popen(
                 [PY, "-m", "grader", "hub", "start", "--port", str(port),
-                 "--password", PASSWORD], env=env, stdout=out, stderr=subprocess.STDOUT)
+                 "--password", PASSWORD], env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
         token = ""
         deadline = time.monotonic() + HUB_START_S
         while time.monotonic() < deadline and process.poll() is None:
@@ -401,12 +402,17 @@ def hub(tmp_path_factory):
             pytest.fail(f"the hub did not start:\n{log.read_text()[-4000:]}")
         yield Hub(f"http://127.0.0.1:{port}", token), work, env
     finally:
-        if process is not None:
+        if process is not None:  # the hub stops the proxy and the servers it spawned
             process.terminate()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            try:  # and whatever of its session is left (its own process group)
+                os.killpg(process.pid, 9)
+            except ProcessLookupError:
+                pass
+            process.wait()
         teardown(HUB_DIR, list(STUDENTS))
         if log.is_file():
             print(f"hub log: {log}")
