@@ -7,7 +7,8 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 
-.PHONY: setup demo test test-fast test-browser test-hub hub lab release fixtures bench clean selfgrade progress
+.PHONY: setup demo test test-fast test-browser test-hub hub lab release fixtures bench clean \
+	selfgrade progress workspace distribute syllabus
 
 setup: $(STAMP)
 
@@ -62,9 +63,13 @@ test-hub: setup
 	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
 	COURSE_REQUIRE_HUB=1 $(PY) -m pytest -m hub -s -p no:xdist tests/test_hub.py
 
-## Self-study: grade your own notebook with the full checks: `make selfgrade NB=assignments/week01-numpy/`
+## Your own copy of the assignments (git-ignored mywork/; never overwrites your notebooks)
+workspace: setup
+	$(PY) -m grader workspace $(DIR)
+
+## Self-study: grade your own notebook with the full checks: `make selfgrade NB=mywork/week01-numpy/`
 selfgrade: setup
-	@test -n "$(NB)" || { echo "usage: make selfgrade NB=assignments/weekNN-<slug>/"; exit 2; }
+	@test -n "$(NB)" || { echo "usage: make selfgrade NB=mywork/weekNN-<slug>/"; exit 2; }
 	$(PY) -m grader selfgrade $(NB)
 
 ## Your self-grades across all weeks (terminal table + work/progress.html with a chart)
@@ -74,6 +79,16 @@ progress: setup
 ## Regenerate assignments/ from solutions/ (commit the result).
 release: setup
 	$(PY) -m grader release
+
+## What a class hands out (lectures, releases, course library; no answers): OUT=dist
+OUT ?= dist
+ANSWERS_THROUGH ?= 0
+distribute: setup
+	$(PY) -m grader distribute $(OUT) --answers-through $(ANSWERS_THROUGH)
+
+## Per-week points, written questions and lines of learner code into course/README.md
+syllabus: setup
+	$(PY) -m grader syllabus
 
 ## Regenerate the public check fixtures from the reference kernels (commit the result).
 fixtures: setup

@@ -98,4 +98,19 @@ def bench_sandbox_overhead() -> list[Row]:
                 f"isolation level: {isolation}", seconds=sum(samples))]
 
 
-BENCHMARKS = [bench_sandbox_overhead, bench_throughput]
+def bench_demo() -> list[Row]:
+    """``python -m grader demo`` on a fresh work folder: the README's main job, timed here
+    rather than asserted in a test (a loaded CI machine must not fail on time)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "grader", "--work", tmp, "demo"],
+                             cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - start
+    return [Row("`python -m grader demo` (release all weeks, grade the simulated class)",
+                seconds, "s", target="≤ 300 s on 2 cores", met=run.returncode == 0
+                and seconds <= 300, seconds=seconds,
+                notes=f"exit status {run.returncode}; {os.cpu_count()} CPUs; "
+                      f"COURSE_FAST={os.environ.get('COURSE_FAST', '')!r}")]
+
+
+BENCHMARKS = [bench_sandbox_overhead, bench_throughput, bench_demo]

@@ -18,15 +18,23 @@ For each submitted notebook:
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import hmac
 import html
 import json
 import os
+import re
 import secrets
+import shutil
 import signal
+import stat
+import tempfile
 import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import contextlib
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -36,7 +44,9 @@ from typing import Callable, Iterable
 import nbformat
 from nbgrader.utils import compute_checksum
 
-from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
+from grader.check import (CheckResult, Exercise, get_exercise, reference_outputs, run_cases,
+                          score_cases)
+from grader.isolation import isolation_level, require_full_isolation
 from grader.sandbox import (Limits, ProtocolViolation, Sandbox, SandboxDied, SandboxError,
                             SandboxTimeout, kill_all_sandboxes)
 
@@ -66,6 +76,7 @@ class NotebookResult:
     cell_errors: list[str] = field(default_factory=list)
     seed: int = 0
     seconds: float = 0.0
+    written: list["WrittenAnswer"] = field(default_factory=list)  # graded by hand
 
     @property
     def score(self) -> float:
@@ -79,6 +90,18 @@ class NotebookResult:
 # --------------------------------------------------------------------------------------
 # Step 1: inspect the submission against the release
 # --------------------------------------------------------------------------------------
+def nbgrader_meta(cell) -> dict:
+    """A cell's ``nbgrader`` metadata, or ``{}`` when it is missing or not a mapping."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _grade_id(cell) -> str | None:
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
 @dataclass
 class ReleaseNotebook:
     """What the grader trusts about a released notebook: its test cells."""
@@ -117,7 +140,7 @@ def inspect_cells(nb: nbformat.NotebookNode, release: ReleaseNotebook
     voided: dict[str, str] = {}
     seen: dict[str, list[nbformat.NotebookNode]] = {}
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         if grade_id:
             seen.setdefault(grade_id, []).append(cell)
     for grade_id, released in release.grade_cells.items():
@@ -149,31 +172,294 @@ def cells_to_run(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[tu
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") or meta.get("grade_id") in release.grade_cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") or _grade_id(cell) in release.grade_cells:
             continue
-        if cell.source in tests:
+        if not isinstance(cell.get("source"), str) or cell.source in tests:
             continue
         runnable.append((index, cell.source))
     return runnable
 
 
 # --------------------------------------------------------------------------------------
+# Step 1b: the submission as files (symlinks, size, markers) and what travels with it
+# --------------------------------------------------------------------------------------
+#: Largest notebook the grader reads.
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+#: Markers that only the nbgrader source (``solutions/``) contains.
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
+
+
+class SubmissionRefused(Exception):
+    """The submitted file cannot be graded; the message says why (recorded as its grade)."""
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def read_submitted_notebook(path: Path, root: Path | None = None
+                            ) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Read a submitted notebook as a plain file; return it and flags about the file.
+
+    Refused (:class:`SubmissionRefused`): a symbolic link anywhere from ``root`` down to the
+    notebook (a link to another student's notebook or to ``solutions/``), a file outside
+    ``root``, anything but a regular file, a file over :data:`MAX_NOTEBOOK_BYTES`, and text
+    that is not a valid notebook. Flagged: a file with several hard links.
+    """
+    flags: list[str] = []
+    root = root or path.parent
+    chain = [path, *path.parents]
+    for part in chain[: chain.index(root) + 1 if root in chain else 1]:
+        if part.is_symlink():
+            target = os.readlink(part)
+            raise SubmissionRefused(f"{part.name} is a symbolic link (to {target}): refused; "
+                                    "submit the notebook file itself")
+    if not _inside(path, root):
+        raise SubmissionRefused(f"{path.name} lies outside the submission folder: refused")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise SubmissionRefused(f"{path.name} cannot be read ({error.strerror}): refused") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise SubmissionRefused(f"{path.name} is not a regular file: refused")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionRefused(f"{path.name} is {info.st_size / 2**20:.0f} MB (at most "
+                                    f"{MAX_NOTEBOOK_BYTES // 2**20} MB): refused")
+        if info.st_nlink > 1:  # flagged, not refused: the other name may be the victim's
+            flags.append(f"{path.name} has {info.st_nlink} hard links (it shares its content "
+                         "with another file, perhaps another student's)")
+        content = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    try:
+        nb = nbformat.reads(content.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # invalid JSON, not UTF-8, or not a notebook
+        raise SubmissionRefused(f"{path.name} is not a valid notebook ({type(error).__name__}); "
+                                "nothing could be graded") from None
+    return nb, flags
+
+
+def solution_marker_flags(nb: nbformat.NotebookNode) -> list[str]:
+    """Flags for nbgrader source markers in a submission (it was made from ``solutions/``)."""
+    found = sorted({marker for cell in nb.cells if isinstance(cell.get("source"), str)
+                    for marker in SOLUTION_MARKERS if marker in cell.source})
+    return [f"the submission contains solution markers ({', '.join(found)}): made from the "
+            "instructor's source notebook?"] if found else []
+
+
+def timestamp_flags(folder: Path) -> list[str]:
+    stamp = folder / "timestamp.txt"
+    if stamp.is_symlink():
+        return ["timestamp.txt is a symbolic link: ignored"]
+    if stamp.exists() and submitted_timestamp(folder) is None:
+        return ["timestamp.txt cannot be read as a time: ignored (no submission time recorded)"]
+    return []
+
+
+def stage_submission_files(folder: Path, notebook: str, limits: Limits
+                           ) -> tuple[Path | None, list[str]]:
+    """Copy a submission's other regular files into a private folder for the sandbox.
+
+    A milestone cell loads a file the learner submitted next to the notebook
+    (``np.load("milestone_week07.npz")``): the worker sees these copies, read-only, in its
+    working folder. Symbolic links, folders and special files are skipped, and so is a file
+    over ``limits.job_file_mb`` or beyond ``limits.job_total_mb`` in all (flagged).
+
+    Returns:
+        ``(staged folder or None when there is nothing to copy, flags)``.
+    """
+    flags: list[str] = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return None, flags
+    staged, total = None, 0
+    for entry in entries:
+        if entry.name in (notebook, "timestamp.txt") or entry.suffix == ".ipynb" or \
+                entry.name.endswith(".feedback.html") or entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            flags.append(f"{entry.name} is a symbolic link: not given to the notebook")
+            continue
+        try:
+            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if info.st_size > limits.job_file_mb * 2**20:
+                flags.append(f"{entry.name} is {info.st_size / 2**20:.0f} MB (at most "
+                             f"{limits.job_file_mb} MB per file): not given to the notebook")
+                continue
+            if total + info.st_size > limits.job_total_mb * 2**20:
+                flags.append(f"{entry.name}: the submission's files exceed "
+                             f"{limits.job_total_mb} MB in all: not given to the notebook")
+                continue
+            if staged is None:
+                staged = Path(tempfile.mkdtemp(prefix="job-"))
+                staged.chmod(0o755)
+            with open(staged / entry.name, "xb") as out:
+                shutil.copyfileobj(handle, out, 1 << 20)
+            (staged / entry.name).chmod(0o444)
+            total += info.st_size
+    return staged, flags
+
+
+# --------------------------------------------------------------------------------------
+# Step 1c: what the learner's code says about itself, read outside the sandbox
+# --------------------------------------------------------------------------------------
+#: Modules whose attributes learner code has no reason to replace.
+GUARDED_ROOTS = ("numpy", "builtins", "grader")
+#: Calls worth a flag wherever they appear (the sandbox stops them anyway).
+SUSPICIOUS_CALLS = {
+    "os.fork": "starts processes", "os.forkpty": "starts processes",
+    "os.system": "starts processes", "os.kill": "sends signals", "os.killpg": "sends signals",
+    "subprocess.Popen": "starts processes", "subprocess.run": "starts processes",
+    "socket.socket": "opens network sockets", "socket.create_connection":
+    "opens network sockets", "sys.addaudithook": "installs audit hooks",
+    "sys.settrace": "traces the interpreter", "ctypes.CDLL": "loads C libraries",
+    "exec": "runs code built at run time", "eval": "runs code built at run time",
+    "compile": "runs code built at run time",
+}
+#: Names in string constants that point at the answer key or the instructor's files.
+PRIVATE_NAMES = re.compile(r"answers/|solutions/|\.grading-secret|gradebook\.db|^/proc/")
+ANSWER_KEY_MODULES = ("answers", "solutions")
+
+
+def _strip_magics(source: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Read the learner's cells (as text, never run here) for tampering and attempts.
+
+    Returns:
+        ``(tampering, suspicious, answer_key)``: replaced grading objects (assignments to
+        ``numpy``/``builtins``/``grader`` attributes or to ``sys.modules``, a redefined
+        ``check``), suspicious calls, and imports of the answer key. This is evidence the
+        learner's code cannot silence; it is never the only defence (scores are computed
+        outside the sandbox whatever the code does).
+    """
+    tampering: list[str] = []
+    suspicious: list[str] = []
+    answer_key: list[str] = []
+    aliases: dict[str, str] = {}
+
+    def dotted(node) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(aliases.get(node.id, node.id))
+            return ".".join(reversed(parts))
+        return None
+
+    def note(found: list[str], text: str) -> None:
+        if text not in found and len(found) < 10:
+            found.append(text)
+
+    for source in sources:
+        try:
+            tree = ast.parse(_strip_magics(source))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    aliases[(alias.asname or alias.name).split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0])
+                    if alias.name.split(".")[0] in ANSWER_KEY_MODULES:
+                        note(answer_key, f"import {alias.name}")
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                if node.module.split(".")[0] in ANSWER_KEY_MODULES:
+                    note(answer_key, f"from {node.module} import …")
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = (node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                           else [node.target])
+                for target in targets:
+                    name = dotted(target) if isinstance(target, ast.Attribute) else None
+                    if name and name.split(".")[0] in GUARDED_ROOTS and "." in name:
+                        note(tampering, f"assigns {name}")
+                    if isinstance(target, ast.Subscript) and dotted(target.value) == "sys.modules":
+                        note(tampering, "changes sys.modules")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    PRIVATE_NAMES.search(node.value):
+                note(suspicious, f"names a private path ({PRIVATE_NAMES.search(node.value)[0]})")
+            elif isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name in SUSPICIOUS_CALLS:
+                    note(suspicious, f"{SUSPICIOUS_CALLS[name]} ({name})")
+                elif name in ("setattr", "builtins.setattr") and node.args and \
+                        (dotted(node.args[0]) or "").split(".")[0] in GUARDED_ROOTS:
+                    note(tampering, f"setattr on {dotted(node.args[0])}")
+                elif name in ("__import__", "importlib.import_module") and node.args and \
+                        isinstance(node.args[0], ast.Constant) and \
+                        str(node.args[0].value).split(".")[0] in ANSWER_KEY_MODULES:
+                    note(answer_key, f"{name}({node.args[0].value!r})")
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "check":
+                note(tampering, "redefines check")
+    return tampering, suspicious, answer_key
+
+
+# --------------------------------------------------------------------------------------
 # Step 2 and 3: execute in the sandbox, score outside it
 # --------------------------------------------------------------------------------------
 class NotebookRunner:
-    """Executes a notebook's cells in a sandbox and can restore its state after a crash."""
+    """Executes a notebook's cells in a sandbox and can restore its state after a crash.
 
-    def __init__(self, sandbox: Sandbox):
+    Time is bounded per cell (``limits.cell_timeout``) and per notebook: the cells may use
+    ``limits.cells_seconds`` of ``limits.notebook_seconds``; the checks get the rest
+    (milestone evaluations included) and whatever the cells left over.
+    """
+
+    def __init__(self, sandbox: Sandbox, start: float | None = None):
         self.sandbox = sandbox
+        self.limits = sandbox.limits
+        self.start = time.monotonic() if start is None else start
         self.replay: list[str] = []  # cells that ran without hanging or killing the kernel
         self.errors: list[str] = []  # every failing cell, for the feedback
         self.faults: list[str] = []  # hangs and kernel deaths, flagged for the instructor
         self.violations: list[str] = []  # garbled protocol: treated as tampering
+        self.budget_flags: list[str] = []  # limits of the notebook as a whole that were hit
+
+    def left(self, phase: str = "checks") -> float:
+        """Seconds left of the notebook's budget for ``phase`` ("cells" or "checks")."""
+        total = self.limits.cells_seconds if phase == "cells" else self.limits.notebook_seconds
+        return total - (time.monotonic() - self.start)
+        self.submission: Path | None = None  # the submission's folder (milestone files)
 
     def run(self, cells: Iterable[tuple[int, str]]) -> None:
-        for index, source in cells:
-            outcome = self.sandbox.run_cell(source)
+        cells = list(cells)
+        if len(cells) > self.limits.max_cells:
+            skipped = len(cells) - self.limits.max_cells
+            self.budget_flags.append(f"{len(cells)} code cells (at most {self.limits.max_cells}"
+                                     f"): the last {skipped} were not run")
+            cells = cells[: self.limits.max_cells]
+        for position, (index, source) in enumerate(cells):
+            left = self.left("cells")
+            if left <= 0:
+                self.budget_flags.append(
+                    f"the notebook's cells used up their {self.limits.cells_seconds:g} s "
+                    f"(of {self.limits.notebook_seconds:g} s per notebook): cells from "
+                    f"{index + 1} on ({len(cells) - position} cells) were not run")
+                return
+            timeout = min(self.limits.cell_timeout, left)
+            outcome = self.sandbox.run_cell(source, timeout=timeout)
             if outcome.violation:
                 self.violations.append(f"cell {index + 1}: {outcome.error}")
             if outcome.timed_out or outcome.died:
@@ -186,10 +472,13 @@ class NotebookRunner:
             self.replay.append(source)
 
     def recover(self) -> None:
-        """Restart the kernel and replay the cells that had run."""
+        """Restart the kernel and replay the cells that had run (within the budget)."""
         self.sandbox.restart()
         for source in self.replay:
-            outcome = self.sandbox.run_cell(source)
+            left = self.left("checks")
+            if left <= 0:
+                break
+            outcome = self.sandbox.run_cell(source, timeout=min(self.limits.cell_timeout, left))
             if outcome.timed_out or outcome.died:  # not deterministic: give up on state
                 self.sandbox.restart()
                 break
@@ -203,8 +492,16 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
     def call(*args, **kwargs):
         if failure:
             raise SandboxError(f"skipped: {failure[0]}")
+        left = runner.left("checks")
+        if left <= 0:
+            message = (f"the notebook's time budget ({runner.limits.notebook_seconds:g} s) "
+                       "was used up before this check")
+            if message not in runner.budget_flags:
+                runner.budget_flags.append(message)
+            failure.append(message)
+            raise SandboxError(f"skipped: {message}")
         try:
-            return runner.sandbox.call(exercise.function, args, kwargs, timeout,
+            return runner.sandbox.call(exercise.function, args, kwargs, min(timeout, left),
                                        exercise.framework)
         except (SandboxTimeout, SandboxDied) as error:
             runner.faults.append(f"{exercise.function}(): {error}")
@@ -219,74 +516,161 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
 
 
 class ReferenceCache:
-    """Hidden cases and reference outputs, computed once per exercise per run."""
+    """Hidden cases and reference outputs, computed once per exercise and seed (thread-safe).
 
-    def __init__(self, seed: int):
+    ``seed`` is the default seed (a per-run seed, or the one self-grade draws); a grading run
+    passes each submission's own seed to :meth:`get`.
+    """
+
+    def __init__(self, seed: int = 0):
         self.seed = seed
-        self._cache: dict[str, tuple] = {}
+        self._cache: dict[tuple[str, int], tuple] = {}
+        self._lock = threading.Lock()
 
-    def get(self, exercise: Exercise) -> tuple:
-        if exercise.id not in self._cache:
-            cases = exercise.cases(self.seed, hidden=True)
-            self._cache[exercise.id] = (cases, reference_outputs(exercise, cases))
-        return self._cache[exercise.id]
+    def get(self, exercise: Exercise, seed: int | None = None) -> tuple:
+        key = (exercise.id, self.seed if seed is None else seed)
+        with self._lock:
+            if key not in self._cache:
+                cases = exercise.cases(key[1], hidden=True)
+                expected = None if exercise.score else reference_outputs(exercise, cases)
+                self._cache[key] = (cases, expected)
+            return self._cache[key]
 
 
+# --------------------------------------------------------------------------------------
+# Stable regrades: one seed per (student, assignment)
+# --------------------------------------------------------------------------------------
+SECRET_FILE = ".grading-secret"
+
+
+def course_secret(work: Path) -> bytes:
+    """The course's grading secret, created once in the work folder (never in a sandbox).
+
+    It keys the hidden-case seeds of all submissions: learners cannot predict their seed,
+    and a regrade of an unchanged submission draws the same cases.
+    """
+    path = work / SECRET_FILE
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd) as handle:
+        secret = handle.read().strip()
+    if len(secret) < 32:
+        raise RuntimeError(f"{path} is not a grading secret (delete it to make a new one; "
+                           "seeds of later regrades then change)")
+    return secret.encode()
+
+
+def submission_seed(secret: bytes, student: str, assignment: str) -> int:
+    """The hidden-case seed of one student's submission of one assignment."""
+    digest = hmac.new(secret, f"{student}\0{assignment}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % 2**31
+
+
+def recorded_seed(graded: Path) -> int | None:
+    """The seed recorded in an autograded notebook by an earlier grade, if any."""
+    try:
+        if graded.is_symlink() or not graded.is_file():
+            return None
+        seed = json.loads(graded.read_text())["metadata"][GRADING_METADATA_KEY]["seed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
+
+
+# --------------------------------------------------------------------------------------
+# Grading one notebook
+# --------------------------------------------------------------------------------------
 def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
                    references: ReferenceCache, limits: Limits = Limits(),
-                   zero_on_tampering: bool = True
+                   zero_on_tampering: bool = True, seed: int | None = None,
+                   root: Path | None = None, isolation: str | None = None,
+                   files_from: Path | None = None
                    ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
     """Grade one submitted notebook; return its result and the autograded notebook.
 
-    Tampering (replacing ``np.allclose``, ``check``, ``sys.modules`` entries …, or opening
-    the course's protected files) scores 0 and is flagged for the instructor to review;
-    ``zero_on_tampering=False`` only flags it. Other suspicious actions (network, processes,
-    signals) are flagged; they cannot succeed in the sandbox anyway.
+    Tampering (replacing ``np.allclose``, ``check``, ``sys.modules`` entries …, importing the
+    answer key, or opening the course's protected files) scores 0 and is flagged for the
+    instructor to review; ``zero_on_tampering=False`` only flags it. Other suspicious actions
+    (network, processes, signals, a full scratch) are flagged; they cannot succeed in the
+    sandbox anyway. ``root`` is the folder the notebook must lie in (default: its own);
+    the regular files of ``files_from`` (default: the notebook's folder) are given to the
+    worker, read-only, in its working folder.
     """
     start = time.monotonic()
-    result = NotebookResult(student, assignment, release.path.name, seed=references.seed)
+    seed = references.seed if seed is None else seed
+    result = NotebookResult(student, assignment, release.path.name, seed=seed)
+    result.written = written_answers(None, release.path)  # unanswered until read
 
     def zero_all(reason: str) -> None:
         result.flags.append(reason)
         result.exercises = [ExerciseScore(gid, release.points(gid), 0.0, f"{gid}: 0 — {reason}")
                             for gid in release.grade_cells]
 
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.exists() else []
         hint = f"; found {', '.join(others)} instead (renamed?)" if others else ""
         zero_all(f"notebook {release.path.name} was not submitted{hint}")
         return result, None
     try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as error:  # invalid JSON or not a notebook
-        zero_all(f"{path.name} is not a valid notebook ({type(error).__name__}); "
-                 "nothing could be graded")
+        nb, file_flags = read_submitted_notebook(path, root)
+    except SubmissionRefused as error:
+        zero_all(str(error))
         return result, None
-
+    result.flags += file_flags + solution_marker_flags(nb) + timestamp_flags(path.parent)
     cell_flags, voided = inspect_cells(nb, release)
     result.flags += cell_flags
-    with Sandbox(limits) as sandbox:
-        runner = NotebookRunner(sandbox)
-        runner.run(cells_to_run(nb, release))
-        result.cell_errors = runner.errors
-        for grade_id in release.grade_cells:
-            if grade_id in voided:
-                result.exercises.append(ExerciseScore(
-                    grade_id, release.points(grade_id), 0.0,
-                    f"{grade_id}: 0 — {voided[grade_id]}; restore the cell from the release"))
-            else:
-                result.exercises.append(_score_exercise(grade_id, release, runner, references))
-        tampered, events = sandbox.inspect()  # after the calls: they run learner code too
+    result.written = written_answers(nb, release.path)
+    cells = cells_to_run(nb, release)
+    static_tampering, static_suspicious, answer_key = source_findings([s for _, s in cells])
+    staged, staged_flags = stage_submission_files(files_from or path.parent, path.name, limits)
+    result.flags += staged_flags
+    try:
+        with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
+            runner = NotebookRunner(sandbox, start)
+            runner.submission = files_from or path.parent  # milestone files are checked here
+            runner.run(cells)
+            result.cell_errors = runner.errors
+            for grade_id in release.grade_cells:
+                if grade_id in voided:
+                    result.exercises.append(ExerciseScore(
+                        grade_id, release.points(grade_id), 0.0,
+                        f"{grade_id}: 0 — {voided[grade_id]}; restore the cell from the release"))
+                else:
+                    result.exercises.append(
+                        _score_exercise(grade_id, release, runner, references, seed))
+            accounting = sandbox.accounting()  # measured outside, before the report
+            tampered, events = sandbox.inspect()  # after the calls: they run learner code too
+    finally:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+    result.flags += [f"limit: {flag}" for flag in runner.budget_flags]
     result.flags += [f"fault: {fault}" for fault in runner.faults]
+    if answer_key:
+        result.cell_errors.append(
+            "the answer key (answers/, solutions/) is not available while grading: "
+            f"{', '.join(answer_key)} failed, and the attempt is flagged for your instructor")
     tampering = list(runner.violations)
+    if static_tampering:
+        tampering.append("the notebook's code " + ", ".join(static_tampering))
+    if answer_key:
+        tampering.append("tried to import the answer key (" + ", ".join(answer_key) + ")")
     if tampered:
         tampering.append("replaced grading-related objects: " + ", ".join(tampered))
     is_tampering = lambda e: e.startswith(("opened a protected path", "tried to import"))  # noqa: E731
     tampering += [e for e in events if is_tampering(e)]
-    result.flags += [f"suspicious: {e}" for e in events if not is_tampering(e)]
+    suspicious = [f"the notebook's code {s}" for s in static_suspicious]
+    suspicious += _accounting_flags(accounting, limits)
+    suspicious += [e for e in events if not is_tampering(e)]
+    result.flags += [f"suspicious: {e}" for e in dict.fromkeys(suspicious)]
     if tampering:
-        reason = "tampering detected (" + "; ".join(tampering) + ")"
+        reason = "tampering detected (" + "; ".join(dict.fromkeys(tampering)) + ")"
         result.flags.append(reason + ": score set to 0 for review")
         if zero_on_tampering:
             result.exercises = [ExerciseScore(e.exercise_id, e.points, 0.0,
@@ -296,8 +680,35 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
     return result, autograded_notebook(nb, release, result)
 
 
+def _accounting_flags(accounting, limits: Limits) -> list[str]:
+    """Flags from what the grader measured of the sandbox from outside."""
+    flags = []
+    if accounting.processes:
+        flags.append(f"left {accounting.processes} process(es) running in the sandbox "
+                     "(killed with it)")
+    if accounting.scratch_bytes >= 0.9 * limits.scratch_mb * 2**20:
+        flags.append(f"filled its scratch space ({accounting.scratch_bytes / 2**20:.0f} of "
+                     f"{limits.scratch_mb} MB)")
+    if accounting.scratch_files >= 0.9 * limits.scratch_files:
+        flags.append(f"filled its scratch space ({accounting.scratch_files} of "
+                     f"{limits.scratch_files} files)")
+    return flags
+
+
+def failed_result(student: str, assignment: str, release: ReleaseNotebook, seed: int,
+                  reason: str) -> NotebookResult:
+    """The grade of a notebook whose grading failed: 0 points, flagged with the reason."""
+    result = NotebookResult(student, assignment, release.path.name, seed=seed)
+    result.flags.append(f"grading failed: {reason}")
+    result.exercises = [ExerciseScore(gid, release.points(gid), 0.0,
+                                      f"{gid}: 0 — grading failed ({reason}); ask your "
+                                      "instructor to look at it")
+                        for gid in release.grade_cells]
+    return result
+
+
 def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRunner,
-                    references: ReferenceCache) -> ExerciseScore:
+                    references: ReferenceCache, seed: int | None = None) -> ExerciseScore:
     points = release.points(grade_id)
     try:
         exercise = get_exercise(grade_id)
@@ -305,25 +716,136 @@ def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRun
         return ExerciseScore(grade_id, points, 0.0,
                              f"{grade_id}: no check is registered for this test cell "
                              "(course error: tell your instructor)")
-    cases, expected = references.get(exercise)
+    if exercise.score:
+        return _score_milestone(exercise, points, runner, references.get(exercise, seed)[0])
+    cases, expected = references.get(exercise, seed)
     check: CheckResult = run_cases(exercise, remote_function(runner, exercise), cases, expected)
     return ExerciseScore(grade_id, points, round(points * check.fraction, 4),
                          check.report(exercise.hint))
 
 
 # --------------------------------------------------------------------------------------
+# Milestones: the learner's model, their saved parameters, a metric computed here
+# --------------------------------------------------------------------------------------
+def submitted_files(release: ReleaseNotebook) -> list[str]:
+    """Files beside the notebook that its exercises need (milestone checkpoints)."""
+    names: list[str] = []
+    for grade_id in release.grade_cells:
+        try:
+            names += [n for n in get_exercise(grade_id).files if n not in names]
+        except KeyError:
+            continue
+    return names
+
+
+def _file_problem(folder: Path, name: str) -> str | None:
+    """Why the submitted file ``name`` cannot be used, checked before any learner code."""
+    from grader.milestone import inspect_checkpoint
+
+    path = folder / name
+    if "/" in name or name.startswith("."):
+        return f"{name} is not a plain file name (course error: tell your instructor)"
+    if path.is_symlink():
+        return f"{name} is a symbolic link; submit the file itself"
+    if not path.is_file():
+        return (f"expected {name} next to the notebook, but it was not submitted: train the "
+                f"model in the notebook (its training cell saves {name}) and submit the "
+                "file with the notebook")
+    return inspect_checkpoint(path)
+
+
+def _score_milestone(exercise: Exercise, points: float, runner: NotebookRunner,
+                     cases: list) -> ExerciseScore:
+    """Score a milestone: check its files here, call the learner's code in the sandbox on
+    the held-out cases, compute the metric here (``exercise.score``)."""
+    folder = runner.submission
+    for name in exercise.files:
+        problem = _file_problem(folder, name) if folder else f"{name}: no submission folder"
+        if problem:
+            return ExerciseScore(exercise.id, points, 0.0, f"{exercise.id}: 0 — {problem}")
+    check = score_cases(exercise, remote_function(runner, exercise), cases)
+    return ExerciseScore(exercise.id, points, round(points * check.fraction, 4),
+                         check.report(exercise.hint))
+
+
+# --------------------------------------------------------------------------------------
 # Step 4: autograded notebook, gradebook, feedback
 # --------------------------------------------------------------------------------------
+#: Attachment types kept in an autograded copy (raster images: no script can hide in them).
+SAFE_ATTACHMENTS = ("image/png", "image/jpeg", "image/gif")
+#: Notebook metadata kept in an autograded copy (anything else could carry markup).
+KEPT_METADATA = ("kernelspec", "language_info")
+_TAG = re.compile(r"<[A-Za-z!/?]|javascript:|data:text/html|vbscript:", re.IGNORECASE)
+
+
+_CHAR_REF = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|colon|Tab|NewLine);?")
+_SCHEME = re.compile(r"(?i)(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:|"
+                     r"d\s*a\s*t\s*a\s*:\s*text/html")
+
+
+def sanitize_html(text: str) -> str:
+    """Text with HTML removed of scripts, event handlers and dangerous URLs (``nh3``).
+
+    Markdown links cannot carry a ``javascript:``/``vbscript:``/``data:text/html`` target
+    either (character references are decoded first: markdown decodes them in links).
+    Markdown without markup is otherwise unchanged (``nh3`` would escape its ``>`` quotes).
+    """
+    import nh3
+
+    if _CHAR_REF.search(text):
+        text = _CHAR_REF.sub(lambda m: html.unescape(m[0] if m[0].endswith(";")
+                                                     else m[0] + ";"), text)
+    text = _SCHEME.sub("blocked:", text)
+    if not _TAG.search(text):
+        return text
+    return nh3.clean(text, url_schemes={"http", "https", "mailto"})
+
+
+def sanitize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Make a learner's notebook safe to render for the instructor and in feedback pages.
+
+    Markdown and raw cells are cleaned with ``nh3`` (no ``<script>``, no ``onerror=``, no
+    ``javascript:`` links), attachments other than raster images (an SVG can carry script)
+    and code outputs are dropped, and only known notebook metadata is kept (a notebook
+    title could carry markup too).
+    """
+    for cell in nb.cells:
+        if cell.cell_type in ("markdown", "raw"):
+            source = cell.source if isinstance(cell.source, str) else ""
+            kept = {}
+            attachments = cell.get("attachments")
+            for name, bundle in (attachments.items() if isinstance(attachments, dict) else ()):
+                images = {mime: data for mime, data in bundle.items()
+                          if mime in SAFE_ATTACHMENTS and isinstance(data, str)} \
+                    if isinstance(bundle, dict) and isinstance(name, str) else {}
+                if images:
+                    kept[name] = images
+            # A reference to an attachment that is gone would break the page: point it nowhere.
+            source = re.sub(r"attachment:([^)\s\"']+)", lambda m: m[0] if m[1] in kept
+                            else "#attachment-removed", source)
+            cell.source = sanitize_html(source)
+            cell.pop("attachments", None)
+            if kept and cell.cell_type == "markdown":
+                cell["attachments"] = kept
+            if cell.cell_type == "raw":
+                cell.metadata.pop("format", None)
+                cell.metadata.pop("raw_mimetype", None)
+        elif cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata = nbformat.NotebookNode(
+        {key: nb.metadata[key] for key in KEPT_METADATA if key in nb.metadata})
+    return nb
+
+
 def autograded_notebook(nb: nbformat.NotebookNode, release: ReleaseNotebook,
                         result: NotebookResult) -> nbformat.NotebookNode:
-    """The submission with released test cells whose output is the grader's report."""
-    graded = nbformat.from_dict(json.loads(json.dumps(nb)))
+    """The submission (sanitized) with released test cells whose output is the report."""
+    graded = sanitize_notebook(nbformat.from_dict(json.loads(json.dumps(nb))))
     reports = {e.exercise_id: e for e in result.exercises}
     for cell in graded.cells:
         if cell.cell_type != "code":
             continue
-        cell.outputs, cell.execution_count = [], None
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         if grade_id in release.grade_cells:
             cell.source = release.grade_cells[grade_id].source
             score = reports[grade_id]
@@ -344,7 +866,12 @@ def submitted_timestamp(submission: Path) -> datetime | None:
     from nbgrader.utils import parse_utc
 
     stamp = submission / "timestamp.txt"
-    return parse_utc(stamp.read_text().strip()) if stamp.is_file() else None
+    if stamp.is_symlink() or not stamp.is_file():
+        return None
+    try:
+        return parse_utc(stamp.read_text(errors="replace")[:200].strip())
+    except Exception:  # unparsable: recorded without a time, and flagged when graded
+        return None
 
 
 def record(results: list[NotebookResult], db_url: str, submitted_dir: Path | None = None) -> None:
@@ -377,26 +904,117 @@ def record(results: list[NotebookResult], db_url: str, submitted_dir: Path | Non
                                       result.student)
                 grade.auto_score = exercise.score
                 grade.needs_manual_grade = False
+            record_written(gb, result, notebook_id)
             submitted = gb.find_submission_notebook(notebook_id, result.assignment,
                                                     result.student)
             submitted.flagged = bool(result.flags)
             gb.db.commit()
 
 
-def feedback_html(graded: nbformat.NotebookNode) -> str:
-    """Render an autograded notebook as a self-contained feedback page."""
+# --------------------------------------------------------------------------------------
+# Written answers: manually graded in the formgrader, never scored automatically
+# --------------------------------------------------------------------------------------
+@dataclass
+class WrittenAnswer:
+    """A manually graded answer cell (markdown, ``grade`` and ``solution``) of a submission."""
+
+    grade_id: str
+    points: float
+    answered: bool  # False while the cell still holds the release's text
+
+
+def written_answers(nb: nbformat.NotebookNode | None, release_path: Path) -> list[WrittenAnswer]:
+    """The submission's written answers, in release order; a missing cell (or notebook,
+    ``nb=None``) is unanswered."""
+    released = {}
+    for cell in nbformat.read(release_path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "markdown":
+            released[meta["grade_id"]] = (cell.source.strip(), float(meta.get("points", 0)))
+    submitted = {}
+    for cell in nb.cells if nb is not None else []:
+        grade_id = _grade_id(cell)  # (a submission's metadata may be any JSON at all)
+        source = cell.get("source")
+        if grade_id in released and cell.get("cell_type") == "markdown" and isinstance(source, str):
+            submitted.setdefault(grade_id, source.strip())
+    return [WrittenAnswer(grade_id, points, bool(submitted.get(grade_id))
+                          and submitted[grade_id] != text)
+            for grade_id, (text, points) in released.items()]
+
+
+def record_written(gb, result: NotebookResult, notebook_id: str) -> None:
+    """Mark written answers in nbgrader's gradebook as nbgrader's autograder does: an answer
+    needs manual grading (the formgrader lists it, with its points); an untouched one scores 0
+    automatically. The auto score never counts an answer, and a regrade keeps the
+    instructor's grade and comment."""
+    from nbgrader.api import MissingEntry
+
+    for answer in result.written:
+        try:
+            grade = gb.find_grade(answer.grade_id, notebook_id, result.assignment,
+                                  result.student)
+        except MissingEntry:  # a gradebook released before the question existed
+            continue
+        grade.auto_score = None if answer.answered else 0.0
+        if grade.manual_score is None:
+            grade.needs_manual_grade = answer.answered
+
+
+def manual_grades(db_url: str, student: str, assignment: str, notebook_id: str) -> list[dict]:
+    """Each written answer's points, manual score (None until graded) and comment."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from grader.nbgrader_setup import COURSE_ID
+
+    rows = []
+    with Gradebook(db_url, COURSE_ID) as gb:
+        try:
+            notebook = gb.find_submission_notebook(notebook_id, assignment, student)
+        except MissingEntry:
+            return []
+        comments = {c.name: c.comment for c in notebook.comments}
+        for grade in notebook.grades:
+            if grade.cell_type != "markdown":
+                continue
+            score = grade.manual_score if grade.manual_score is not None else grade.auto_score
+            rows.append({"grade_id": grade.name, "points": grade.max_score, "score": score,
+                         "graded": grade.manual_score is not None or grade.auto_score is not None,
+                         "comment": comments.get(grade.name) or ""})
+    return sorted(rows, key=lambda r: r["grade_id"])
+
+
+def _written_rows(written: list[dict]) -> str:
+    rows = []
+    for w in written:
+        score = (f"{w['score']:g} / {w['points']:g}" if w["graded"]
+                 else f"– / {w['points']:g}")
+        what = (html.escape(w["comment"]) if w["comment"]
+                else "graded by your instructor" if w["graded"] else "awaiting manual grading")
+        rows.append(f"<tr class='written'><td><code>{html.escape(w['grade_id'])}</code> "
+                    f"(written)</td><td>{score}</td><td><pre>{what}</pre></td></tr>")
+    return "".join(rows)
+
+
+def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = None) -> str:
+    """Render an autograded notebook as a self-contained feedback page; ``written`` (from
+    :func:`manual_grades`) adds the manual scores and comments of written answers."""
     from nbconvert import HTMLExporter
 
     info = graded.metadata.get(GRADING_METADATA_KEY, {})
+    written = written or []
+    manual = sum(w["score"] or 0 for w in written if w["graded"])
     rows = "".join(
         f"<tr><td><code>{html.escape(e['exercise_id'])}</code></td>"
         f"<td>{e['score']:g} / {e['points']:g}</td>"
         f"<td><pre>{html.escape(e['report'])}</pre></td></tr>"
-        for e in info.get("exercises", []))
+        for e in info.get("exercises", [])) + _written_rows(written)
     flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in info.get("flags", []))
     errors = "".join(f"<li>{html.escape(err)}</li>" for err in info.get("cell_errors", []))
     summary = (
-        f"<h1>Score: {info.get('score', 0):g} / {info.get('max_score', 0):g}</h1>"
+        # Long report lines wrap instead of widening the page (issue 18, item 7).
+        "<style>.feedback-summary pre { white-space: pre-wrap; overflow-wrap: anywhere; }</style>"
+        f"<h1>Score: {info.get('score', 0) + manual:g} / "
+        f"{info.get('max_score', 0) + sum(w['points'] for w in written):g}</h1>"
         f"<p>Graded {html.escape(str(info.get('graded_at', '')))} with hidden cases from seed "
         f"{info.get('seed', '')}.</p>"
         f"<table border='1' cellpadding='4'><tr><th>exercise</th><th>points</th>"
@@ -404,7 +1022,13 @@ def feedback_html(graded: nbformat.NotebookNode) -> str:
         + (f"<h2>Flags</h2><ul>{flags}</ul>" if flags else "")
         + (f"<h2>Cells that failed when the grader ran your notebook</h2><ul>{errors}</ul>"
            if errors else ""))
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(graded)
+    shown = sanitize_notebook(nbformat.from_dict(json.loads(json.dumps(graded))))
+    for cell, original in zip(shown.cells, graded.cells):  # the grader's reports stay
+        if cell.cell_type == "code" and _grade_id(cell):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=str(
+                out.get("text", ""))) for out in original.get("outputs", [])
+                if out.get("output_type") == "stream"]
+    body, _ = HTMLExporter(template_name="lab", sanitize_html=True).from_notebook_node(shown)
     return body.replace("<body", "<body data-feedback='1'", 1).replace(
         "<main>", f"<main><div class='feedback-summary'>{summary}</div>", 1)
 
@@ -449,18 +1073,41 @@ class GradingLock:
         self.handle.close()  # closing releases the lock
 
 
-def _write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
+def write_no_follow(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically without following a symbolic link planted there.
+
+    The data goes to a fresh file beside it (``O_EXCL``), which then replaces the path: a
+    symlink at ``path`` is replaced, never written through. Parent folders that are
+    symbolic links are refused.
+    """
+    for parent in [path.parent, *path.parent.parents][:3]:
+        if parent.is_symlink():
+            raise OSError(f"refusing to write {path}: {parent} is a symbolic link")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
+    write_no_follow(path, nbformat.writes(nb).encode())
 
 
 def already_graded(submission: Path, graded: Path) -> bool:
     """True when ``graded`` exists and is newer than ``submission`` (for ``resume``)."""
-    if not graded.exists():
+    try:
+        if graded.is_symlink() or not graded.exists():
+            return False
+        return not submission.exists() or graded.stat().st_mtime >= submission.lstat().st_mtime
+    except OSError:
         return False
-    return not submission.exists() or graded.stat().st_mtime >= submission.stat().st_mtime
 
 
 @contextmanager
@@ -484,37 +1131,84 @@ def _ctrl_c_as_flag():
         signal.signal(signal.SIGINT, previous)
 
 
+def _grade_contained(submission: Path, release: ReleaseNotebook, student: str, name: str,
+                     references: ReferenceCache, limits: Limits, seed: int, root: Path,
+                     isolation: str = "full"
+                     ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
+    """:func:`grade_notebook`, with any failure recorded as this submission's grade."""
+    try:
+        return grade_notebook(submission, release, student, name, references, limits,
+                              seed=seed, root=root, isolation=isolation)
+    except Exception as error:  # one submission never stops the class run
+        return failed_result(student, name, release, seed,
+                             f"{type(error).__name__}: {str(error)[:300]}"), None
+
+
+def _record_contained(result: NotebookResult, graded_nb, graded_path: Path,
+                      db_url: str | None, submitted_dir: Path) -> None:
+    """Record one result, then write its autograded copy; a failure of either is flagged on
+    the result (and recorded when the gradebook still accepts it), never raised."""
+    if db_url:
+        try:
+            record([result], db_url, submitted_dir)
+        except Exception as error:
+            result.flags.append(f"recording failed: {type(error).__name__}: {str(error)[:300]}")
+            with contextlib.suppress(Exception):  # the gradebook row at least says so
+                record([failed_result(result.student, result.assignment,
+                                      ReleaseNotebook(Path(result.notebook), {}),
+                                      result.seed, "recording failed")], db_url, submitted_dir)
+    if graded_nb is None:
+        graded_nb = nbformat.v4.new_notebook()
+        graded_nb.metadata[GRADING_METADATA_KEY] = {
+            "score": result.score, "max_score": result.max_score, "seed": result.seed,
+            "flags": result.flags, "cell_errors": result.cell_errors,
+            "exercises": [asdict(e) for e in result.exercises],
+            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    try:
+        _write_atomically(graded_nb, graded_path)
+    except Exception as error:
+        result.flags.append(f"writing the autograded copy failed: {type(error).__name__}: "
+                            f"{str(error)[:300]}")
+
+
 def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: Path,
               release_dir: Path, db_url: str | None = None, students: list[str] | None = None,
               jobs: int = 2, limits: Limits = Limits(), seed: int | None = None,
               progress: bool = True, resume: bool = False,
-              lock_path: Path | None = None) -> list[NotebookResult]:
+              lock_path: Path | None = None, work: Path | None = None,
+              require_full: bool = True) -> list[NotebookResult]:
     """Grade every submission of one or more assignments in parallel and record the scores.
 
-    Each (student, notebook) runs in its own sandbox; a submission that hangs or crashes
-    costs only its own points. Several assignments share one pool of workers, so no worker
-    idles at an assignment boundary. Each result is recorded in the gradebook as soon as it
-    is ready, *then* its autograded copy is written (atomically): after an interruption
-    (Ctrl-C, or the grader killed), ``resume=True`` skips exactly the notebooks whose
-    autograded copy exists, and grading again replaces rows instead of adding them.
+    Each (student, notebook) runs in its own fully isolated sandbox (refused otherwise:
+    :func:`grader.isolation.require_full_isolation`); a submission that hangs, crashes or
+    cannot be read costs only its own points and is recorded with the reason; the run always
+    goes on. Several assignments share one pool of workers. Each result is recorded in the
+    gradebook as soon as it is ready, *then* its autograded copy is written (atomically,
+    also for a submission that could not be graded): after an interruption, ``resume=True``
+    skips exactly the notebooks whose autograded copy exists.
+
+    ``require_full=False`` (the demo's simulated class only) grades with the best isolation
+    available instead of refusing.
+
+    Hidden cases: ``seed`` when given; otherwise each (student, assignment) has its own
+    seed, the one recorded in its autograded copy by an earlier grade, else one derived from
+    the course secret in ``work`` (default: the parent of ``autograded_dir``). A regrade of
+    an unchanged submission therefore gets the same score.
     """
     from tqdm.auto import tqdm
 
+    if require_full:
+        require_full_isolation("autograde submissions")
+    isolation = "full" if require_full else isolation_level()
     assignments = [assignment] if isinstance(assignment, str) else list(assignment)
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    references = ReferenceCache(seed)
+    secret = course_secret(work or autograded_dir.parent) if seed is None else b""
+    references = ReferenceCache(seed or 0)
     releases: dict[str, list[ReleaseNotebook]] = {}
     for name in assignments:
         releases[name] = [ReleaseNotebook.read(p)
                           for p in sorted((release_dir / name).glob("*.ipynb"))]
         if not releases[name]:
             raise FileNotFoundError(f"no released notebooks in {release_dir / name}")
-        for release in releases[name]:  # reference outputs once, up front, in this process
-            for grade_id in release.grade_cells:
-                try:
-                    references.get(get_exercise(grade_id))
-                except KeyError:
-                    pass
     with GradingLock(lock_path or autograded_dir.parent / ".grading.lock"):
         todo = []
         for name in assignments:
@@ -524,25 +1218,30 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                     submission = submitted_dir / student / name / release.path.name
                     graded = autograded_dir / student / name / release.path.name
                     if not (resume and already_graded(submission, graded)):
-                        todo.append((student, name, release, submission, graded))
+                        own = seed if seed is not None else recorded_seed(graded)
+                        own = submission_seed(secret, student, name) if own is None else own
+                        todo.append((student, name, release, submission, graded, own))
         results: list[NotebookResult] = []
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         bar = tqdm(total=len(todo), desc=f"autograde {', '.join(assignments)}"[:60],
                    unit="notebook", disable=not progress)
-        futures = {pool.submit(grade_notebook, submission, release, student, name,
-                               references, limits): graded
-                   for student, name, release, submission, graded in todo}
+        futures = {pool.submit(_grade_contained, submission, release, student, name,
+                               references, limits, own, submitted_dir, isolation):
+                   (graded, student, name, release, own)
+                   for student, name, release, submission, graded, own in todo}
         try:
             with _ctrl_c_as_flag() as interrupted:
                 pending = set(futures)
                 while pending:
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
-                        result, graded_nb = future.result()
-                        if db_url:
-                            record([result], db_url, submitted_dir)
-                        if graded_nb is not None:
-                            _write_atomically(graded_nb, futures[future])
+                        graded, student, name, release, own = futures[future]
+                        try:
+                            result, graded_nb = future.result()
+                        except Exception as error:  # _grade_contained already catches
+                            result, graded_nb = failed_result(
+                                student, name, release, own, f"{type(error).__name__}"), None
+                        _record_contained(result, graded_nb, graded, db_url, submitted_dir)
                         results.append(result)
                         bar.set_postfix_str(f"{result.student}: "
                                             f"{result.score:g}/{result.max_score:g}")
@@ -564,15 +1263,16 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
 
 
 def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
-                   submitted_dir: Path | None = None,
+                   db_url: str | None = None, submitted_dir: Path | None = None,
                    students: list[str] | None = None) -> list[Path]:
-    """Feedback HTML for every autograded notebook of ``assignment``.
+    """Feedback HTML for every autograded notebook of ``assignment``; with ``db_url``, the
+    manual grades and comments of written answers from the gradebook too.
 
     Only ``students`` when given. Beside each student's pages go the submission's
     ``timestamp.txt`` and ``submission_secret.txt`` (``submitted_dir``, default: the
     ``submitted`` folder beside ``autograded_dir``): ``nbgrader release_feedback`` reads both
-    to name the released page after the student's own submission. A submission without a secret (written straight into
-    ``submitted/``, as the demo does) gets a fresh one, so releasing never fails.
+    to name the released page after the student's own submission. A submission without a
+    secret (written straight into ``submitted/``, as the demo does) gets a fresh one.
     """
     submitted_dir = submitted_dir or autograded_dir.parent / "submitted"
     written = []
@@ -581,16 +1281,25 @@ def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
         if students is not None and student not in students:
             continue
         out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(feedback_html(nbformat.read(graded_path, as_version=4)))
+        if graded_path.is_symlink():
+            continue
+        try:  # one page that cannot be rendered never stops the others
+            manual = (manual_grades(db_url, student, assignment, graded_path.stem)
+                      if db_url else None)
+            page = feedback_html(nbformat.read(graded_path, as_version=4), manual)
+        except Exception as error:
+            page = (f"<!DOCTYPE html><html><body><h1>Feedback unavailable</h1><p>The grader "
+                    f"could not render this notebook ({html.escape(type(error).__name__)}); "
+                    "ask your instructor for the autograded copy.</p></body></html>")
+        write_no_follow(out, page.encode())
         submission = submitted_dir / student / assignment
         for name in ("timestamp.txt", "submission_secret.txt"):
             source = submission / name
-            if source.is_file():
-                (out.parent / name).write_text(source.read_text())
+            if source.is_file() and not source.is_symlink():
+                write_no_follow(out.parent / name, source.read_bytes())
             elif not (out.parent / name).is_file():
-                (out.parent / name).write_text(
+                write_no_follow(out.parent / name, (
                     datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-                    if name == "timestamp.txt" else secrets.token_hex(16))
+                    if name == "timestamp.txt" else secrets.token_hex(16)).encode())
         written.append(out)
     return written

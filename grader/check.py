@@ -43,6 +43,9 @@ class Case:
     name: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    #: What a milestone's metric compares the outputs with (e.g. held-out labels); never
+    #: passed to the learner's function.
+    target: Any = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class Exercise:
         hidden: ``"module:function"`` (in :mod:`answers.hidden`) of extra hidden cases,
             ``rng -> list[Case]``, aimed at the mistakes the public cases do not catch;
             drawn only when grading, never stored in a public fixture.
+        score: ``"module:function"`` of a metric, for a *milestone* (graded on what the
+            learner's model achieves, see :mod:`grader.milestone`): ``(case, outputs) ->
+            (fraction, message)`` replaces the comparison with a reference, which is then
+            empty (``reference=""``); no public fixture is stored.
+        files: files the learner submits next to the notebook that the exercise needs
+            (``("milestone_week07.npz",)``): checked by the grader before the call.
     """
 
     id: str
@@ -84,6 +93,8 @@ class Exercise:
     see: str = ""
     outputs: tuple[str, ...] = ()
     hidden: str = ""
+    score: str = ""
+    files: tuple[str, ...] = ()
 
     def reference_function(self) -> Callable:
         return _import_attribute(self.reference)
@@ -162,16 +173,30 @@ def describe(array: np.ndarray) -> str:
     return f"shape {tuple(array.shape)}, dtype {array.dtype}"
 
 
-def compare(got: Any, expected: Sequence[np.ndarray], rtol: float, atol: float) -> str | None:
-    """Return ``None`` when ``got`` matches ``expected``, else what differs (no values)."""
+def output_label(index: int, count: int, names: Sequence[str] = ()) -> str:
+    """How a message names output ``index`` of ``count``: by meaning (``"dw: "``) when the
+    exercise names its outputs, else by position; nothing for a single unnamed output."""
+    if index < len(names) and names[index]:
+        return f"{names[index]}: "
+    return f"output {index}: " if count > 1 else ""
+
+
+def compare(got: Any, expected: Sequence[np.ndarray], rtol: float, atol: float,
+            names: Sequence[str] = ()) -> str | None:
+    """Return ``None`` when ``got`` matches ``expected``, else what differs (no values).
+
+    ``names`` are the outputs' names by meaning (:attr:`Exercise.outputs`), used instead of
+    "output 1" in the message.
+    """
     try:
         got_arrays = as_outputs(got)
     except Exception as error:  # e.g. a ragged list
         return f"the return value could not be turned into arrays ({error})"
     if len(got_arrays) != len(expected):
-        return f"returned {len(got_arrays)} value(s), expected {len(expected)}"
+        named = f" ({', '.join(names)})" if len(names) == len(expected) and len(names) > 1 else ""
+        return f"returned {len(got_arrays)} value(s), expected {len(expected)}{named}"
     for index, (mine, ref) in enumerate(zip(got_arrays, expected)):
-        label = f"output {index}: " if len(expected) > 1 else ""
+        label = output_label(index, len(expected), names)
         if mine.dtype == object or not np.issubdtype(mine.dtype, np.number) and mine.dtype != bool:
             return f"{label}returned {describe(mine)}, expected a numeric array with {describe(ref)}"
         if mine.shape != ref.shape:
@@ -199,6 +224,7 @@ class CaseResult:
     name: str
     passed: bool
     message: str = ""
+    credit: float | None = None  # partial credit of a scored (milestone) case, in [0, 1]
 
 
 @dataclass
@@ -215,19 +241,30 @@ class CheckResult:
 
     @property
     def fraction(self) -> float:
-        """Share of cases passed: the partial credit of the exercise."""
-        return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
+        """Share of cases passed (a milestone's cases: their credit): the partial credit."""
+        if not self.cases:
+            return 0.0
+        return sum(case.passed if case.credit is None else case.credit
+                   for case in self.cases) / len(self.cases)
 
-    def report(self, hint: str = "") -> str:
-        """A message for the learner: which cases failed and why, never the reference."""
+    def report(self, hint: str = "", see: str = "") -> str:
+        """A message for the learner: which cases failed and why, never the reference.
+
+        ``hint`` (the first level: the concept the failing cases test) and ``see`` (the second
+        level: where the idea is taught) are added when the check failed.
+        """
         if self.note:  # nothing was compared: say why instead of counting cases
             return f"{self.exercise_id}: {self.note}"
         total = len(self.cases)
         passed = sum(case.passed for case in self.cases)
         lines = [f"{self.exercise_id}: {passed}/{total} cases passed"]
-        lines += [f"  ✗ {case.name}: {case.message}" for case in self.cases if not case.passed]
+        lines += [f"  ✗ {case.name}: {case.message}" if not case.passed
+                  else f"  ✓ {case.name}: {case.message}"
+                  for case in self.cases if not case.passed or case.message]
         if not self.passed and hint:
             lines.append(f"  hint: {hint}")
+        if not self.passed and see:
+            lines.append(f"  see: {see}")
         return "\n".join(lines)
 
 
@@ -283,8 +320,41 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
         except Exception as error:  # the learner's bug, reported as that case's failure
             results.append(CaseResult(name, False, f"raised {type(error).__name__}: {error}"))
             continue
-        problem = compare(got, want, exercise.rtol, exercise.atol)
+        problem = compare(got, want, exercise.rtol, exercise.atol, exercise.outputs)
         results.append(CaseResult(name, problem is None, problem or ""))
+    return CheckResult(exercise.id, results)
+
+
+def score_cases(exercise: Exercise, function: Callable, cases: Iterable[Case]) -> CheckResult:
+    """Call ``function`` on each case and score its outputs with the exercise's metric.
+
+    For milestones (``exercise.score``): no reference output, the metric maps the outputs
+    to a fraction of the points and a message. Failures are reported as in
+    :func:`run_cases`; a case passes only at full credit.
+    """
+    metric = _import_attribute(exercise.score)
+    results: list[CaseResult] = []
+    for case in cases:
+        args, kwargs = _copy_args(case)
+        try:
+            got = function(*args, **kwargs)
+        except NotImplementedError:
+            return CheckResult(exercise.id, [CaseResult(case.name, False, "not implemented yet")],
+                               note="not attempted yet — replace the `raise NotImplementedError"
+                                    "(...)` lines of this part's solution cells with your code")
+        except Exception as error:  # raised, timed out or died (in the sandbox: CallFailed)
+            message = str(error) if isinstance(error, CallFailed) \
+                else f"raised {type(error).__name__}: {error}"
+            results.append(CaseResult(case.name, False, message, credit=0.0))
+            continue
+        try:
+            credit, message = metric(case, as_outputs(got))
+        except Exception as error:  # outputs the metric cannot read (ragged, wrong kind)
+            results.append(CaseResult(case.name, False, f"the return value could not be "
+                                      f"scored ({type(error).__name__}: {error})", 0.0))
+            continue
+        credit = float(min(max(credit, 0.0), 1.0))
+        results.append(CaseResult(case.name, credit == 1.0, message, credit))
     return CheckResult(exercise.id, results)
 
 
@@ -362,6 +432,10 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
              seed: int | None = None) -> CheckResult:
     """Run the public (fixture) or hidden (reference, seeded) cases; return the result."""
     exercise = get_exercise(exercise_id)
+    if exercise.score:  # a milestone: no fixture, no reference; the cases read local data
+        cases = exercise.cases(PUBLIC_SEED if not hidden else
+                               PUBLIC_SEED + 1 if seed is None else seed, hidden=hidden)
+        return score_cases(exercise, in_framework(function, exercise.framework), cases)
     if hidden:
         cases = exercise.cases(PUBLIC_SEED + 1 if seed is None else seed, hidden=True)
         expected = reference_outputs(exercise, cases)
@@ -370,9 +444,46 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
     return run_cases(exercise, in_framework(function, exercise.framework), cases, expected)
 
 
+#: Width of a check's message in a notebook: nbgrader's Validate dialog shows it in a <pre>
+#: the course cannot style, so long lines are wrapped here (feedback pages wrap with CSS).
+MESSAGE_WIDTH = 88
+
+
+def wrap_lines(text: str, width: int = MESSAGE_WIDTH) -> str:
+    """Wrap each long line of ``text`` at spaces, continuing under its own indentation."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line, width=width, subsequent_indent=indent + "    ",
+                             break_long_words=False, break_on_hyphens=False) or [line]
+    return "\n".join(out)
+
+
+#: Failed checks per exercise in this process (a notebook kernel): the hint's tier.
+_FAILURES: dict[str, int] = {}
+
+
+def hint_tiers(exercise: Exercise, failures: int) -> tuple[str, str]:
+    """``(hint, see)`` to show after the ``failures``-th failed check of ``exercise``.
+
+    The first failure gets the first level only (which concept the failing case tests);
+    from the second failure on, the lecture section where the idea is taught is added.
+    """
+    return exercise.hint, (exercise.see if failures >= 2 else "")
+
+
 def check(exercise_id: str, function: Callable, hidden: bool = False,
           seed: int | None = None) -> None:
     """Check a learner's function; print a short success line or raise :class:`CheckFailed`.
+
+    Hints come in tiers: the first failed check of an exercise names the failing cases and
+    the concept they test (``Exercise.hint``); a later failure of the same exercise in the
+    same kernel adds where the idea is taught (``Exercise.see``).
 
     Returns nothing, so that a check cell shows the success line alone (no ``Out[n]`` repr,
     which nbgrader would also try to read as a partial-credit score); :func:`evaluate`
@@ -390,8 +501,62 @@ def check(exercise_id: str, function: Callable, hidden: bool = False,
     result = evaluate(exercise_id, function, hidden=hidden, seed=seed)
     kind = "hidden" if hidden else "public"
     if not result.passed:
-        raise CheckFailed(result.report(get_exercise(exercise_id).hint))
+        if result.note:  # not attempted: no hint, and no tier used up
+            raise CheckFailed(wrap_lines(result.report()))
+        _FAILURES[exercise_id] = _FAILURES.get(exercise_id, 0) + 1
+        hint, see = hint_tiers(get_exercise(exercise_id), _FAILURES[exercise_id])
+        raise CheckFailed(wrap_lines(result.report(hint, see)))
     print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
+    for case in result.cases:  # a milestone's figures (accuracy, loss): worth seeing
+        if case.message:
+            print(f"  {case.name}: {case.message}")
+
+
+# --------------------------------------------------------------------------------------
+# "Not attempted yet" instead of a bare NameError in a notebook
+# --------------------------------------------------------------------------------------
+def not_attempted_message(name: str) -> str | None:
+    """The message for a ``NameError`` on ``name`` when it is an exercise's function."""
+    functions = {exercise.function: exercise.id for exercise in all_exercises().values()}
+    if name not in functions:
+        return None
+    return (f"{functions[name]}: not attempted yet: run the cell that defines `{name}` first "
+            f"(its check can only run once `{name}` exists in this kernel; Run → Run All "
+            "Cells runs the notebook from the top)")
+
+
+def _name_error_handler(shell, etype, value, tb, tb_offset=None) -> None:
+    """IPython custom exception handler: explain a missing exercise function, else show the
+    usual traceback. Either way the cell ends in an error (nbgrader's Validate counts it)."""
+    name = getattr(value, "name", None)
+    message = not_attempted_message(name) if name else None
+    if message is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+        return None
+    readable = NameError(message)
+    shell._showtraceback(etype, readable, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {message}"])
+    return None
+
+
+def install_notebook_handlers() -> bool:
+    """In a Jupyter kernel, show "not attempted yet" for a check run before its function
+    cell. Called when this module is imported; returns whether a handler was installed.
+
+    Only in a Jupyter (ZMQ) kernel: the grading sandbox runs a plain IPython shell and keeps
+    its own error handling.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return False
+    shell.set_custom_exc((NameError,), _name_error_handler)
+    return True
+
+
+install_notebook_handlers()
 
 
 # --------------------------------------------------------------------------------------

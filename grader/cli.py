@@ -10,6 +10,11 @@ Commands:
     selfgrade PATH ...            self-study: grade your own notebook(s) with the full checks
     progress [--html [PATH]]      self-study: your self-grades across all weeks
     hub install|setup|start|teardown   a JupyterHub for the class on this machine
+    workspace [DIR]               your own copy of the assignments (default mywork/)
+    distribute OUT [--answers-through N]
+                                  the learner distribution a class hands out (no answers)
+    syllabus [--check]            per-week points, written questions, lines of learner code
+                                  into course/README.md
 """
 
 from __future__ import annotations
@@ -45,22 +50,32 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     from grader.check import all_exercises, save_fixture
 
     for exercise in all_exercises().values():
+        if exercise.score:  # a milestone: scored by a metric, no stored fixture
+            continue
         print(f"wrote {save_fixture(exercise)}")
     return 0
 
 
-def _grade(assignment: str | list[str], args: argparse.Namespace) -> list:
+def _grade(assignment: str | list[str], args: argparse.Namespace,
+           require_full: bool = True) -> list:
     from grader.autograde import autograde
     from grader.release import ASSIGNMENTS, db_url
 
     folders = _folders(args.work)
     return autograde(assignment, folders["submitted"], folders["autograded"], ASSIGNMENTS,
                      db_url=db_url(args.work), students=args.students or None, jobs=args.jobs,
-                     limits=_limits(args), seed=args.seed, resume=getattr(args, "resume", False))
+                     limits=_limits(args), seed=args.seed, resume=getattr(args, "resume", False),
+                     work=args.work, require_full=require_full)
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
-    results = _grade(args.assignment, args)
+    from grader.isolation import IsolationUnavailable
+
+    try:
+        results = _grade(args.assignment, args)
+    except IsolationUnavailable as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 2
     if not results:
         print(f"no submissions found in {_folders(args.work)['submitted']}/*/{args.assignment}/")
         return 1
@@ -71,8 +86,11 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 def cmd_feedback(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
 
+    from grader.release import db_url
+
     folders = _folders(args.work)
-    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"])
+    paths = write_feedback(args.assignment, folders["autograded"], folders["feedback"],
+                           db_url=db_url(args.work))
     for path in paths:
         print(f"wrote {path}")
     return 0 if paths else 1
@@ -138,7 +156,7 @@ def gradebook_table(results: list) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
-    from grader.demo import register_class, write_class
+    from grader.demo import grade_written_answers, register_class, write_class
     from grader.nbgrader_setup import release_to_exchange
     from grader.release import assignment_ids, db_url, release
 
@@ -152,9 +170,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         students = write_class(assignment, folders["submitted"])
     register_class(db_url(args.work), students)
     print(f"2/4 simulated class for each assignment: {', '.join(students)}")
+    from grader.isolation import HOW_TO_FIX, full_isolation_problem, isolation_level
+
+    level = isolation_level()
     print(f"3/4 autograding {len(students) * len(assignments)} submissions, {args.jobs} at a "
-          f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB) …")
-    results = _grade(assignments, args)
+          f"time (cell timeout {args.cell_timeout:g} s, memory {args.memory_mb} MB, "
+          f"{level} isolation) …")
+    if level != "full":  # the simulated class is the course's own code: basic is enough here
+        print(f"  note: {full_isolation_problem() or 'basic isolation forced'}; "
+              "`autograde` refuses to grade real submissions like this. To fix: "
+              f"{HOW_TO_FIX}.")
+    results = _grade(assignments, args, require_full=False)
+    manual = sum(grade_written_answers(db_url(args.work), folders["submitted"], assignment)
+                 for assignment in assignments)
+    print(f"   written answers graded by the simulated instructor: {manual}")
     for assignment in assignments:
         week = [r for r in results if r.assignment == assignment]
         print(f"\n{assignment}\n{gradebook_table(week)}")
@@ -163,7 +192,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"  ⚑ {result.student}: {flag}")
             for error in result.cell_errors:
                 print(f"  ⚠ {result.student}: {error}")
-        write_feedback(assignment, folders["autograded"], folders["feedback"])
+        write_feedback(assignment, folders["autograded"], folders["feedback"],
+                       db_url=db_url(args.work))
     args.out = None
     cmd_export(args)
     elapsed = time.monotonic() - start
@@ -202,6 +232,24 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return cli_progress(args.work, db=args.db, html_path=args.html)
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from grader.workspace import cli_workspace
+
+    return cli_workspace(args.dir)
+
+
+def cmd_distribute(args: argparse.Namespace) -> int:
+    from grader.distribute import cli_distribute
+
+    return cli_distribute(args.out, args.answers_through)
+
+
+def cmd_syllabus(args: argparse.Namespace) -> int:
+    from grader.syllabus import cli_syllabus
+
+    return cli_syllabus(check_only=args.check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -217,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                        help="address-space limit of each sandbox (default: %(default)s)")
         p.add_argument("--seed", type=int, default=None,
-                       help="seed of the hidden cases (default: a fresh one per run)")
+                       help="seed of the hidden cases (default: one per student and "
+                            "assignment, from the course secret in WORK; kept on regrade)")
         p.add_argument("--students", nargs="*", help="only these students")
 
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/")
@@ -236,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("demo", help="simulate and grade a class for every week")
-    grading_options(p, cell_timeout=5.0)
+    grading_options(p, cell_timeout=15.0)  # `import torch` alone takes ~6 s on a busy 2-core machine
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("fixtures", help="regenerate public check fixtures")
     p.set_defaults(func=cmd_fixtures)
@@ -260,6 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.hub import add_parser as add_hub_parser
 
     add_hub_parser(sub)  # python -m grader hub install|setup|start|teardown
+    p = sub.add_parser("workspace", help="copy the assignments into your own folder")
+    p.add_argument("dir", nargs="?", type=Path, default=None,
+                   help="your folder (default: mywork/ in the checkout; git-ignored)")
+    p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("distribute", help="build the learner distribution (no answers)")
+    p.add_argument("out", type=Path, help="folder to write (replaced)")
+    p.add_argument("--answers-through", type=int, default=0, metavar="N",
+                   help="include the answers of weeks 1..N (released after their deadline)")
+    p.set_defaults(func=cmd_distribute)
+    p = sub.add_parser("syllabus", help="write the per-week figures into course/README.md")
+    p.add_argument("--check", action="store_true", help="only say whether the table is stale")
+    p.set_defaults(func=cmd_syllabus)
     return parser
 
 
@@ -271,3 +332,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as error:  # the learner distribution has no grading code
+        if not (error.name or "").startswith(("grader.", "answers")):
+            raise
+        print(f"`python -m grader {args.command}` needs the course's full checkout: "
+              f"{error.name} is not part of this copy (a learner distribution has no answers "
+              "and no grading code)", file=sys.stderr)
+        return 2

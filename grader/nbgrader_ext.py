@@ -7,7 +7,10 @@ already names the exercise, its check and its marker.
 
 The formgrader's ⚡ Autograde button calls ``NbGraderAPI.autograde``, which would run stock
 ``nbgrader autograde``: the student's code unsandboxed in the server's own account, graded
-by test cells it can tamper with, overwriting the sandboxed grader's scores.
+by test cells it can tamper with, overwriting the sandboxed grader's scores. The button
+refuses (with what is missing and how to fix it) where full isolation is not available, and
+uses the same per-(student, assignment) seed as ``autograde``, so it gives an unchanged
+submission the same score.
 :func:`route_formgrader_autograde` points that method at :func:`formgrader_autograde`, which
 grades the one submission exactly as ``python -m grader autograde`` does. nbgrader builds the
 API object itself for every request and offers no setting to choose its class, so the
@@ -68,10 +71,15 @@ def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool =
     if not (submitted / student_id / assignment_id).is_dir():  # record no zero for it
         return {"success": False, "log": "", "error": f"no submission of {assignment_id} by "
                                                       f"{student_id} in {submitted}"}
+    from grader.isolation import IsolationUnavailable
+
     try:
         results = autograde(assignment_id, submitted, Path(coursedir.autograded_directory),
                             ASSIGNMENTS, db_url=coursedir.db_url, students=[student_id],
-                            jobs=1, progress=False)
+                            jobs=1, progress=False,
+                            work=Path(coursedir.autograded_directory).resolve().parent)
+    except IsolationUnavailable as error:  # never grade someone else's code unsandboxed
+        return {"success": False, "log": "", "error": str(error)}
     except Exception:  # the formgrader shows the traceback in its error dialog
         return {"success": False, "error": traceback.format_exc(), "log": ""}
     return {"success": True, "log": "graded in the sandbox (python -m grader autograde)\n"
@@ -95,8 +103,8 @@ def formgrader_generate_feedback(api, assignment_id: str, student_id: str | None
     coursedir = api.coursedir
     try:
         written = write_feedback(assignment_id, Path(coursedir.autograded_directory),
-                                 Path(coursedir.feedback_directory),
-                                 Path(coursedir.submitted_directory),
+                                 Path(coursedir.feedback_directory), db_url=coursedir.db_url,
+                                 submitted_dir=Path(coursedir.submitted_directory),
                                  students=None if student_id is None else [student_id])
     except Exception:
         return {"success": False, "error": traceback.format_exc(), "log": ""}

@@ -1,26 +1,34 @@
-"""Run a learner's notebook code in a separate, resource-limited process.
+"""Run a learner's notebook code in a separate, resource-limited, isolated process.
 
 The trusted grader (:mod:`grader.autograde`) never imports or executes learner code itself.
 It starts one worker process per submission (``python -m grader.sandbox``), sends it the
 notebook's code cells one at a time, then asks it to *call* the learner's functions on
-inputs the grader chose. Only data comes back: NumPy arrays in ``.npz`` form, loaded with
-``allow_pickle=False``. Whatever the learner's code redefines (``np.allclose``, ``check``,
-``assert``, ``sys.modules``) lives and dies in the worker and cannot touch the score.
+inputs the grader chose. Only data comes back: NumPy arrays in ``.npz`` form, checked
+(names, sizes, dtypes, declared shapes) *before* they are read, loaded with
+``allow_pickle=False``. Every protocol frame is validated (a JSON object with the keys and
+types its request expects, within size limits); anything else is a protocol violation.
+Whatever the learner's code redefines (``np.allclose``, ``check``, ``assert``,
+``sys.modules``) lives and dies in the worker and cannot touch the score.
 
-Limits (all per worker, see :class:`Limits`): wall-clock per cell and per call (enforced by
-the parent, which kills the worker's whole process group), address space, CPU seconds,
-file size and open files (``setrlimit``), and no network where Linux lets us make a private
-network namespace. A worker that dies or hangs is restarted and the cells that had run are
-replayed, so one bad cell costs only what depends on it.
+Isolation (:mod:`grader.isolation`): ``full`` runs the worker under bubblewrap (allowlist
+filesystem, own PID/network/IPC/user namespaces, capped scratch); ``basic`` runs it as a
+plain process. Limits (all per worker, see :class:`Limits`): wall-clock per cell and per
+call (enforced by the parent, which kills the worker and, in full isolation, its whole PID
+namespace), address space, CPU seconds, file size, open files and processes. A worker that
+dies or hangs is restarted and the cells that had run are replayed, so one bad cell costs
+only what depends on it.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ctypes
 import io
 import json
 import os
 import resource
+import select
 import selectors
 import shutil
 import signal
@@ -30,37 +38,57 @@ import sys
 import tempfile
 import time
 import weakref
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grader.check import CallFailed, in_framework
 from grader.config import REPO_ROOT, work_dir
-from grader.isolation import MountPlan, UidClaim, enter_namespaces, isolation_level
+from grader.isolation import (SANDBOX_HOME, SCRATCH, SandboxSpec, bwrap_arguments, startup_script,
+                              isolation_level, tools)
 
-#: Largest message a worker may send back (a learner's output array, say).
+#: Largest result a worker may send back, as stored *and* as it expands (a learner's array).
 MAX_FRAME_BYTES = 256 * 2**20
+#: Largest JSON header of a frame.
+MAX_HEADER_BYTES = 2**20
+#: Most arrays one result may hold.
+MAX_RESULT_ARRAYS = 64
 #: Exit status of a worker whose own machinery the learner's code broke.
 WORKER_BROKEN = 70
 #: How much of a cell's printed output is kept for feedback.
 MAX_CELL_OUTPUT = 4000
 #: Modules the worker refuses to import: the answers and the grader's own scoring code.
-BLOCKED_MODULES = ("answers", "grader.autograde")
+BLOCKED_MODULES = ("answers", "solutions", "grader.autograde", "grader.selfgrade",
+                   "grader.demo")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one sandboxed worker (an instructor can change each one)."""
+    """Resource limits of one sandboxed worker and notebook (an instructor can change each)."""
 
     cell_timeout: float = 30.0  # wall-clock seconds per notebook cell
     call_timeout: float | None = None  # seconds per checked call (default: the exercise's)
     memory_mb: int = 4096  # address space of the worker (RLIMIT_AS)
     cpu_seconds: int = 600  # total CPU time of the worker (RLIMIT_CPU)
     file_mb: int = 64  # largest file the worker may write (RLIMIT_FSIZE)
+    scratch_mb: int = 128  # all writable places together (/tmp, /var/tmp, home …), full isolation
+    scratch_files: int = 4096  # files and folders in the scratch, full isolation
     open_files: int = 256  # RLIMIT_NOFILE
-    processes: int = 64  # RLIMIT_NPROC of the sandbox's own user id (full isolation)
+    processes: int = 64  # processes in the sandbox (RLIMIT_NPROC, full isolation)
     no_network: bool = True  # private network namespace when available
+    notebook_seconds: float = 900.0  # wall-clock budget of one notebook: cells + checks
+    milestone_share: float = 0.25  # part of notebook_seconds kept for the checks (milestones)
+    max_cells: int = 400  # code cells run per notebook; the rest are skipped and flagged
+    job_file_mb: int = 64  # largest other file of a submission copied next to the notebook
+    job_total_mb: int = 256  # all of a submission's other files together
+
+    @property
+    def cells_seconds(self) -> float:
+        """The part of the notebook budget its cells may use (the rest is for the checks)."""
+        return self.notebook_seconds * (1.0 - self.milestone_share)
 
 
 # --------------------------------------------------------------------------------------
@@ -78,11 +106,101 @@ def arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def bytes_to_arrays(payload: bytes) -> dict[str, np.ndarray]:
+class MalformedResult(ValueError):
+    """A result payload that is not what the protocol allows (checked before reading it)."""
+
+
+def bytes_to_arrays(payload: bytes, names: list[str] | None = None,
+                    max_bytes: int = MAX_FRAME_BYTES) -> dict[str, np.ndarray]:
+    """Read an ``.npz`` payload, bounding what it expands to *before* reading any array.
+
+    The zip directory must list only uncompressed (stored) ``.npy`` members, exactly
+    ``names`` when given, whose sizes add up to at most ``max_bytes``; each member's ``.npy``
+    header must declare a numeric dtype and a shape whose size fits in the member.
+
+    Raises:
+        MalformedResult: anything else (a zip bomb, a pickle, a lying header, extra names).
+    """
     if not payload:
+        if names:
+            raise MalformedResult("empty result")
         return {}
-    with np.load(io.BytesIO(payload), allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(payload))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise MalformedResult(f"not an npz archive ({type(error).__name__})") from None
+    if len(members) > MAX_RESULT_ARRAYS:
+        raise MalformedResult(f"{len(members)} arrays (at most {MAX_RESULT_ARRAYS})")
+    if sum(m.file_size for m in members) > max_bytes:
+        raise MalformedResult(f"expands to more than {max_bytes // 2**20} MB")
+    found = [m.filename[:-4] for m in members if m.filename.endswith(".npy")]
+    if len(found) != len(members) or len(set(found)) != len(found):
+        raise MalformedResult("unexpected members in the archive")
+    if names is not None and sorted(found) != sorted(names):
+        raise MalformedResult(f"arrays {sorted(found)[:5]} where {sorted(names)[:5]} were expected")
+    arrays = {}
+    for member, name in zip(members, found):
+        if member.compress_type != zipfile.ZIP_STORED:
+            raise MalformedResult("compressed member (results are stored uncompressed)")
+        try:
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(handle)
+                if dtype.hasobject or dtype.kind not in "biufcSUMm":
+                    raise MalformedResult(f"{name}: dtype {dtype} is not numeric")
+                size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if size > member.file_size:
+                    raise MalformedResult(f"{name}: header declares {size} bytes, holds less")
+            with archive.open(member) as handle:
+                arrays[name] = np.lib.format.read_array(handle, allow_pickle=False)
+        except MalformedResult:
+            raise
+        except Exception as error:  # a broken .npy of any kind
+            raise MalformedResult(f"{name}: unreadable ({type(error).__name__})") from None
+    return arrays
+
+
+#: What each answer must hold: key -> accepted types (missing keys take the default).
+_ANSWER_SCHEMA = {
+    "run": {"ok": (bool,), "error": (str,), "output": (str,)},
+    "call": {"ok": (bool,), "error": (str,), "not_implemented": (bool,), "nout": (int,),
+             "tuple": (bool,)},
+    "inspect": {"tampered": (list,), "events": (list,)},
+}
+_REQUIRED = {"run": ("ok",), "call": ("ok",), "inspect": ("tampered", "events")}
+
+
+def validate_answer(op: str, answer: Any, body_len: int) -> dict:
+    """The worker's answer to ``op`` if it has exactly the expected shape, else raise.
+
+    Raises:
+        ProtocolViolation: not a JSON object, unknown or missing keys, wrong types, sizes.
+    """
+    schema = _ANSWER_SCHEMA[op]
+    if not isinstance(answer, dict):
+        raise ProtocolViolation(f"the answer to {op!r} is a {type(answer).__name__}, "
+                                "not a JSON object")
+    unknown = set(answer) - set(schema)
+    missing = [key for key in _REQUIRED[op] if key not in answer]
+    if unknown or missing:
+        raise ProtocolViolation(f"the answer to {op!r} has unexpected keys "
+                                f"{sorted(unknown)[:5]} or lacks {missing}")
+    for key, value in answer.items():
+        if not isinstance(value, schema[key]) or (int in schema[key] and isinstance(value, bool)):
+            raise ProtocolViolation(f"the answer to {op!r} has {key} of type "
+                                    f"{type(value).__name__}")
+    if op == "inspect":
+        items = answer["tampered"] + answer["events"]
+        if len(items) > 64 or not all(isinstance(i, str) and len(i) <= 500 for i in items):
+            raise ProtocolViolation("the integrity report is not a short list of strings")
+    if op == "call" and not 0 <= answer.get("nout", 0) <= MAX_RESULT_ARRAYS:
+        raise ProtocolViolation("the answer declares an impossible number of outputs")
+    if body_len and not (op == "call" and answer.get("ok")):
+        raise ProtocolViolation(f"the answer to {op!r} carries an unexpected payload")
+    return answer
 
 
 # --------------------------------------------------------------------------------------
@@ -114,6 +232,16 @@ class CellOutcome:
     violation: bool = False
 
 
+@dataclass
+class Accounting:
+    """What the grader measured of a sandbox from outside it (the learner cannot forge it)."""
+
+    processes: int = 0  # processes in the sandbox besides the worker (full isolation)
+    scratch_bytes: int = 0
+    scratch_files: int = 0
+    measured: bool = False
+
+
 def _network_isolation_prefix() -> list[str]:
     """``unshare --net`` when this machine allows it, else nothing (checked once)."""
     global _NET_PREFIX
@@ -136,6 +264,9 @@ _NET_PREFIX: list[str] | None = None
 
 
 _LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
+#: The sandbox init process (host pid, start time) of the latest fully isolated workers:
+#: when it is gone, its whole PID namespace is gone (tests check that none survives).
+STARTED_INITS: "collections.deque[tuple[int, int]]" = collections.deque(maxlen=10000)
 
 
 def kill_all_sandboxes() -> None:
@@ -144,24 +275,81 @@ def kill_all_sandboxes() -> None:
         sandbox.kill()
 
 
-class Sandbox:
-    """One worker process running one submission's code. Use as a context manager."""
+def _pid_namespace(pid: int | str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
 
-    def __init__(self, limits: Limits = Limits()):
+
+def start_time(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot): with its pid, who it is."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def init_alive(init: tuple[int, int]) -> bool:
+    """Whether a sandbox's init process (and so any process of its namespace) still runs.
+
+    A zombie init counts as gone: the kernel ends every other process of a PID namespace
+    before its init exits; only the reaping of the init by the host's pid 1 remains.
+    """
+    try:
+        with open(f"/proc/{init[0]}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[19]) == init[1] and fields[0] not in ("Z", "X")
+    except (OSError, IndexError, ValueError):
+        return False
+
+
+def _zombie(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def processes_in_namespace(namespace: str) -> list[int]:
+    """Host pids of every live (not zombie) process in the PID namespace ``namespace``."""
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and _pid_namespace(entry) == namespace and not _zombie(entry)]
+
+
+class Sandbox:
+    """One worker process running one submission's code. Use as a context manager.
+
+    Args:
+        limits: resource limits.
+        files: a host folder whose regular files the worker sees, read-only, in its working
+            folder (the submission's other files, staged by the grader); or None.
+        isolation: ``"full"`` or ``"basic"`` (default: the best this machine offers).
+    """
+
+    def __init__(self, limits: Limits = Limits(), files: Path | None = None,
+                 isolation: str | None = None):
         self.limits = limits
-        self.isolation = isolation_level()
+        self.isolation = isolation or isolation_level()
+        self.files = Path(files) if files else None
         self.process: subprocess.Popen | None = None
+        self.namespace: str | None = None  # the worker's PID namespace (full isolation)
+        self.init: tuple[int, int] | None = None  # its init process: (host pid, start time)
         if self.isolation == "full":
-            self._plan = MountPlan.for_course(limits.file_mb * 2)
-            self._uid_claim = UidClaim()
-            self.uid = self._uid_claim.uid
-            _kill_uid(self.uid)  # leftovers of a previous holder that crashed
-            self.workdir = "/tmp"  # the private scratch tmpfs inside the namespaces
+            self._spec = SandboxSpec.for_course(limits.scratch_mb, limits.scratch_files,
+                                                str(self.files) if self.files else None)
+            self.workdir = SANDBOX_HOME
             self._own_dir = False
         else:
-            self._plan, self.uid, self._uid_claim = None, os.getuid(), None
+            self._spec = None
             self.workdir = tempfile.mkdtemp(prefix="sandbox-")
             self._own_dir = True
+            if self.files:
+                for path in self.files.iterdir():
+                    if path.is_file() and not path.is_symlink():
+                        shutil.copyfile(path, os.path.join(self.workdir, path.name))
         self._protected = [str(REPO_ROOT), str(work_dir())]
         _LIVE.add(self)
         self._start()
@@ -174,25 +362,86 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_FSIZE, (self.limits.file_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.limits.open_files,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self._plan is not None:
-            enter_namespaces(self._plan, self.uid, self.limits.processes)
         _die_with_parent()
 
-    def _start(self) -> None:
+    def _environment(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "COURSE_DATA_DIR")}
+               if key in ("LANG", "LC_ALL", "COURSE_DATA_DIR")}
         env.update(MPLBACKEND="Agg", COURSE_FAST="1", COURSE_GRADING="1", HOME=self.workdir,
-                   MPLCONFIGDIR=self.workdir, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MPLCONFIGDIR=os.path.join(self.workdir, ".matplotlib") if self._spec
+                   else self.workdir, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0",
+                   USER="learner", LOGNAME="learner", TMPDIR="/tmp",
+                   PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
                    COURSE_PROTECTED=os.pathsep.join(self._protected))
-        prefix = []
-        if self._plan is None and self.limits.no_network:
-            prefix = _network_isolation_prefix()
-        self.process = subprocess.Popen(
-            prefix + [sys.executable, "-m", "grader.sandbox"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self.workdir, env=env, start_new_session=True,
-            preexec_fn=self._prepare_child)
+        if self._spec is not None:
+            env["COURSE_SANDBOX_NPROC"] = str(self.limits.processes)
+            env["VIRTUAL_ENV"] = sys.prefix
+        elif "VIRTUAL_ENV" in os.environ:
+            env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
+        return env
+
+    def _start(self) -> None:
+        worker = [sys.executable, "-m", "grader.sandbox"]
+        env = self._environment()
+        self.namespace = None
+        if self._spec is None:
+            prefix = _network_isolation_prefix() if self.limits.no_network else []
+            self.process = subprocess.Popen(
+                prefix + worker, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, cwd=self.workdir, env=env, start_new_session=True,
+                preexec_fn=self._prepare_child)
+            return
+        # bwrap reads its options from a pipe: the sandbox's own /proc/1/cmdline then shows
+        # "bwrap --args N" and the start-up command, nothing of the grader or its paths.
+        args_read, args_write = os.pipe()
+        info_read, info_write = os.pipe()
+        script_read, script_write = os.pipe()  # the start-up script, as data (not argv)
+        arguments = ["--info-fd", str(info_write),
+                     *bwrap_arguments(self._spec, worker, env, script_fd=script_read)]
+        split = arguments.index("--")  # options through the pipe, the command as usual
+        os.write(args_write, b"\0".join(a.encode() for a in arguments[:split]) + b"\0")
+        os.close(args_write)
+        os.write(script_write, startup_script(self._spec).encode())  # far below a pipe's 64 KiB
+        os.close(script_write)
+        try:
+            self.process = subprocess.Popen(
+                [tools()["bwrap"], "--args", str(args_read), *arguments[split:]],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/", env={},
+                start_new_session=True, pass_fds=(args_read, info_write, script_read),
+                preexec_fn=self._prepare_child)
+        finally:
+            os.close(args_read)
+            os.close(info_write)
+            os.close(script_read)
+        self._read_namespace(info_read)
+        if self.init:
+            STARTED_INITS.append(self.init)
+
+    def _read_namespace(self, fd: int) -> None:
+        """The PID namespace bwrap made and its init, from bwrap's ``--info-fd`` report."""
+        chunks, deadline = [], time.monotonic() + 30
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    break
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                try:
+                    info = json.loads(b"".join(chunks))
+                    self.namespace = f"pid:[{int(info['pid-namespace'])}]"
+                    pid = int(info["child-pid"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                started = start_time(pid)
+                self.init = (pid, started) if started is not None else None
+                return
+        finally:
+            os.close(fd)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -201,8 +450,23 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             self.process.wait()
-        if self._uid_claim is not None:  # only while the uid is still ours
-            _kill_uid(self.uid)  # children that left the process group (setsid, fork bombs)
+        self._wait_namespace_empty()
+
+    def _wait_namespace_empty(self, timeout: float = 10.0) -> None:
+        """Full isolation: wait until the sandbox's init, and so its PID namespace, is gone.
+
+        Killing bwrap kills the init (``--die-with-parent``), and the kernel kills every
+        process of a PID namespace whose init dies. The init is known by pid *and* start
+        time, so a recycled pid is never mistaken for it (nor killed).
+        """
+        if not self.init:
+            return
+        deadline = time.monotonic() + timeout
+        while init_alive(self.init) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if init_alive(self.init):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.init[0], signal.SIGKILL)
 
     def restart(self) -> None:
         self.kill()
@@ -210,9 +474,7 @@ class Sandbox:
 
     def close(self) -> None:
         self.kill()
-        if self._uid_claim is not None:
-            self._uid_claim.release()
-            self._uid_claim = None
+        _LIVE.discard(self)
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -230,6 +492,35 @@ class Sandbox:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    # accounting from outside ----------------------------------------------------------
+    def accounting(self) -> Accounting:
+        """Processes and scratch use of the sandbox, measured by the grader from outside."""
+        result = Accounting()
+        if not self.namespace or not self.alive or not self.init or not init_alive(self.init):
+            return result
+        pids = processes_in_namespace(self.namespace)
+        stats = {}
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                stats[pid] = (int(fields[1]), int(fields[19]))  # ppid, start time
+            except (OSError, IndexError, ValueError):
+                continue
+        inner_init = [pid for pid, (ppid, _) in stats.items() if ppid not in stats]
+        workers = sorted((start, pid) for pid, (ppid, start) in stats.items()
+                         if ppid in inner_init)
+        result.processes = max(0, len(stats) - len(inner_init) - 1)
+        if workers:
+            try:
+                usage = os.statvfs(f"/proc/{workers[0][1]}/root{SCRATCH}")
+                result.scratch_bytes = (usage.f_blocks - usage.f_bfree) * usage.f_frsize
+                result.scratch_files = usage.f_files - usage.f_ffree
+            except OSError:
+                pass
+        result.measured = True
+        return result
 
     # messaging ----------------------------------------------------------------------
     def _read_exactly(self, count: int, deadline: float) -> bytes:
@@ -250,24 +541,27 @@ class Sandbox:
 
     def request(self, header: dict, payload: bytes = b"",
                 timeout: float = 30.0) -> tuple[dict, bytes]:
-        """Send one request and wait for its answer; kill the worker on timeout or death."""
+        """Send one request and wait for its (validated) answer; kill the worker on timeout,
+        death or any answer the protocol does not allow."""
         if not self.alive:
             raise SandboxDied("the worker process is not running")
         deadline = time.monotonic() + timeout
         try:
             _write_frame(self.process.stdin, header, payload)
             head_len, body_len = struct.unpack("<II", self._read_exactly(8, deadline))
-            if head_len > 2**20 or body_len > MAX_FRAME_BYTES:
-                raise ProtocolViolation("oversized message")
+            if head_len > MAX_HEADER_BYTES or body_len > MAX_FRAME_BYTES:
+                raise ProtocolViolation(f"oversized message ({head_len} + {body_len} bytes)")
             answer = json.loads(self._read_exactly(head_len, deadline))
+            answer = validate_answer(header["op"], answer, body_len)
             body = self._read_exactly(body_len, deadline)
         except SandboxTimeout:
             self.kill()
             raise SandboxTimeout(f"no answer within {timeout:g} s (infinite loop?)") from None
-        except (ValueError, struct.error, ProtocolViolation):  # JSON, framing, size
+        except (ValueError, struct.error, ProtocolViolation) as error:  # JSON, framing, shape
             self.kill()
-            raise ProtocolViolation("the kernel broke the grading protocol (its answer was "
-                                    "garbled: learner code interfered with the grader)") from None
+            detail = str(error) if isinstance(error, ProtocolViolation) else "garbled"
+            raise ProtocolViolation(f"the kernel broke the grading protocol ({detail[:200]}: "
+                                    "learner code interfered with the grader)") from None
         except (BrokenPipeError, SandboxDied) as error:
             self.kill()
             if self.process.returncode == WORKER_BROKEN:
@@ -277,18 +571,17 @@ class Sandbox:
         return answer, body
 
     # operations ---------------------------------------------------------------------
-    def run_cell(self, source: str) -> CellOutcome:
+    def run_cell(self, source: str, timeout: float | None = None) -> CellOutcome:
+        timeout = self.limits.cell_timeout if timeout is None else timeout
         try:
-            answer, _ = self.request({"op": "run", "source": source},
-                                     timeout=self.limits.cell_timeout)
+            answer, _ = self.request({"op": "run", "source": source}, timeout=timeout)
         except SandboxTimeout:
-            return CellOutcome(False, f"cell timed out after {self.limits.cell_timeout:g} s",
-                               timed_out=True)
+            return CellOutcome(False, f"cell timed out after {timeout:g} s", timed_out=True)
         except SandboxDied as error:
             return CellOutcome(False, str(error), died=True,
                                violation=isinstance(error, ProtocolViolation))
-        return CellOutcome(bool(answer.get("ok")), str(answer.get("error", ""))[:2000],
-                           str(answer.get("output", ""))[: MAX_CELL_OUTPUT + 200])
+        return CellOutcome(answer["ok"], answer.get("error", "")[:2000],
+                           answer.get("output", "")[: MAX_CELL_OUTPUT + 200])
 
     def call(self, function: str, args: tuple, kwargs: dict, timeout: float,
              framework: str = "numpy") -> Any:
@@ -297,6 +590,7 @@ class Sandbox:
         Raises:
             NotImplementedError: the learner's stub is still there.
             SandboxError: the call raised (message names the exception), timed out or died.
+            ProtocolViolation: the result was malformed (the worker is killed).
         """
         arrays = {f"arg{i}": np.asarray(arg) for i, arg in enumerate(args)}
         scalars = [not isinstance(arg, np.ndarray) for arg in args]
@@ -305,17 +599,25 @@ class Sandbox:
         answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout)
         if answer.get("not_implemented"):
             raise NotImplementedError(answer.get("error", ""))
-        if not answer.get("ok"):
-            raise SandboxError(str(answer.get("error", "failed"))[:2000])
+        if not answer["ok"]:
+            raise SandboxError(answer.get("error", "failed")[:2000])
+        nout = answer.get("nout", 0)
+        if nout < 1 or (nout > 1 and not answer.get("tuple")):
+            self.kill()
+            raise ProtocolViolation("the kernel broke the grading protocol (a result without "
+                                    "outputs: learner code interfered with the grader)")
         try:
-            outputs = bytes_to_arrays(body)
-        except Exception as error:  # malformed payload: the learner's code wrote to our pipe
-            raise SandboxError(f"unreadable result ({type(error).__name__})") from None
-        values = tuple(outputs[f"out{i}"] for i in range(int(answer.get("nout", 0))))
+            outputs = bytes_to_arrays(body, [f"out{i}" for i in range(nout)])
+        except MalformedResult as error:  # learner code wrote to our pipe
+            self.kill()
+            raise ProtocolViolation(f"the kernel broke the grading protocol (malformed "
+                                    f"result: {error})") from None
+        values = tuple(outputs[f"out{i}"] for i in range(nout))
         return values if answer.get("tuple") else values[0]
 
     def inspect(self) -> tuple[list[str], list[str]]:
-        """What the learner's code did that grading cares about.
+        """What the worker itself reports the learner's code did (evidence, not proof: the
+        learner's code runs in the same process and could silence it).
 
         Returns:
             ``(tampered, events)``: grading-relevant objects it replaced (``np.allclose``,
@@ -327,26 +629,11 @@ class Sandbox:
         except SandboxError as error:  # an honest kernel always answers: it was broken
             self.restart()
             return [f"the kernel's integrity report ({error})"], []
-        return ([str(n) for n in answer.get("tampered", [])][:20],
-                [str(e) for e in answer.get("events", [])][:20])
+        return ([n for n in answer["tampered"]][:20], [e for e in answer["events"]][:20])
 
     def tampering(self) -> list[str]:
         """Names of grading-relevant objects the learner's code replaced."""
         return self.inspect()[0]
-
-
-def _kill_uid(uid: int) -> None:
-    """SIGKILL every process of ``uid`` (each fully isolated sandbox has its own uid)."""
-    pid = os.fork()
-    if pid == 0:  # child: become the uid, so kill(-1) reaches exactly its processes
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 def _die_with_parent() -> None:
@@ -365,11 +652,18 @@ def _death_reason(process: subprocess.Popen, error: BaseException) -> str:
         why = {"SIGXCPU": "CPU time limit", "SIGXFSZ": "file size limit",
                "SIGKILL": "killed", "SIGSEGV": "segmentation fault"}.get(name, name)
         return f"the learner's code killed its kernel ({why})"
+    if code is not None and code > 128 and code - 128 in signal.Signals._value2member_map_:
+        # bwrap reports a worker killed by a signal as 128 + the signal
+        name = signal.Signals(code - 128).name
+        why = {"SIGXCPU": "CPU time limit", "SIGXFSZ": "file size limit",
+               "SIGKILL": "killed", "SIGSEGV": "segmentation fault"}.get(name, name)
+        return f"the learner's code killed its kernel ({why})"
     if code is not None:
         return f"the learner's code ended its kernel (exit status {code})"
     return f"the kernel stopped answering ({type(error).__name__})"
 
 
+# --------------------------------------------------------------------------------------
 # --------------------------------------------------------------------------------------
 # Worker side (runs the learner's code; never trusted)
 # --------------------------------------------------------------------------------------
@@ -485,6 +779,9 @@ def _resolve(dotted: str) -> Any:
 
 
 def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in the tests
+    nproc = os.environ.pop("COURSE_SANDBOX_NPROC", "")
+    if nproc.isdigit():  # in its own user namespace, this counts the sandbox's processes only
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
     # The protocol uses the original stdout; the learner's prints go to bounded buffers.
     protocol_out = os.fdopen(os.dup(1), "wb")
     protocol_in = os.fdopen(os.dup(0), "rb")

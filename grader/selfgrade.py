@@ -45,8 +45,10 @@ from grader.autograde import (
     ReleaseNotebook,
     feedback_html,
     grade_notebook,
+    write_no_follow,
 )
 from grader.config import work_dir
+from grader.isolation import full_isolation_problem, isolation_level
 from grader.nbgrader_ext import SOLUTION_SUFFIX, exercise_of
 from grader.release import SOLUTIONS
 from grader.sandbox import Limits
@@ -145,8 +147,10 @@ def identify(nb: nbformat.NotebookNode, solutions: Path = SOLUTIONS) -> tuple[st
 
 
 def _grade_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """Autograded test cells by grade_id (written answers, markdown, are graded by hand)."""
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade")}
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and cell.get("cell_type") == "code"}
 
 
 def version_problems(nb: nbformat.NotebookNode, release: ReleaseNotebook) -> list[str]:
@@ -324,9 +328,10 @@ def selfgrade(path: Path, db: Path | None = None, work: Path | None = None,
         copy.write_bytes(content)
         references = ReferenceCache(secrets.randbelow(2**31) if seed is None else seed)
         result, graded = grade_notebook(copy, release.notebook, "self", release.assignment,
-                                        references, limits)
+                                        references, limits, isolation=isolation_level(),
+                                        files_from=path.parent)  # e.g. a milestone's weights
     feedback = path.with_name(path.stem + FEEDBACK_SUFFIX)
-    feedback.write_text(feedback_html(graded), encoding="utf-8")
+    write_no_follow(feedback, feedback_html(graded).encode("utf-8"))  # never through a link
     run = SelfGrade(path, release.assignment, release.week, release.digest, result, feedback,
                     graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     record(run, db or progress_db(work))
@@ -379,6 +384,15 @@ def score_table(run: SelfGrade) -> str:
     return "\n".join(lines)
 
 
+def isolation_note() -> str:
+    """One line saying which sandbox graded the notebook (basic is fine for your own work)."""
+    if isolation_level() == "full":
+        return "sandbox: full isolation (bubblewrap)"
+    why = full_isolation_problem() or "COURSE_SANDBOX_ISOLATION=basic"
+    return (f"sandbox: basic isolation ({why}): your code ran with your own account, which "
+            "is fine for your own notebook; an instructor's autograde needs full isolation")
+
+
 def cli_selfgrade(paths: list[Path], work: Path, db: Path | None, limits: Limits,
                   seed: int | None) -> int:
     """``python -m grader selfgrade PATH …``: 0 when every notebook was graded, else 1."""
@@ -399,7 +413,8 @@ def cli_selfgrade(paths: list[Path], work: Path, db: Path | None, limits: Limits
                 refused += 1
                 continue
             print(f"Self-grade of {path} ({run.assignment}, release {run.release_hash}, "
-                  f"hidden cases from seed {run.result.seed}, {run.result.seconds:.1f} s)\n")
+                  f"hidden cases from seed {run.result.seed}, {run.result.seconds:.1f} s)")
+            print(isolation_note() + "\n")
             print(score_table(run))
             print(f"\nfeedback page   {run.feedback}\nrecorded in     {db}"
                   "\nall weeks       python -m grader progress --html\n")

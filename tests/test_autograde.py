@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import nbformat
@@ -12,9 +11,13 @@ import pytest
 from grader.autograde import autograde, write_feedback
 from grader.cli import export_rows
 from grader.demo import fill, solution_sources
+from grader.isolation import isolation_level
 from grader.release import ASSIGNMENTS, db_url
 from grader.sandbox import Limits
 
+pytestmark = pytest.mark.skipif(
+    isolation_level() != "full", reason="autograde grades others only with full isolation "
+    "(bubblewrap; .ci/run installs it)")
 ASSIGNMENT = "week01-numpy"
 NOTEBOOK = "numerics.ipynb"
 FAST = Limits(cell_timeout=3, call_timeout=3, memory_mb=2048)
@@ -52,7 +55,7 @@ def scores(result) -> dict[str, float]:
 
 def test_reference_full_marks_release_zero(released_work, tmp_path):
     results = grade(released_work, tmp_path, {"ref": solved(), "blank": release_nb()})
-    assert results["ref"].score == results["ref"].max_score == 10
+    assert results["ref"].score == results["ref"].max_score == 15
     assert results["blank"].score == 0 and results["blank"].cell_errors == []
     assert all("not attempted" in e.report for e in results["blank"].exercises)
 
@@ -63,7 +66,7 @@ def test_dead_kernel_is_not_counted_as_passed(released_work, tmp_path):
     result = grade(released_work, tmp_path, {"dies": dying})["dies"]
     assert scores(result)["w01_softmax"] == 0
     assert "killed its kernel" in result.exercises[0].report or "ended" in result.exercises[0].report
-    assert result.score == 8  # the other exercises are unaffected
+    assert result.score == 13  # the other exercises are unaffected
 
 
 def test_suppressed_errors_do_not_pass(released_work, tmp_path):
@@ -98,11 +101,9 @@ def test_per_cell_timeout_applies(released_work, tmp_path):
     """nbgrader #1004: the configured timeout must really apply."""
     looping = solved()
     looping.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
-    start = time.monotonic()
     result = grade(released_work, tmp_path, {"loop": looping})["loop"]
-    assert time.monotonic() - start < 30
     assert any("timed out after 3 s" in e for e in result.cell_errors)
-    assert result.score == 10  # the looping cell defined nothing that was graded
+    assert result.score == 15  # the looping cell defined nothing that was graded
 
 
 def test_infinite_loop_inside_a_function_costs_that_exercise(released_work, tmp_path):
@@ -131,9 +132,9 @@ def test_edited_duplicated_and_deleted_test_cells_are_reported(released_work, tm
     assert any("w01_logsumexp appears in 2 cells" in f for f in results["duplicated"].flags)
     assert any("w01_standardize is missing" in f for f in results["deleted"].flags)
     # An edited or deleted test cell voids that exercise only; a copy is graded once.
-    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 8
-    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 8
-    assert results["duplicated"].score == 10
+    assert scores(results["edited"])["w01_softmax"] == 0 and results["edited"].score == 13
+    assert scores(results["deleted"])["w01_standardize"] == 0 and results["deleted"].score == 13
+    assert results["duplicated"].score == 15
 
 
 def test_invalid_and_missing_notebooks_score_zero(released_work, tmp_path):
@@ -153,7 +154,7 @@ def test_hidden_tests_never_reach_release_or_feedback(released_work, tmp_path):
     assert len(feedback) == 2
     for text in texts:
         assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text
-    assert "Score: 10 / 10" in (tmp_path / "feedback/ref" / ASSIGNMENT / "numerics.html").read_text()
+    assert "Score: 15 / 15" in (tmp_path / "feedback/ref" / ASSIGNMENT / "numerics.html").read_text()
 
 
 def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_path):
@@ -161,7 +162,7 @@ def test_regrading_updates_the_gradebook_without_duplicates(released_work, tmp_p
     grade(released_work, tmp_path, {"regrade-me": wrong})
     grade(released_work, tmp_path, {"regrade-me": solved()})
     rows = [r for r in export_rows(db_url(released_work)) if r["student"] == "regrade-me"]
-    assert len(rows) == 1 and rows[0]["score"] == 10 and rows[0]["w01_softmax"] == 2
+    assert len(rows) == 1 and rows[0]["score"] == 15 and rows[0]["w01_softmax"] == 2
 
 
 def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
@@ -186,7 +187,121 @@ def test_the_formgrader_autograde_button_grades_in_the_sandbox(released_work):
         graded = nbformat.read(released_work / "autograded" / student / ASSIGNMENT / NOTEBOOK, 4)
         assert GRADING_METADATA_KEY in graded.metadata
     rows = {r["student"]: r for r in export_rows(db_url(released_work))}
-    assert rows["button-honest"]["score"] == 10 and rows["button-tamper"]["score"] == 0
+    assert rows["button-honest"]["score"] == 15 and rows["button-tamper"]["score"] == 0
     missing = api.autograde(ASSIGNMENT, "nobody")
     assert not missing["success"] and "no submission" in missing["error"]
     assert "nobody" not in {r["student"] for r in export_rows(db_url(released_work))}
+
+
+# --------------------------------------------------------------------------------------
+# Stable regrades (issue 19 item 6) and per-submission containment (issue 17)
+# --------------------------------------------------------------------------------------
+PARTIAL = dict(w01_softmax="import numpy as np\ndef softmax(x):\n    e = np.exp(x)\n"
+               "    return e / e.sum(-1, keepdims=True)",
+               w01_standardize="def standardize(x, axis=0, eps=1e-8):\n    return x - x.mean(axis)")
+
+
+def test_regrade_of_an_unchanged_submission_gives_the_same_score(released_work, tmp_path):
+    """No --seed: each (student, assignment) has its own seed, recorded and reused."""
+    from grader.autograde import GRADING_METADATA_KEY, course_secret, submission_seed
+
+    work = tmp_path / "work"
+    submitted, autograded = work / "submitted", work / "autograded"
+    folder = submitted / "stable" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(solved(**PARTIAL), folder / NOTEBOOK)
+    nbformat.write(solved(**PARTIAL), (submitted / "twin" / ASSIGNMENT).mkdir(parents=True)
+                   or submitted / "twin" / ASSIGNMENT / NOTEBOOK)
+
+    def run(seed=None):
+        results = autograde(ASSIGNMENT, submitted, autograded, ASSIGNMENTS,
+                            db_url=db_url(released_work), jobs=2, limits=FAST, seed=seed,
+                            progress=False)
+        return {r.student: r for r in results}
+
+    first, second = run(), run()
+    secret = course_secret(work)
+    assert (work / ".grading-secret").stat().st_mode & 0o777 == 0o600
+    for student in ("stable", "twin"):
+        assert first[student].seed == second[student].seed == submission_seed(
+            secret, student, ASSIGNMENT)
+        assert scores(first[student]) == scores(second[student])
+        assert 0 < first[student].score < 15
+    assert first["stable"].seed != first["twin"].seed  # one seed per student
+    recorded = nbformat.read(autograded / "stable" / ASSIGNMENT / NOTEBOOK, 4)
+    assert recorded.metadata[GRADING_METADATA_KEY]["seed"] == first["stable"].seed
+    assert run(seed=12345)["stable"].seed == 12345  # an explicit --seed still overrides
+
+
+def test_formgrader_button_and_cli_agree_on_an_unchanged_submission(released_work):
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from grader.cli import main
+    from grader.config import REPO_ROOT
+    from grader.nbgrader_setup import configure
+
+    folder = released_work / "submitted" / "button-stable" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(solved(**PARTIAL), folder / NOTEBOOK)
+    assert main(["--work", str(released_work), "autograde", ASSIGNMENT, "--jobs", "1",
+                 "--cell-timeout", "3", "--students", "button-stable"]) == 0
+    cli_row = next(r for r in export_rows(db_url(released_work)) if r["student"] == "button-stable")
+    config = configure(Config(), REPO_ROOT, work=released_work)
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for _ in range(2):
+        assert api.autograde(ASSIGNMENT, "button-stable")["success"]
+        row = next(r for r in export_rows(db_url(released_work))
+                   if r["student"] == "button-stable")
+        assert row == cli_row and 0 < row["score"] < 15
+
+
+def test_one_failing_submission_never_stops_the_run(released_work, tmp_path, monkeypatch):
+    """A crash while grading, recording or writing one submission is recorded for it."""
+    import grader.autograde as autograde_module
+
+    real = autograde_module.grade_notebook
+
+    def flaky(path, *args, **kwargs):
+        if "crash-grading" in str(path):
+            raise RuntimeError("simulated failure inside the grader")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(autograde_module, "grade_notebook", flaky)
+    broken_meta = solved()
+    broken_meta.cells[0]["metadata"]["nbgrader"] = "not a mapping"
+    results = grade(released_work, tmp_path, {"crash-grading": solved(), "ok": solved(),
+                                              "broken-meta": broken_meta})
+    crashed = results["crash-grading"]
+    assert crashed.score == 0 and any("grading failed: RuntimeError: simulated" in f
+                                      for f in crashed.flags)
+    assert results["ok"].score == 15 and results["broken-meta"].score == 15
+    rows = {r["student"]: r for r in export_rows(db_url(released_work))}
+    assert rows["crash-grading"]["score"] == 0 and rows["crash-grading"]["flagged"]
+    assert (tmp_path / "autograded" / "crash-grading" / ASSIGNMENT / NOTEBOOK).exists()
+
+
+def test_resume_completes_past_a_submission_that_cannot_be_read(released_work, tmp_path):
+    stamp = tmp_path / "submitted" / "odd-stamp" / ASSIGNMENT
+    stamp.mkdir(parents=True)
+    nbformat.write(solved(), stamp / NOTEBOOK)
+    (stamp / "timestamp.txt").write_text("\x00 not a time")
+    results = grade(released_work, tmp_path, {"unreadable": "\x00\x01 garbage"})
+    assert results["unreadable"].score == 0 and results["odd-stamp"].score == 15
+    again = autograde(ASSIGNMENT, tmp_path / "submitted", tmp_path / "autograded", ASSIGNMENTS,
+                      db_url=db_url(released_work), jobs=2, limits=FAST, seed=7,
+                      progress=False, resume=True)
+    assert again == []  # both were recorded the first time: nothing is left to grade
+
+
+def test_self_grade_writes_no_feedback_through_a_planted_symlink(tmp_path):
+    from grader.autograde import write_no_follow
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "numerics.feedback.html"
+    link.symlink_to(victim)
+    write_no_follow(link, b"<html>feedback</html>")
+    assert victim.read_text() == "precious" and not link.is_symlink()
+    assert link.read_text() == "<html>feedback</html>"

@@ -45,6 +45,11 @@ ARTIFACTS = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS",
 START_TIMEOUT_S = 120  # JupyterLab start-up on a busy 2-core machine
 RUN_TIMEOUT_MS = 120_000  # one "Run All Cells" of a fast-mode notebook, kernel start included
 UI_TIMEOUT_MS = 30_000  # a menu, a dialog, a page of the formgrader
+# Week 1: 15 autograded points + 5 points of written answers graded by hand.
+TOTAL = 20
+# The student whose written answer the instructor grades in the formgrader.
+HAND_GRADED = "cyd-partial"
+WRITTEN = "w01_q_softplus"
 
 # What a learner types: first a plausible mistake (overflows on huge logits), then the fix.
 NAIVE_SOFTMAX = '''def softmax(x: np.ndarray) -> np.ndarray:
@@ -146,7 +151,7 @@ def class_work(tmp_path_factory) -> Path:
     autograde), so that a week being written elsewhere cannot fail the browser test.
     """
     from grader.autograde import autograde
-    from grader.demo import register_class, write_class
+    from grader.demo import grade_written_answers, register_class, write_class
     from grader.release import ASSIGNMENTS, db_url, release
     from grader.sandbox import Limits
 
@@ -156,6 +161,9 @@ def class_work(tmp_path_factory) -> Path:
     autograde(ASSIGNMENT, work / "submitted", work / "autograded", ASSIGNMENTS,
               db_url=db_url(work), jobs=2, seed=0, progress=False,
               limits=Limits(cell_timeout=5))
+    # The demo's simulated instructor grades the written answers, except one student's: the
+    # instructor test grades that one in the formgrader.
+    grade_written_answers(db_url(work), work / "submitted", ASSIGNMENT, skip=(HAND_GRADED,))
     return work
 
 
@@ -230,12 +238,17 @@ class Console:
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()
     page.console = Console(page)
+    failed_before = request.session.testsfailed
     yield page
+    if request.session.testsfailed > failed_before:  # what the page showed when it failed
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w-]", "_", request.node.name)
+        _shot(page, ARTIFACTS, f"failed-{name}")
     context.close()
 
 
@@ -328,7 +341,7 @@ def test_learner_runs_checks_fixes_softmax_and_validates(lab, page, artifacts):
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("Validation Results", timeout=RUN_TIMEOUT_MS)
     for still_failing in ("w01_logsumexp", "w01_log_softmax", "w01_cross_entropy",
-                          "w01_standardize"):
+                          "w01_log_softmax_backward", "w01_softplus", "w01_standardize"):
         expect(dialog).to_contain_text(f'check("{still_failing}"')
     expect(dialog).not_to_contain_text('check("w01_softmax"')  # validated the saved edit
     _shot(page, artifacts, "03-validate-dialog")
@@ -361,8 +374,9 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
 
     # Manage Submissions: one row per student, autograded, with the score.
     page.goto(f"{lab.url}/formgrader/manage_submissions/{ASSIGNMENT}")
-    expected = {"ada-reference": "10 / 10", "ben-untouched": "0 / 10",
-                "gus-tamperer": "0 / 10", "fay-infinite-loop": "8 / 10"}
+    # Full marks include the written answers' manual grades; the looping cell costs softmax.
+    expected = {"ada-reference": f"{TOTAL} / {TOTAL}", "ben-untouched": f"0 / {TOTAL}",
+                "gus-tamperer": f"0 / {TOTAL}", "fay-infinite-loop": f"{TOTAL - 2} / {TOTAL}"}
     for student, score in expected.items():
         row = _row_with_cell(page, student)
         expect(row).to_contain_text(score)
@@ -381,16 +395,69 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
     _shot(page, artifacts, "04b2-autograde-button")
     success.locator(".modal-footer button").click()
     expect(success).to_have_count(0)
-    expect(_row_with_cell(page, "gus-tamperer")).to_contain_text("0 / 10")
+    expect(_row_with_cell(page, "gus-tamperer")).to_contain_text(f"0 / {TOTAL}")
 
     # Manual Grading → week01-numpy → numerics: one (anonymized) row per submission.
     page.goto(f"{lab.url}/formgrader/gradebook/{ASSIGNMENT}/numerics")
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(8)
-    expect(_row_with_cell(page, "10 / 10").first).to_be_visible()  # the reference
-    expect(_row_with_cell(page, "0 / 10").first).to_be_visible()  # the untouched release
+    expect(_row_with_cell(page, f"{TOTAL} / {TOTAL}").first).to_be_visible()  # the reference
+    expect(_row_with_cell(page, f"0 / {TOTAL}").first).to_be_visible()  # the untouched release
     _shot(page, artifacts, "04c-gradebook-numerics")
     page.console.assert_clean()
+
+
+def test_instructor_grades_a_written_answer_and_the_student_sees_it(lab, page, artifacts,
+                                                                    class_work):
+    """Manual grading in the formgrader: a score and a comment on a written answer land in the
+    gradebook and in the course's feedback page for the student."""
+    from nbgrader.api import Gradebook
+    from playwright.sync_api import expect
+
+    from grader.autograde import write_feedback
+    from grader.nbgrader_setup import COURSE_ID
+    from grader.release import db_url
+
+    db = db_url(class_work)
+    with Gradebook(db, COURSE_ID) as gb:
+        assert gb.find_grade(WRITTEN, "numerics", ASSIGNMENT, HAND_GRADED).needs_manual_grade
+        notebook_id = gb.find_submission_notebook("numerics", ASSIGNMENT, HAND_GRADED).id
+
+    # Manage Submissions says the written answers wait for the instructor.
+    page.goto(lab.lab_url("instructor-written"))  # logs in with the token
+    page.locator(".jp-NotebookPanel, .jp-Launcher, .lm-MenuBar").first.wait_for()
+    page.goto(f"{lab.url}/formgrader/manage_submissions/{ASSIGNMENT}")
+    expect(_row_with_cell(page, HAND_GRADED)).to_contain_text("needs manual grading")
+
+    # The submission's grading page: the written answer with its points, a score and a comment.
+    page.goto(f"{lab.url}/formgrader/submissions/{notebook_id}/")
+    score = page.locator(f"input.score#{WRITTEN}")
+    expect(score).to_be_visible(timeout=UI_TIMEOUT_MS)
+    comment_text = "Right formulation; name the input where log1p(exp(x)) overflows."
+    score.fill("1")
+    score.press("Tab")  # the formgrader saves a score when its field loses focus
+    comment = page.locator(f"textarea#{WRITTEN}-comment")
+    comment.fill(comment_text)
+    comment.press("Tab")
+    page.wait_for_timeout(1500)  # the saves are asynchronous requests
+    _show(score)
+    _shot(page, artifacts, "05a-manual-grade-written-answer")
+
+    with Gradebook(db, COURSE_ID) as gb:
+        grade = gb.find_grade(WRITTEN, "numerics", ASSIGNMENT, HAND_GRADED)
+        assert grade.manual_score == 1 and not grade.needs_manual_grade
+        assert gb.find_comment(WRITTEN, "numerics", ASSIGNMENT,
+                               HAND_GRADED).comment == comment_text
+
+    # The student's feedback page (the course's) shows the manual score and the comment.
+    write_feedback(ASSIGNMENT, class_work / "autograded", class_work / "feedback", db_url=db)
+    feedback = class_work / "feedback" / HAND_GRADED / ASSIGNMENT / "numerics.html"
+    page.goto(feedback.as_uri())
+    row = page.locator("tr.written", has_text=WRITTEN)
+    expect(row).to_contain_text("1 / 2")
+    expect(row).to_contain_text(comment_text)
+    _show(row)
+    _shot(page, artifacts, "05b-feedback-shows-manual-grade")
 
 
 # --------------------------------------------------------------------------------------

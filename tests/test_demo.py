@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -15,12 +14,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_class_end_to_end(tmp_path):
-    start = time.monotonic()
+    # No wall-clock budget here (a busy CI machine would fail it): the demo's time is a
+    # benchmark row, `python -m bench autograde` (bench/bench_autograde.py: bench_demo).
     run = subprocess.run([sys.executable, "-m", "grader", "--work", str(tmp_path), "demo"],
-                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    elapsed = time.monotonic() - start
+                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert elapsed < 300, f"the demo took {elapsed:.0f} s (budget: 5 minutes)"
     out = run.stdout
     assert "timed out" in out and "numpy.allclose" in out and "ended its kernel" in out
     rows = list(csv.DictReader((tmp_path / "grades.csv").open()))

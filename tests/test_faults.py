@@ -13,9 +13,12 @@ import pytest
 from grader.cli import export_rows
 from grader.config import REPO_ROOT
 from grader.demo import write_class
+from grader.isolation import isolation_level
 from grader.release import db_url, release
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    isolation_level() != "full", reason="autograde grades others only with full isolation "
+    "(bubblewrap; .ci/run installs it)")]
 ASSIGNMENT = "week01-numpy"
 
 
@@ -38,7 +41,8 @@ def graded_files(work: Path) -> dict[str, float]:
             for p in (work / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")}
 
 
-def wait_for_first_grade(work: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for_first_grade(work: Path, process: subprocess.Popen, timeout: float = 900) -> None:
+    """Wait (a liveness guard, not a time budget: generous for a loaded machine)."""
     deadline = time.monotonic() + timeout
     while not graded_files(work):
         assert process.poll() is None, process.stdout.read()
@@ -52,7 +56,8 @@ def assert_each_student_recorded_once(work: Path) -> None:
     assert sorted(r["student"] for r in rows) == students
     assert sorted(graded_files(work)) == students
     reference = next(r for r in rows if r["student"] == "ada-reference")
-    assert reference["score"] == reference["max_score"]
+    # every autograded point; the written answers (5 points) wait for manual grading
+    assert reference["score"] == 15 and reference["max_score"] == 20
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
@@ -60,14 +65,14 @@ def test_interrupted_run_resumes_and_records_every_grade_once(work, sig):
     first = grader_cli(work)
     wait_for_first_grade(work, first)
     first.send_signal(sig)
-    output = first.communicate(timeout=60)[0]
+    output = first.communicate(timeout=600)[0]
     if sig == signal.SIGINT:
         assert first.returncode == 130 and "--resume" in output, output
     before = graded_files(work)
     assert 0 < len(before) < 8, "the run should have been interrupted part-way"
 
     second = grader_cli(work, "--resume")
-    assert second.wait(timeout=300) == 0, second.stdout.read()
+    assert second.wait(timeout=1200) == 0, second.stdout.read()
     after = graded_files(work)
     assert all(after[s] == before[s] for s in before), "resume re-graded finished notebooks"
     assert_each_student_recorded_once(work)
@@ -75,7 +80,7 @@ def test_interrupted_run_resumes_and_records_every_grade_once(work, sig):
 
 def test_two_runs_at_once_are_serialized(work):
     runs = [grader_cli(work), grader_cli(work)]
-    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    outputs = [run.communicate(timeout=1200)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert any("waiting for another grading run" in out for out in outputs)
     assert_each_student_recorded_once(work)

@@ -41,7 +41,8 @@ def test_solution_passes_public_and_hidden_checks(path):
     nb = execute(path)
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                       for o in c.outputs)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+              and c.cell_type == "code"]  # written answers (markdown) are graded by hand
     # Each test cell runs its public and its hidden check: two ✓ lines per cell.
     assert outputs.count("✓ ") == 2 * len(graded)
 
@@ -51,7 +52,7 @@ def test_untouched_release_fails_every_public_check_with_a_hint(path):
     nb = execute(path, allow_errors=True)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade"):
+        if not meta.get("grade") or cell.cell_type != "code":
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors, f"{meta['grade_id']}: the public check passed on the untouched release"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,12 @@ from grader.nbgrader_ext import exercise_of, stub_for
 from grader.release import ASSIGNMENTS, SOLUTIONS, assignment_ids, check_release_drift
 
 SOURCE_NOTEBOOKS = sorted(SOLUTIONS.glob("week*/*.ipynb"))
+#: A written question (manually graded answer): ``wNN_q_<slug>``, its prompt ``…_prompt``.
+WRITTEN_ID = re.compile(r"^w(\d\d)_q_[a-z0-9_]+$")
+
+
+def is_written(cell, meta) -> bool:
+    return bool(meta.get("grade")) and cell.cell_type == "markdown"
 
 
 def nbgrader_cells(path: Path):
@@ -33,6 +40,8 @@ def test_committed_release_matches_solutions(tmp_path):
 def test_grade_cells_are_registered_exercises(path):
     exercises = all_exercises()
     for cell, meta in nbgrader_cells(path):
+        if is_written(cell, meta):
+            continue  # written questions: test_written_questions_follow_the_convention
         if meta.get("grade"):
             grade_id = meta["grade_id"]
             assert grade_id in exercises, f"{path.name}: test cell {grade_id} has no check"
@@ -43,6 +52,46 @@ def test_grade_cells_are_registered_exercises(path):
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id}: no hidden checks"
         if meta.get("solution"):
             assert exercise_of(meta["grade_id"]) in exercises, meta["grade_id"]
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_written_questions_follow_the_convention(path):
+    """A locked prompt ``wNN_q_<slug>_prompt``, then the answer cell ``wNN_q_<slug>``
+    (manually graded, points > 0) holding a model answer and a rubric between the markers."""
+    cells = list(nbgrader_cells(path))
+    week = path.parent.name[4:6]
+    for index, (cell, meta) in enumerate(cells):
+        if not is_written(cell, meta):
+            assert not WRITTEN_ID.match(meta.get("grade_id", "")) or cell.cell_type == "markdown"
+            continue
+        grade_id = meta["grade_id"]
+        match = WRITTEN_ID.match(grade_id)
+        assert match and match.group(1) == week, \
+            f"{grade_id}: a written answer's id is w{week}_q_<slug>"
+        assert meta.get("solution") and not meta.get("locked"), f"{grade_id}: answer cell"
+        assert float(meta.get("points", 0)) > 0, f"{grade_id}: a written answer has points"
+        assert grade_id not in all_exercises(), f"{grade_id}: not a registered Exercise"
+        source = cell.source
+        assert source.lstrip().startswith("### BEGIN SOLUTION") and \
+            source.rstrip().endswith("### END SOLUTION"), f"{grade_id}: whole answer in markers"
+        assert "**Model answer.**" in source and "**Rubric" in source, grade_id
+        prompt, prompt_meta = cells[index - 1]
+        assert prompt_meta.get("grade_id") == f"{grade_id}_prompt", \
+            f"{grade_id}: the cell before it is its locked prompt {grade_id}_prompt"
+        assert prompt_meta.get("locked") and not prompt_meta.get("grade") \
+            and prompt.cell_type == "markdown"
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_release_replaces_written_answers_by_a_blank(assignment):
+    """nbgrader's markdown behaviour survives the course's ExerciseStubs: the model answer
+    and rubric are gone, the learner sees "YOUR ANSWER HERE", points stay."""
+    for path in (ASSIGNMENTS / assignment).glob("*.ipynb"):
+        for cell, meta in nbgrader_cells(path):
+            if is_written(cell, meta):
+                assert cell.source == "YOUR ANSWER HERE", meta["grade_id"]
+                assert float(meta["points"]) > 0
+            assert "**Rubric" not in cell.source and "Model answer" not in cell.source
 
 
 @pytest.mark.parametrize("assignment", assignment_ids())
@@ -57,7 +106,8 @@ def test_release_stubs_name_their_exercise(assignment):
 
 def test_every_exercise_is_graded_somewhere():
     graded = {meta["grade_id"] for path in SOURCE_NOTEBOOKS
-              for _, meta in nbgrader_cells(path) if meta.get("grade")}
+              for cell, meta in nbgrader_cells(path) if meta.get("grade")
+              and not is_written(cell, meta)}
     assert graded == set(all_exercises())
 
 

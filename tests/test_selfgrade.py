@@ -37,7 +37,7 @@ ASSIGNMENT = "week01-numpy"
 NOTEBOOK = "numerics.ipynb"
 FAST = Limits(cell_timeout=5, call_timeout=5, memory_mb=2048)
 EXERCISES = ["w01_softmax", "w01_logsumexp", "w01_log_softmax", "w01_cross_entropy",
-             "w01_standardize"]
+             "w01_log_softmax_backward", "w01_softplus", "w01_standardize"]
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +86,15 @@ def test_reference_gets_full_marks_and_the_notebook_is_left_untouched(work, tmp_
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     run = grade(path, work, tmp_path / "progress.sqlite")
 
-    assert run.result.score == run.result.max_score == 10
-    assert [exercise_status(e) for e in run.result.exercises] == [PASSED] * 5
+    assert run.result.score == run.result.max_score == 15
+    assert [exercise_status(e) for e in run.result.exercises] == [PASSED] * 7
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert run.feedback == tmp_path / "me" / "numerics.feedback.html"
     page = run.feedback.read_text()
-    assert "Score: 10 / 10" in page and "BEGIN HIDDEN TESTS" not in page
+    assert "Score: 15 / 15" in page and "BEGIN HIDDEN TESTS" not in page
     recorded = rows(tmp_path / "progress.sqlite")
     assert [r["exercise_id"] for r in recorded] == EXERCISES
-    assert all(r["passed"] == 1 and r["score"] == r["points"] == 2 and r["week"] == 1
+    assert all(r["passed"] == 1 and r["score"] == r["points"] and r["week"] == 1
                and r["assignment"] == ASSIGNMENT and r["notebook"] == str(path)
                and re.fullmatch(r"[0-9a-f]{12}", r["release_hash"]) for r in recorded)
 
@@ -108,9 +108,9 @@ def test_untouched_release_scores_zero_through_the_command_line(work, tmp_path, 
                  "--cell-timeout", "5", "--seed", "3"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert re.search(r"total\s+0 / 10", out) and out.count(NOT_ATTEMPTED) == 5
+    assert re.search(r"total\s+0 / 15", out) and out.count(NOT_ATTEMPTED) == 7
     assert path.read_bytes() == before and (folder / "numerics.feedback.html").exists()
-    assert [r["status"] for r in rows(db)] == [NOT_ATTEMPTED] * 5
+    assert [r["status"] for r in rows(db)] == [NOT_ATTEMPTED] * 7
 
 
 def test_tampering_gains_nothing(work, tmp_path):
@@ -121,7 +121,7 @@ def test_tampering_gains_nothing(work, tmp_path):
     tamperer = solved(**wrong)
     tamperer.cells.insert(2, nbformat.v4.new_code_cell(TAMPER_CELL))
     tampered = grade(write(tamperer, tmp_path / "tamper"), work, db)
-    assert tampered.result.score <= plain.result.score < 10
+    assert tampered.result.score <= plain.result.score < 15
     assert any("numpy.allclose" in flag for flag in tampered.result.flags)
 
 
@@ -132,7 +132,7 @@ def test_edited_test_cells_are_graded_as_the_instructor_would(work, tmp_path):
     grade_cell(edited, "w01_logsumexp").metadata.nbgrader["points"] = 50
     run = grade(write(edited, tmp_path), work, tmp_path / "progress.sqlite")
     scores = {e.exercise_id: e for e in run.result.exercises}
-    assert run.result.max_score == 10 and scores["w01_logsumexp"].points == 2
+    assert run.result.max_score == 15 and scores["w01_logsumexp"].points == 2
     assert scores["w01_log_softmax"].score == 2, scores["w01_log_softmax"].report  # unaffected
     assert any("w01_softmax was edited" in flag for flag in run.result.flags)
     assert any("w01_logsumexp was edited" in flag for flag in run.result.flags)
@@ -214,23 +214,24 @@ def test_progress_shows_the_latest_self_grade_of_each_exercise(work, tmp_path, c
     week1 = next(w for w in progress(db) if w.week == 1)
     status = {e.exercise_id: e.status for e in week1.exercises}
     assert status == {"w01_softmax": FAILED, "w01_logsumexp": PASSED, "w01_log_softmax": PASSED,
-                      "w01_cross_entropy": PASSED, "w01_standardize": NOT_ATTEMPTED}
-    assert 6 <= week1.score < 8 and week1.max_score == 10
+                      "w01_cross_entropy": PASSED, "w01_log_softmax_backward": PASSED,
+                      "w01_softplus": PASSED, "w01_standardize": NOT_ATTEMPTED}
+    assert 11 <= week1.score < 13 and week1.max_score == 15
 
     second = grade(write(solved(), tmp_path / "a2"), work, db)
     weeks = progress(db)
     week1 = next(w for w in weeks if w.week == 1)
-    assert [e.status for e in week1.exercises] == [PASSED] * 5
-    assert week1.score == 10 and week1.last_graded == second.graded_at
+    assert [e.status for e in week1.exercises] == [PASSED] * 7
+    assert week1.score == 15 and week1.last_graded == second.graded_at
     assert [e.exercise_id for e in week1.exercises] == EXERCISES
     for other in (w for w in weeks if w.week != 1):  # every other week: nothing attempted
         assert other.last_graded is None
         assert {e.status for e in other.exercises} == {NOT_ATTEMPTED}
-    assert len({r["run_id"] for r in rows(db)}) == 2 and len(rows(db)) == 10
+    assert len({r["run_id"] for r in rows(db)}) == 2 and len(rows(db)) == 14
 
     table = progress_table(weeks)
-    assert re.search(r"week 1 \(week01-numpy\)\s+10 / 10", table)
-    assert "5 of" in table.splitlines()[0]
+    assert re.search(r"week 1 \(week01-numpy\)\s+15 / 15", table)
+    assert "7 of" in table.splitlines()[0]
     page = progress_html(weeks, db)
     png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
     assert png.startswith(b"\x89PNG")
@@ -261,8 +262,32 @@ def test_syllabus_covers_every_available_week():
         exercises = re.search(r"\*\*Exercises\*\* \((\d+) points\)\.(.*?)(?=\n- \*\*)",
                               section.group(0), re.DOTALL)
         assert exercises, f"course/README.md, week {week.week}: no '**Exercises** (N points).'"
-        listed = {eid: float(points) for eid, points in
-                  re.findall(r"`(w\d+_\w+)` \((\d+)\)", exercises.group(2))}
+        # "`w06_batchnorm_backward` (3, derived)": the points, then perhaps a remark;
+        # written questions (`wNN_q_…`) are graded by hand, not by the progress view
+        every = {eid: float(points) for eid, points in
+                 re.findall(r"`(w\d+_\w+)` \((\d+)[,)]", exercises.group(2))}
+        written = {eid: p for eid, p in every.items() if re.match(r"w\d+_q_", eid)}
+        listed = {eid: p for eid, p in every.items() if eid not in written}
         assert listed == {e.exercise_id: e.points for e in week.exercises}, \
             f"course/README.md, week {week.week}: the exercises and points differ from solutions/"
-        assert float(exercises.group(1)) == week.max_score, f"week {week.week}: total points"
+        assert float(exercises.group(1)) == week.max_score + sum(written.values()), \
+            f"week {week.week}: total points (autograded + written)"
+
+
+def test_self_grade_says_which_isolation_and_never_writes_through_a_symlink(
+        work, tmp_path, capsys, monkeypatch):
+    """Basic isolation is allowed for one's own notebook, and the output says so."""
+    monkeypatch.setenv("COURSE_SANDBOX_ISOLATION", "basic")
+    folder = tmp_path / "linked" / ASSIGNMENT
+    path = write(solved(), folder)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (folder / "numerics.feedback.html").symlink_to(victim)
+    code = main(["--work", str(work), "selfgrade", str(path), "--db",
+                 str(tmp_path / "progress.sqlite"), "--cell-timeout", "5", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "sandbox: basic isolation" in out and re.search(r"total\s+15 / 15", out)
+    assert victim.read_text() == "precious"
+    feedback = folder / "numerics.feedback.html"
+    assert not feedback.is_symlink() and "Score: 15 / 15" in feedback.read_text()

@@ -144,6 +144,65 @@ def test_batchnorm_backward_matches_autograd(data, eps):
 
 
 # Layer normalization against torch.nn.functional.layer_norm --------------------------------
+@pytest.mark.w06_spatial_batchnorm_forward
+@pytest.mark.w06_spatial_batchnorm_backward
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 5), st.integers(1, 5),
+       st.sampled_from([0.0, 1e3, 1e6]), st.floats(0.01, 1.0), st.integers(0, 2**16))
+@settings(deadline=None, max_examples=40)
+def test_spatial_batchnorm_matches_batchnorm2d(n, c, h, w, offset, momentum, seed):
+    if n * h * w < 2:
+        return  # training needs two values per channel (the unbiased variance)
+    rng = np.random.default_rng(seed)
+    x = offset + rng.normal(size=(n, c, h, w)) * rng.uniform(0.5, 3, size=(1, c, 1, 1))
+    gamma, beta = rng.normal(size=c), rng.normal(size=c)
+    running_mean, running_var = rng.normal(size=c), rng.uniform(0.5, 2, size=c)
+    bn = torch.nn.BatchNorm2d(c, momentum=momentum, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.from_numpy(gamma))
+        bn.bias.copy_(torch.from_numpy(beta))
+        bn.running_mean.copy_(torch.from_numpy(running_mean))
+        bn.running_var.copy_(torch.from_numpy(running_var))
+    tx = torch.tensor(x, requires_grad=True)
+    torch_out = bn.train()(tx)
+    dout = rng.normal(size=x.shape)
+    torch_out.backward(torch.from_numpy(dout))
+    out, new_mean, new_var = k.spatial_batchnorm_forward(x, gamma, beta, running_mean,
+                                                         running_var, momentum=momentum)
+    scale = 1 + offset * 1e-15  # torch's own rounding at large offsets
+    np.testing.assert_allclose(out, torch_out.detach().numpy(), rtol=1e-6 * scale,
+                               atol=1e-8 * scale)
+    np.testing.assert_allclose(new_mean, bn.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(new_var, bn.running_var.numpy(), rtol=1e-8)
+    dx, dgamma, dbeta = k.spatial_batchnorm_backward(dout, x, gamma)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-6, atol=1e-8 * scale)
+    np.testing.assert_allclose(dgamma, bn.weight.grad.numpy(), rtol=1e-6, atol=1e-8 * scale)
+    np.testing.assert_allclose(dbeta, bn.bias.grad.numpy(), rtol=1e-10, atol=1e-10)
+    # Evaluation mode: the running statistics, unchanged.
+    eval_out, same_mean, same_var = k.spatial_batchnorm_forward(x, gamma, beta, new_mean,
+                                                                new_var, train=False)
+    np.testing.assert_allclose(eval_out, bn.eval()(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-6 * scale, atol=1e-8 * scale)
+    np.testing.assert_array_equal(same_mean, new_mean)
+    np.testing.assert_array_equal(same_var, new_var)
+
+
+@pytest.mark.w06_batchnorm_forward
+@pytest.mark.w06_layernorm_forward
+@pytest.mark.w06_spatial_batchnorm_forward
+def test_normalization_survives_an_offset_of_1e6_where_the_naive_variance_cancels():
+    rng = np.random.default_rng(0)
+    x = 1e6 + rng.normal(size=(9, 4))
+    exact = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
+    out, _, _ = k.batchnorm_forward(x, np.ones(4), np.zeros(4), np.zeros(4), np.ones(4))
+    np.testing.assert_allclose(out, exact, rtol=1e-9, atol=1e-9)
+    naive_var = (x * x).mean(axis=0) - x.mean(axis=0) ** 2  # what the hidden cases reject
+    assert np.abs(naive_var - x.var(axis=0)).max() > 1e-6
+    maps = np.moveaxis(x.reshape(1, 9, 4, 1), 2, 1)  # (1, 4, 9, 1): 4 channels of 9 values
+    out_2d, _, _ = k.spatial_batchnorm_forward(maps, np.ones(4), np.zeros(4), np.zeros(4),
+                                               np.ones(4))
+    np.testing.assert_allclose(out_2d[0, :, :, 0].T, exact, rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.w06_layernorm_forward
 @pytest.mark.w06_layernorm_backward
 @given(normalization_inputs(), st.sampled_from([1e-5, 1e-3]))

@@ -23,6 +23,17 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+@torch.no_grad()
+def _torch_lstm(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> torch.nn.LSTM:
+    """PyTorch's own LSTM holding Week 9's weights (it multiplies from the left; one bias)."""
+    lstm = torch.nn.LSTM(Wx.shape[0], Wh.shape[0], batch_first=True).double()
+    lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
+    lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
+    lstm.bias_ih_l0.copy_(torch.from_numpy(b))
+    lstm.bias_hh_l0.zero_()
+    return lstm
+
+
 def _t(*arrays):
     return tuple(torch.from_numpy(a) for a in arrays)
 
@@ -105,7 +116,7 @@ def test_lstm_port_matches_the_numpy_lstm_outputs_and_gradients():
     n, steps, d, h = 3, 6, 4, 5
     x, h0, c0 = rng.normal(size=(n, steps, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
     Wx, Wh, b = rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h)
-    lstm = k.lstm_from_numpy(Wx, Wh, b)
+    lstm = _torch_lstm(Wx, Wh, b)
     xt = torch.from_numpy(x).requires_grad_()
     out, _ = lstm(xt, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
     np.testing.assert_allclose(out.detach().numpy(), week09.lstm_forward(x, h0, c0, Wx, Wh, b)[0],
@@ -115,3 +126,80 @@ def test_lstm_port_matches_the_numpy_lstm_outputs_and_gradients():
     dx, _, _, dWx, _, _ = week09.lstm_backward(dh, x, h0, c0, Wx, Wh, b)
     np.testing.assert_allclose(xt.grad.numpy(), dx, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(lstm.weight_ih_l0.grad.numpy(), dWx.T, rtol=1e-9, atol=1e-12)
+
+
+# A custom autograd function: a forward precise in every regime, a derived backward -------
+@pytest.mark.w10_logcosh
+def test_logcosh_matches_400_digit_arithmetic_and_torch_autograd():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 400  # cosh(1e-150) - 1 needs 300 digits
+    values = [1e-150, -1e-8, 1e-4, 0.3, -0.999, 1.0, 1.5, -5.0, 19.9, 20.1, 300.0, -711.0, 1e4]
+    x = torch.tensor(values, dtype=torch.float64)
+    dout = torch.from_numpy(np.random.default_rng(0).normal(size=len(values)))
+    y, dx = k.logcosh_forward_backward(x, dout)
+    exact = [float(mpmath.log(mpmath.cosh(mpmath.mpf(v)))) for v in values]
+    np.testing.assert_allclose(y.numpy(), exact, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(dx.numpy(), dout.numpy() * np.tanh(values), rtol=1e-14, atol=0)
+    # where the textbook formula is fine, autograd of it gives the same gradient
+    leaf = torch.linspace(-3, 3, 13, dtype=torch.float64, requires_grad=True)
+    torch.log(torch.cosh(leaf)).backward(torch.ones(13, dtype=torch.float64))
+    _, mine = k.logcosh_forward_backward(leaf.detach(), torch.ones(13, dtype=torch.float64))
+    np.testing.assert_allclose(mine.numpy(), leaf.grad.numpy(), rtol=1e-13, atol=1e-15)
+    probe = torch.randn(7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(k.LogCosh.apply, (probe,))
+
+
+# The learner's own modules: an LSTM layer and a training loop ---------------------------
+@pytest.mark.w10_lstm_layer
+@given(rnn_sizes())
+@settings(deadline=None)  # a shared machine makes single examples slow
+def test_lstm_layer_matches_week09_and_torch_lstm(sizes):
+    n, d, h, steps, seed = sizes
+    rng = np.random.default_rng(seed)
+    x, h0, c0 = rng.normal(size=(n, steps, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
+    Wx, Wh, b = (0.5 * rng.normal(size=s) for s in [(d, 4 * h), (h, 4 * h), (4 * h,)])
+    out, h_last, c_last = (t.numpy() for t in k.lstm_layer(*_t(x, h0, c0, Wx, Wh, b)))
+    np.testing.assert_allclose(out, week09.lstm_forward(x, h0, c0, Wx, Wh, b)[0],
+                               rtol=1e-10, atol=1e-12)
+    with torch.no_grad():
+        expected, (torch_h, torch_c) = _torch_lstm(Wx, Wh, b)(
+            torch.from_numpy(x), (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h_last, torch_h[0].numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c_last, torch_c[0].numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.w10_fit
+@pytest.mark.parametrize("n, batch_size, momentum", [(12, 4, 0.9), (10, 4, 0.9), (7, 16, 0.0)])
+def test_fit_matches_a_numpy_loop_with_week04_gradients(n, batch_size, momentum):
+    rng = np.random.default_rng(n)
+    d, hidden, c, lr, epochs = 3, 5, 3, 0.3, 3
+    x, y = rng.normal(size=(n, d)), rng.integers(0, c, size=n)
+    w1, b1 = rng.normal(size=(hidden, d)), rng.normal(size=hidden)
+    w2, b2 = rng.normal(size=(c, hidden)), rng.normal(size=c)
+    losses, *trained = k.fit_mlp(*_t(x, y, w1, b1, w2, b2), lr, momentum, batch_size, epochs)
+    params = [w1.T.copy(), b1.copy(), w2.T.copy(), b2.copy()]  # Week 4's (in, out) layout
+    velocity = [np.zeros_like(p) for p in params]
+    expected = []
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, n, batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            loss, *grads = week04.two_layer_net(xb, yb, *params)
+            total += loss * len(yb)
+            for i, grad in enumerate(grads):
+                params[i], velocity[i] = week05.momentum_step(params[i], grad, velocity[i], lr,
+                                                              momentum)
+        expected.append(total / n)
+    np.testing.assert_allclose(losses.numpy(), expected, rtol=1e-10)
+    for got, want in zip(trained, [params[0].T, params[1], params[2].T, params[3]]):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.w10_fit
+def test_fit_lowers_the_loss_on_every_public_case():
+    from grader.check import load_fixture
+
+    cases, outputs = load_fixture("w10_fit")
+    for case, (losses, *_) in zip(cases, outputs):
+        assert losses[-1] < losses[0], case.name

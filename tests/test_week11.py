@@ -12,6 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader import lm as course_lm
 from grader.data import PTB, Vocab
 from answers.kernels import week11 as k
 from tests.strategies import lm_logits_and_targets, token_streams
@@ -248,7 +249,7 @@ def _synthetic_ptb(rng: np.random.Generator) -> PTB:
 
 
 def test_training_run_checkpoints_resumes_and_respects_its_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(k, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(course_lm, "data_dir", lambda: tmp_path)
     ptb = _synthetic_ptb(np.random.default_rng(0))
     config = k.LMConfig(name="test", embedding_size=8, hidden_size=8, num_layers=1,
                         dropout=0.0, lr=5.0, batch_size=4, eval_batch_size=2, bptt=10,
@@ -283,7 +284,7 @@ def _without_timings(history: list[dict]) -> list[dict]:
 
 def test_an_interrupted_run_resumes_exactly_as_if_never_stopped(tmp_path, monkeypatch):
     """Dropout masks and the running weight average survive a restart: same figures."""
-    monkeypatch.setattr(k, "data_dir", lambda: tmp_path / "unbroken")
+    monkeypatch.setattr(course_lm, "data_dir", lambda: tmp_path / "unbroken")
     ptb = _synthetic_ptb(np.random.default_rng(0))
     config = _tiny_config(average_last=2)
     unbroken = k.train_language_model(config, ptb, log=lambda line: None)
@@ -295,7 +296,7 @@ def test_an_interrupted_run_resumes_exactly_as_if_never_stopped(tmp_path, monkey
         if line.startswith("epoch   3"):  # inside the averaged epochs, after the checkpoint
             raise Interrupt
 
-    monkeypatch.setattr(k, "data_dir", lambda: tmp_path / "broken")
+    monkeypatch.setattr(course_lm, "data_dir", lambda: tmp_path / "broken")
     with pytest.raises(Interrupt):
         k.train_language_model(config, ptb, log=stop_after_epoch_3)
     resumed = k.train_language_model(config, ptb, resume=True, log=lambda line: None)
@@ -305,7 +306,7 @@ def test_an_interrupted_run_resumes_exactly_as_if_never_stopped(tmp_path, monkey
 
 def test_the_last_epochs_score_the_mean_of_the_weights_after_every_step(tmp_path, monkeypatch):
     """average_last=N: mean over every SGD step of the last N epochs, learning rate held."""
-    monkeypatch.setattr(k, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(course_lm, "data_dir", lambda: tmp_path)
     snapshots: list[list[torch.Tensor]] = []
     real_train_epoch = k.train_epoch
 
@@ -315,7 +316,7 @@ def test_the_last_epochs_score_the_mean_of_the_weights_after_every_step(tmp_path
             on_window(*window)
         return real_train_epoch(model, *args, on_window=record, **kwargs)
 
-    monkeypatch.setattr(k, "train_epoch", recording_train_epoch)
+    monkeypatch.setattr(course_lm, "train_epoch", recording_train_epoch)
     ptb = _synthetic_ptb(np.random.default_rng(1))
     config = _tiny_config(average_last=2, decay_threshold=1.0)  # decay after every epoch but the first
     result = k.train_language_model(config, ptb, log=lambda line: None)
@@ -356,3 +357,36 @@ def test_feedforward_windows_and_model():
     k.train_feedforward_lm(model, text, text, epochs=10, lr=3e-2, batch_size=32,
                            progress=False)
     assert before > 8 and k.feedforward_perplexity(model, text) < 1.5
+
+
+# The plateau rule of the learning-rate schedule -----------------------------------------
+@pytest.mark.w11_plateau_lr
+@given(st.lists(st.floats(50, 500), min_size=1, max_size=25), st.integers(0, 3),
+       st.sampled_from([2.0, 4.0, 10.0]))
+@settings(deadline=None)  # a shared machine makes single examples slow
+def test_plateau_schedule_matches_torch_reduce_lr_on_plateau(valid, patience, factor):
+    # Without a threshold (and without exact ties) PyTorch's ReduceLROnPlateau is the same rule.
+    assume_no_ties = len(set(valid)) == len(valid)
+    if not assume_no_ties:
+        return
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=20.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=1 / factor, patience=patience, threshold=0.0)
+    expected = []
+    for v in valid:
+        expected.append(optimizer.param_groups[0]["lr"])
+        scheduler.step(v)
+    got = k.plateau_schedule(np.array(valid), 20.0, factor, 0.0, patience)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.w11_plateau_lr
+def test_plateau_schedule_by_hand_relative_threshold_and_best_so_far():
+    # 300 → 200 gains; 199 is < 1 % below 200: decay; 150 gains; 149.5 does not; 160 is worse
+    # than the best (149.5), and so is 150 (> 149.5 · 0.99): two more decays.
+    got = k.plateau_schedule(np.array([300., 200, 199, 150, 149.5, 160, 150]), 20, 4, 0.01, 0)
+    np.testing.assert_allclose(got, [20, 20, 20, 5, 5, 1.25, 0.3125])
+    # A gain of exactly the threshold counts as a gain.
+    np.testing.assert_allclose(k.plateau_schedule(np.array([200., 150, 150]), 1, 2, 0.25, 0),
+                               [1, 1, 1])

@@ -70,3 +70,27 @@ def standardize(x_train: np.ndarray, x_test: np.ndarray,
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0) + eps
     return (x_train - mean) / std, (x_test - mean) / std
+
+
+def log_softmax_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Gradient of a loss through ``y = log_softmax(x)`` (last axis).
+
+    Args:
+        dout: ``dL/dy``, shape ``(..., C)``.
+        x: the logits ``log_softmax`` was applied to, shape ``(..., C)``.
+
+    Returns:
+        ``dL/dx``, shape ``(..., C)``: ``dout`` minus ``softmax(x)`` times the sum of
+        ``dout`` over the last axis (the log-sum-exp term couples every class of a row).
+    """
+    return dout - softmax(x) * np.sum(dout, axis=-1, keepdims=True)
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(x))`` elementwise, to full relative precision for every float64 ``x``.
+
+    ``max(x, 0) + log1p(exp(-|x|))``: the exponent is never positive (no overflow), and
+    ``log1p`` keeps the tiny values of very negative ``x`` (``≈ e^x``) instead of rounding
+    ``1 + e^x`` to 1. Shape preserved.
+    """
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))

@@ -3,8 +3,9 @@
 * L2 weight decay: a penalty ``reg/2 · ||w||²`` whose gradient ``reg · w`` shrinks weights.
 * Inverted dropout: zero each unit with probability ``p`` while training and scale the
   survivors by ``1 / (1 - p)``, so evaluation needs no change at all.
-* Batch normalization (statistics over the batch, running averages for evaluation) and
-  layer normalization (statistics over the features of each example).
+* Batch normalization (statistics over the batch, running averages for evaluation), its
+  spatial form for convolutional feature maps (statistics per channel over the batch and
+  every position), and layer normalization (statistics over the features of each example).
 * Maxout units: the maximum of ``k`` affine pieces.
 * Early stopping: when to stop, from a validation curve.
 
@@ -147,6 +148,64 @@ def batchnorm_backward(dout: np.ndarray, x: np.ndarray, gamma: np.ndarray,
     x_hat = (x - x.mean(axis=0)) * inv_std
     dx = _normalized_backward(dout * gamma, x_hat, inv_std, axis=0)
     return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
+
+
+# --------------------------------------------------------------------------------------
+# Spatial batch normalization (convolutional feature maps)
+# --------------------------------------------------------------------------------------
+def _channels_last(x: np.ndarray) -> np.ndarray:
+    """``(N, C, H, W) -> (N·H·W, C)``: one row per (example, position), one column per channel."""
+    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def _channels_first(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`_channels_last` for an array of the original ``shape``."""
+    n, c, h, w = shape
+    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+def spatial_batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                              running_mean: np.ndarray, running_var: np.ndarray,
+                              train: bool = True, momentum: float = 0.1, eps: float = 1e-5
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization of ``(N, C, H, W)`` feature maps, as ``torch.nn.BatchNorm2d``.
+
+    A convolution applies the same filter at every position, so every position of a channel
+    is one more sample of the same feature: the statistics of channel ``c`` are taken over the
+    batch *and* the positions (``N·H·W`` values), and ``γ_c``, ``β_c`` are shared by all of
+    them. The variance is computed from centred values (two passes), so channels with a large
+    common offset (1e6 ± 1) are normalized to full precision.
+
+    Args:
+        x: ``(N, C, H, W)``; ``N·H·W >= 2`` in training.
+        gamma, beta: ``(C,)``.
+        running_mean, running_var: ``(C,)`` (not modified in place).
+        train, momentum, eps: as in :func:`batchnorm_forward` (the running variance is the
+            unbiased one over the ``N·H·W`` values, as PyTorch's).
+
+    Returns:
+        ``(out (N, C, H, W), new_running_mean (C,), new_running_var (C,))``.
+    """
+    out, new_mean, new_var = batchnorm_forward(_channels_last(x), gamma, beta, running_mean,
+                                               running_var, train, momentum, eps)
+    return _channels_first(out, x.shape), new_mean, new_var
+
+
+def spatial_batchnorm_backward(dout: np.ndarray, x: np.ndarray, gamma: np.ndarray,
+                               eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of training-mode :func:`spatial_batchnorm_forward`.
+
+    Args:
+        dout: ``(N, C, H, W)`` upstream gradient.
+        x: ``(N, C, H, W)`` the forward pass's input.
+        gamma: ``(C,)``.
+        eps: as in the forward pass.
+
+    Returns:
+        ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
+    """
+    dx, dgamma, dbeta = batchnorm_backward(_channels_last(dout), _channels_last(x), gamma, eps)
+    return _channels_first(dx, x.shape), dgamma, dbeta
 
 
 # --------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Week 10 reference kernels: the same maths as earlier weeks, written with PyTorch.
 
 Graded functions take and return ``torch.Tensor``s (the checks pass float64 tensors):
-:func:`linear_grads` (autograd), :func:`training_step` (one optimizer step),
-:func:`lstm_cell` (Week 9's LSTM step with torch ops) and :func:`lenet_logits` (Week 7's
-LeNet-5 with ``torch.nn.functional``).
+:func:`linear_grads` (autograd), :func:`logcosh_forward_backward` (a custom
+``torch.autograd.Function``: a forward precise in every regime and a hand-derived backward),
+:func:`training_step` (one optimizer step), :func:`lstm_cell` and :func:`lstm_layer` (Week 9's
+LSTM as the learner's own ``nn.Module``s, checked on given weights), :func:`lenet_logits`
+(Week 7's LeNet-5 as an ``nn.Module`` holding Week 7's weights) and :func:`fit_mlp` (a whole
+training loop: SGD with momentum over mini-batches, the epoch's mean loss).
 
 The ports keep the NumPy weeks' weight layouts, so the *same arrays* can be fed to both
 implementations and the outputs compared: fully connected weights are ``(in, out)`` and
@@ -12,6 +15,8 @@ gates are packed i, f, g, o in ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -36,6 +41,41 @@ def linear_grads(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, dout: torch.
     out = x @ w + b
     out.backward(dout)
     return out.detach(), x.grad, w.grad, b.grad
+
+
+class LogCosh(torch.autograd.Function):
+    """``log(cosh(x))`` with a forward precise for every float64 ``x`` and its own backward.
+
+    Forward, in two regimes: for ``|x| < 1``, ``log1p(2 sinh²(x/2))`` (``cosh x − 1 =
+    2 sinh²(x/2)`` exactly, so nothing cancels near 0, where the value is ≈ x²/2); otherwise
+    ``|x| + log1p(exp(−2|x|)) − log 2``, whose ``exp`` never overflows. Backward:
+    ``d log cosh / dx = tanh(x)``, evaluated with ``torch.tanh`` (finite everywhere).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        a = x.abs()
+        near_zero = torch.log1p(2 * torch.sinh(x.clamp(-1, 1) / 2) ** 2)
+        far = a + torch.log1p(torch.exp(-2 * a)) - math.log(2)
+        return torch.where(a < 1, near_zero, far)
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        return grad_output * torch.tanh(ctx.saved_tensors[0])
+
+
+def logcosh_forward_backward(x: torch.Tensor, dout: torch.Tensor
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``y = LogCosh.apply(x)`` and ``dx`` for the upstream gradient ``dout`` (any shape).
+
+    Returns:
+        ``(y, dx)``, both of the shape of ``x``.
+    """
+    leaf = x.detach().requires_grad_(True)
+    y = LogCosh.apply(leaf)
+    (dx,) = torch.autograd.grad(y, leaf, dout)
+    return y.detach(), dx
 
 
 def training_step(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
@@ -80,6 +120,103 @@ def lstm_cell(x: torch.Tensor, prev_h: torch.Tensor, prev_c: torch.Tensor, Wx: t
     a_i, a_f, a_g, a_o = (x @ Wx + prev_h @ Wh + b).chunk(4, dim=-1)
     next_c = torch.sigmoid(a_f) * prev_c + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(next_c), next_c
+
+
+class LSTMCell(nn.Module):
+    """Week 9's LSTM step as a module with parameters ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        bound = hidden_size ** -0.5
+        self.Wx = nn.Parameter(torch.empty(input_size, 4 * hidden_size).uniform_(-bound, bound))
+        self.Wh = nn.Parameter(torch.empty(hidden_size, 4 * hidden_size).uniform_(-bound, bound))
+        self.b = nn.Parameter(torch.zeros(4 * hidden_size))
+
+    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        return lstm_cell(x, *state, self.Wx, self.Wh, self.b)
+
+
+class LSTM(nn.Module):
+    """One LSTM layer over a batch-first sequence ``(N, T, D)``, built on :class:`LSTMCell`."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.cell = LSTMCell(input_size, hidden_size)
+
+    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        if state is None:
+            zeros = x.new_zeros(x.shape[0], self.hidden_size)
+            state = (zeros, zeros)
+        outputs = []
+        for t in range(x.shape[1]):
+            state = self.cell(x[:, t], state)
+            outputs.append(state[0])
+        return torch.stack(outputs, dim=1), state
+
+
+def lstm_layer(x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, Wx: torch.Tensor,
+               Wh: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Week 9's ``lstm_forward`` as an ``nn.Module`` loaded with the given weights.
+
+    Args:
+        x: ``(N, T, D)``; h0, c0: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
+
+    Returns:
+        ``(out (N, T, H), h_T (N, H), c_T (N, H))``: every hidden state and the final state.
+    """
+    lstm = LSTM(Wx.shape[0], Wh.shape[0]).to(x.dtype)
+    lstm.load_state_dict({"cell.Wx": Wx, "cell.Wh": Wh, "cell.b": b})
+    with torch.no_grad():
+        out, (h, c) = lstm(x, (h0, c0))
+    return out, h, c
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float, momentum: float,
+        batch_size: int, epochs: int) -> list[float]:
+    """Train ``model`` with SGD (momentum) on mini-batches taken in order; epoch mean losses.
+
+    Each epoch walks the data in order, ``batch_size`` examples at a time (the last batch
+    may be smaller), one optimizer step per batch. The epoch's loss is the mean cross-entropy
+    over all its *examples*, each batch's loss taken before its step: batch means weighted
+    by batch size, so a small last batch does not count as much as a full one.
+    """
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    history = []
+    for _ in range(epochs):
+        model.train()
+        total = 0.0
+        for start in range(0, len(y), batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(yb)
+        history.append(total / len(y))
+    return history
+
+
+def fit_mlp(x: torch.Tensor, y: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor,
+            w2: torch.Tensor, b2: torch.Tensor, lr: float, momentum: float, batch_size: int,
+            epochs: int) -> tuple[torch.Tensor, ...]:
+    """:func:`fit` on a two-layer ReLU network holding the given (``nn.Linear``-layout) weights.
+
+    Args:
+        x: ``(N, D)``; y: ``(N,)`` labels; w1: ``(H, D)``; b1: ``(H,)``; w2: ``(C, H)``;
+        b2: ``(C,)``; lr, momentum, batch_size, epochs: as in :func:`fit`.
+
+    Returns:
+        ``(epoch_losses (epochs,), w1, b1, w2, b2)`` after training.
+    """
+    model = nn.Sequential(nn.Linear(w1.shape[1], w1.shape[0]), nn.ReLU(),
+                          nn.Linear(w2.shape[1], w2.shape[0])).to(x.dtype)
+    model.load_state_dict({"0.weight": w1, "0.bias": b1, "2.weight": w2, "2.bias": b2})
+    losses = fit(model, x, y, float(lr), float(momentum), int(batch_size), int(epochs))
+    return (torch.tensor(losses, dtype=x.dtype),
+            *(p.detach().clone() for p in model.parameters()))
 
 
 def lenet_logits(x: torch.Tensor, conv1_w: torch.Tensor, conv1_b: torch.Tensor,
@@ -135,19 +272,3 @@ def lenet_from_numpy(params: dict[str, np.ndarray]) -> LeNet5:
         layer.weight.copy_(weight if name.startswith("conv") else weight.T)
         layer.bias.copy_(torch.from_numpy(params[f"{name}_b"]))
     return model
-
-
-@torch.no_grad()
-def lstm_from_numpy(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> nn.LSTM:
-    """A one-layer, batch-first ``nn.LSTM`` with Week 9's weights.
-
-    PyTorch multiplies from the left (``W x``) and keeps two biases whose sum is what counts,
-    so: ``weight_ih = Wx.T``, ``weight_hh = Wh.T``, ``bias_ih = b``, ``bias_hh = 0``.
-    """
-    hidden = Wh.shape[0]
-    lstm = nn.LSTM(Wx.shape[0], hidden, batch_first=True).to(torch.from_numpy(Wx).dtype)
-    lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
-    lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
-    lstm.bias_ih_l0.copy_(torch.from_numpy(b))
-    lstm.bias_hh_l0.zero_()
-    return lstm

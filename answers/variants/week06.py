@@ -102,6 +102,35 @@ def early_stopping(val_losses, patience, min_delta=0.0):
             return best_epoch, epoch
     return best_epoch, len(losses) - 1
 '''),
+    Variant("w06_spatial_batchnorm_forward", "statistics with axis=(0, 2, 3), no reshape", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    g, b = gamma[None, :, None, None], beta[None, :, None, None]
+    if not train:
+        xhat = (x - running_mean[None, :, None, None]) / np.sqrt(running_var[None, :, None, None] + eps)
+        return g * xhat + b, running_mean.copy(), running_var.copy()
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mu = x.mean(axis=(0, 2, 3))
+    var = ((x - mu[None, :, None, None]) ** 2).mean(axis=(0, 2, 3))
+    xhat = (x - mu[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
+    new_mean = (1 - momentum) * running_mean + momentum * mu
+    new_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)
+    return g * xhat + b, new_mean, new_var
+'''),
+    Variant("w06_spatial_batchnorm_backward", "the three paths summed over axes (0, 2, 3)", '''
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    axes = (0, 2, 3)
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv
+    dxhat = dout * gamma[None, :, None, None]
+    dvar = (dxhat * (x - mu)).sum(axis=axes, keepdims=True) * -0.5 * inv ** 3
+    dmu = -(dxhat * inv).sum(axis=axes, keepdims=True) - 2 * dvar * (x - mu).mean(axis=axes, keepdims=True)
+    dx = dxhat * inv + dvar * 2 * (x - mu) / m + dmu / m
+    return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
+'''),
 ]
 
 MUTANTS = [
@@ -396,5 +425,146 @@ def early_stopping(val_losses, patience, min_delta=0.0):
             if waited >= patience:
                 return best_epoch, epoch
     return best_epoch, len(val_losses) - 1
+'''),
+    # hidden-only mutants: the public cases cannot tell them from a correct function
+    Variant("w06_batchnorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.1,
+                      eps=1e-5):
+    if not train:
+        out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+        return out, running_mean.copy(), running_var.copy()
+    n = x.shape[0]
+    mu = x.mean(axis=0)
+    var = (x * x).mean(axis=0) - mu * mu
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return (out, (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * n / (n - 1))
+'''),
+    Variant("w06_early_stopping", "min_delta relative to the best loss [hidden only]", '''
+def early_stopping(val_losses, patience, min_delta=0.0):
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best * (1 - min_delta) if np.isfinite(best) else True:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses) - 1
+'''),
+    Variant("w06_layernorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = (x * x).mean(axis=-1, keepdims=True) - mu * mu
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+'''),
+    # spatial_batchnorm_forward
+    Variant("w06_spatial_batchnorm_forward", "statistics over the batch only, per position", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    g, b = gamma[None, :, None, None], beta[None, :, None, None]
+    if not train:
+        xhat = (x - running_mean[None, :, None, None]) / np.sqrt(running_var[None, :, None, None] + eps)
+        return g * xhat + b, running_mean.copy(), running_var.copy()
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    out = g * (x - mu) / np.sqrt(var + eps) + b
+    return (out, (1 - momentum) * running_mean + momentum * x.mean(axis=(0, 2, 3)),
+            (1 - momentum) * running_var + momentum * x.var(axis=(0, 2, 3)) * m / (m - 1))
+'''),
+    Variant("w06_spatial_batchnorm_forward", "reshapes (N, C, H, W) to (N·H·W, C) without transposing", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    n, c, h, w = x.shape
+    rows = x.reshape(-1, c)
+    if not train:
+        out = gamma * (rows - running_mean) / np.sqrt(running_var + eps) + beta
+        return out.reshape(x.shape), running_mean.copy(), running_var.copy()
+    mu, var = rows.mean(axis=0), rows.var(axis=0)
+    out = gamma * (rows - mu) / np.sqrt(var + eps) + beta
+    m = rows.shape[0]
+    return (out.reshape(x.shape), (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * m / (m - 1))
+'''),
+    Variant("w06_spatial_batchnorm_forward", "running variance made unbiased with N - 1 (examples, not values)", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    g, b = gamma[None, :, None, None], beta[None, :, None, None]
+    if not train:
+        xhat = (x - running_mean[None, :, None, None]) / np.sqrt(running_var[None, :, None, None] + eps)
+        return g * xhat + b, running_mean.copy(), running_var.copy()
+    n = x.shape[0]
+    mu, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    xhat = (x - mu[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
+    return (g * xhat + b, (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * n / max(n - 1, 1))
+'''),
+    Variant("w06_spatial_batchnorm_forward", "eval mode normalizes with the batch statistics", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    g, b = gamma[None, :, None, None], beta[None, :, None, None]
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mu, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    xhat = (x - mu[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
+    if not train:
+        return g * xhat + b, running_mean.copy(), running_var.copy()
+    return (g * xhat + b, (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * m / (m - 1))
+'''),
+    Variant("w06_spatial_batchnorm_forward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True,
+                              momentum=0.1, eps=1e-5):
+    g, b = gamma[None, :, None, None], beta[None, :, None, None]
+    if not train:
+        xhat = (x - running_mean[None, :, None, None]) / np.sqrt(running_var[None, :, None, None] + eps)
+        return g * xhat + b, running_mean.copy(), running_var.copy()
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mu = x.mean(axis=(0, 2, 3))
+    var = (x * x).mean(axis=(0, 2, 3)) - mu * mu
+    xhat = (x - mu[None, :, None, None]) / np.sqrt(var[None, :, None, None] + eps)
+    return (g * xhat + b, (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * m / (m - 1))
+'''),
+    # spatial_batchnorm_backward
+    Variant("w06_spatial_batchnorm_backward", "treats the channel statistics as constants", '''
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    axes = (0, 2, 3)
+    mu = x.mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    xhat = (x - mu) * inv
+    return dout * gamma[None, :, None, None] * inv, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
+'''),
+    Variant("w06_spatial_batchnorm_backward", "statistics per position (means over the batch only)", '''
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    mu = x.mean(axis=0, keepdims=True)
+    inv = 1 / np.sqrt(x.var(axis=0, keepdims=True) + eps)
+    xhat = (x - mu) * inv
+    dxhat = dout * gamma[None, :, None, None]
+    dx = (dxhat - dxhat.mean(axis=0, keepdims=True)
+          - xhat * (dxhat * xhat).mean(axis=0, keepdims=True)) * inv
+    return dx, (dout * xhat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+'''),
+    Variant("w06_spatial_batchnorm_backward", "dgamma and dbeta summed over the batch only", '''
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    axes = (0, 2, 3)
+    mu = x.mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    xhat = (x - mu) * inv
+    dxhat = dout * gamma[None, :, None, None]
+    dx = (dxhat - dxhat.mean(axis=axes, keepdims=True)
+          - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * inv
+    return dx, (dout * xhat).sum(axis=0).mean(axis=(1, 2)), dout.sum(axis=0).mean(axis=(1, 2))
+'''),
+    Variant("w06_spatial_batchnorm_backward", "variance as E[x²] - E[x]² (cancels at 1e6) [hidden only]", '''
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    axes = (0, 2, 3)
+    mu = x.mean(axis=axes, keepdims=True)
+    var = (x * x).mean(axis=axes, keepdims=True) - mu * mu
+    inv = 1 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv
+    dxhat = dout * gamma[None, :, None, None]
+    dx = (dxhat - dxhat.mean(axis=axes, keepdims=True)
+          - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * inv
+    return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
 '''),
 ]

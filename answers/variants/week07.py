@@ -498,4 +498,18 @@ def maxpool_backward(dout, x, pool=2, stride=2):
                 dout[:, :, i, j][:, :, None, None] / pool**2)
     return dx
 '''),
+    # hidden-only mutant: the public ties are all-zero windows, where it picks the same pixel
+    Variant("w07_maxpool_backward", "ties broken in column-major order (window.T) [hidden only]", '''
+def maxpool_backward(dout, x, pool=2, stride=2):
+    N, C, H, W = x.shape
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    window = x[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool]
+                    q, p = np.unravel_index(np.argmax(window.T), window.T.shape)
+                    dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+    return dx
+'''),
 ]

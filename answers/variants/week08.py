@@ -259,4 +259,20 @@ def cd_gradients(v0, vk, W, b_h, b_v):
     p0, pk = _sigmoid(v0 @ W + b_h), _sigmoid(vk @ W + b_h)
     return -(v0.T @ p0 - vk.T @ pk), -(p0 - pk).sum(0), -(v0 - vk).sum(0)
 '''),
+    # hidden-only mutants: the public cases cannot tell them from a correct function
+    Variant("w08_autoencoder_loss", "softplus as log1p(exp(z)) (overflows beyond 709) [hidden only]", _SIGMOID + '''
+def autoencoder_loss(x, keep_mask, W, b_h, b_v):
+    h = _sigmoid((x * keep_mask) @ W + b_h)
+    z = h @ W.T + b_v
+    return float(np.sum(np.log1p(np.exp(z)) - x * z) / x.shape[0])
+'''),
+    Variant("w08_gibbs_chain", "samples with u <= p instead of u < p [hidden only]", _SIGMOID + '''
+def gibbs_chain(v0, W, b_h, b_v, u_h, u_v):
+    v = v0
+    for t in range(len(u_h)):
+        h = (u_h[t] <= _sigmoid(v @ W + b_h)).astype(float)
+        p_v = _sigmoid(h @ W.T + b_v)
+        v = (u_v[t] <= p_v).astype(float)
+    return v, p_v
+'''),
 ]

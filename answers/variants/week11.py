@@ -20,11 +20,11 @@ def perplexity(logits, targets):
     one_hot = np.eye(flat.shape[1], dtype=bool)[targets.reshape(-1)]
     return float(np.exp(np.mean(log_z - flat[one_hot])))
 '''),
-    Variant("w11_sample_probs", "softmax first, then p ** (1 / T) renormalised", '''
+    Variant("w11_sample_probs", "scipy.special.softmax of the scaled scores", '''
+from scipy.special import softmax
+
 def sample_next_word_probs(logits, temperature):
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    p = (e / e.sum(axis=-1, keepdims=True)) ** (1 / temperature)
-    return p / p.sum(axis=-1, keepdims=True)
+    return softmax(logits / temperature, axis=-1)
 '''),
     Variant("w11_kneser_ney", "loops over contexts and words", '''
 def kneser_ney_bigram_probs(counts, discount=0.75):
@@ -348,5 +348,134 @@ def tied_lm_sgd_step(inputs, targets, embedding, Wx, Wh, b, decoder_bias, lr, ma
     torch.nn.utils.clip_grad_value_(params, max_norm)
     with torch.no_grad():
         return (loss, *(p - lr * p.grad for p in params))
+'''),
+]
+
+# --- the plateau rule of the learning-rate schedule -------------------------------------
+_PLATEAU = '''
+import numpy as np
+
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    rates, best, bad = [], float("inf"), 0
+    for valid in valid_ppl:
+        rates.append(lr)
+        if {improves}:
+            bad = 0
+        else:
+            bad += 1
+            if bad > patience:
+                lr /= factor
+                {reset}
+        {update}
+    return np.array(rates)
+'''
+
+
+def _plateau(improves: str = "valid <= best * (1 - threshold)", reset: str = "bad = 0",
+             update: str = "best = min(best, valid)") -> str:
+    return _PLATEAU.format(improves=improves, reset=reset, update=update)
+
+
+ALTERNATIVES += [
+    Variant("w11_plateau_lr", "a loop over the epochs with Python floats", _plateau()),
+    Variant("w11_plateau_lr", "best so far from a running minimum array", '''
+import numpy as np
+
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    valid_ppl = np.asarray(valid_ppl, dtype=float)
+    best_before = np.concatenate([[np.inf], np.minimum.accumulate(valid_ppl)[:-1]])
+    gains = valid_ppl <= best_before * (1 - threshold)
+    rates = np.empty(len(valid_ppl))
+    waited = 0
+    for epoch, gained in enumerate(gains):
+        rates[epoch] = lr
+        waited = 0 if gained else waited + 1
+        if waited > patience:
+            lr, waited = lr / factor, 0
+    return rates
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_plateau_lr", "compares with the previous epoch, not the best so far",
+            _plateau(update="best = valid")),
+    Variant("w11_plateau_lr", "a gain of exactly the threshold does not count (strict <)",
+            _plateau(improves="valid < best * (1 - threshold)")),
+    Variant("w11_plateau_lr", "an absolute threshold (best - threshold)",
+            _plateau(improves="valid <= best - threshold")),
+    Variant("w11_plateau_lr", "the count is not reset after a decay", _plateau(reset="pass")),
+    Variant("w11_plateau_lr", "the decay applies to the epoch that plateaued (off by one)", '''
+import numpy as np
+
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    rates, best, bad = [], float("inf"), 0
+    for valid in valid_ppl:
+        if valid <= best * (1 - threshold):
+            bad = 0
+        else:
+            bad += 1
+            if bad > patience:
+                lr /= factor
+                bad = 0
+        rates.append(lr)
+        best = min(best, valid)
+    return np.array(rates)
+'''),
+    Variant("w11_plateau_lr", "the best includes the current epoch before comparing", _plateau(
+                improves="valid <= min(best, valid) * (1 - threshold)")),
+]
+
+MUTANTS += [
+    Variant("w11_perplexity", "probabilities clipped at 1e-10 before the log (a 'guard')", '''
+import numpy as np
+
+def perplexity(logits, targets):
+    flat = logits.reshape(-1, logits.shape[-1]).astype(float)
+    e = np.exp(flat - flat.max(axis=1, keepdims=True))
+    probs = np.clip(e / e.sum(axis=1, keepdims=True), 1e-10, 1.0)
+    return float(np.exp(-np.log(probs[np.arange(len(flat)), targets.reshape(-1)]).mean()))
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_plateau_lr", "the count is not reset by an improving epoch, only by a decay "
+            "(hidden only) [hidden only]", '''
+import numpy as np
+
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    rates, best, bad = [], float("inf"), 0
+    for valid in valid_ppl:
+        rates.append(lr)
+        if not valid <= best * (1 - threshold):
+            bad += 1
+            if bad > patience:
+                lr /= factor
+                bad = 0
+        best = min(best, valid)
+    return np.array(rates)
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_sample_probs", "an arg-max one-hot below temperature 0.05 (hidden only) "
+            "[hidden only]", '''
+import numpy as np
+
+def sample_next_word_probs(logits, temperature):
+    if temperature < 0.05:
+        return (logits == logits.max(axis=-1, keepdims=True)).astype(float)
+    scaled = logits / temperature
+    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+'''),
+]
+
+MUTANTS += [
+    Variant("w11_sample_probs", "softmax first, then p ** (1 / T) renormalised: 0 / 0 when "
+            "every p ** (1 / T) underflows (hidden only) [hidden only]", '''
+def sample_next_word_probs(logits, temperature):
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p = (e / e.sum(axis=-1, keepdims=True)) ** (1 / temperature)
+    return p / p.sum(axis=-1, keepdims=True)
 '''),
 ]

@@ -1,4 +1,4 @@
-"""Week 1 checks: the stable softmax family and standardization.
+"""Week 1 checks: the stable softmax family, its backward pass, softplus, standardization.
 
 Every case generator mixes seeded random inputs with the edge cases the lecture warns
 about: huge logits (overflow), very negative logits (underflow), a batch of one, rows on
@@ -12,6 +12,8 @@ import numpy as np
 from grader.check import Case, Exercise, register
 
 REFERENCE = "answers.kernels.week01"
+HIDDEN = "answers.hidden.week01"
+LECTURE = "course/week01-numpy.ipynb"
 
 
 def _logit_cases(rng: np.random.Generator) -> list[Case]:
@@ -62,31 +64,91 @@ def _standardize_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _log_softmax_backward_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape: tuple[int, ...], scale: float = 1.0) -> Case:
+        return Case(name, (rng.normal(size=shape), scale * rng.normal(size=shape)))
+
+    one_hot = np.zeros((4, 3))
+    one_hot[np.arange(4), rng.integers(0, 3, size=4)] = -0.25  # d(mean cross-entropy)/dy
+    return [
+        case("random 4×10", (4, 10)),
+        case("batch of one (1×5)", (1, 5)),
+        Case("upstream gradient of a mean cross-entropy (one entry per row)",
+             (one_hot, rng.normal(size=(4, 3)))),
+        case("huge logits (scale 1000)", (3, 6), scale=1000.0),
+        case("3-D input 2×3×4 (last axis)", (2, 3, 4)),
+        case("a single class (3×1)", (3, 1)),
+    ]
+
+
+def _softplus_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("random 5×4 (|x| of a few units)", (2 * rng.normal(size=(5, 4)),)),
+        Case("large positive x (30 … 1000): exp overflows",
+             (np.array([30.0, 50.0, 100.0, 709.0, 800.0, 1000.0]),)),
+        Case("large negative x (−1000 … −30): the result is tiny, not 0",
+             (np.array([-1000.0, -745.0, -700.0, -100.0, -50.0, -30.0]),)),
+        Case("a sweep from −60 to 60", (np.linspace(-60.0, 60.0, 49),)),
+        Case("zero and values near it", (np.array([0.0, 1e-8, -1e-8, 0.5, -0.5]),)),
+    ]
+
+
 register(
     Exercise(
         id="w01_softmax", function="softmax", reference=f"{REFERENCE}:softmax",
-        make_cases=_logit_cases, points=2,
-        hint="subtract the row maximum before np.exp, and reduce over the last axis "
-             "with keepdims=True so the division broadcasts per row."),
+        make_cases=_logit_cases, points=2, hidden=f"{HIDDEN}:softmax_cases",
+        see=f"{LECTURE} §3 Why the naive softmax overflows",
+        hint="these cases use logits far from 0 and rows on different scales: only the "
+             "differences within a row matter, so make every exponent safe for its own row, "
+             "and normalize each slice along the last axis on its own, whatever the shape."),
     Exercise(
         id="w01_logsumexp", function="logsumexp", reference=f"{REFERENCE}:logsumexp",
-        make_cases=_logsumexp_cases, points=2,
-        hint="log Σ exp(x) = m + log Σ exp(x - m) with m the maximum *of each slice along "
-             "axis* (not the global maximum); add m back and drop the reduced axis."),
+        make_cases=_logsumexp_cases, points=2, hidden=f"{HIDDEN}:logsumexp_cases",
+        see=f"{LECTURE} §4 Log-sum-exp",
+        hint="the failing cases test overflow, underflow and the reduction axis: each slice "
+             "along `axis` needs its own shift (not one for the whole array), the shift must "
+             "be undone exactly, and only the reduced axis may disappear from the shape."),
     Exercise(
         id="w01_log_softmax", function="log_softmax", reference=f"{REFERENCE}:log_softmax",
-        make_cases=_logit_cases, points=2,
-        hint="np.log(softmax(x)) gives -inf when a probability underflows; use "
-             "x - logsumexp(x) over the last axis instead."),
+        make_cases=_logit_cases, points=2, hidden=f"{HIDDEN}:log_softmax_cases",
+        see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",
+        hint="a probability that underflows to 0 has a finite logarithm the log cannot "
+             "recover: work in log space from the start (take the logarithm symbolically) "
+             "instead of taking the log of probabilities."),
     Exercise(
         id="w01_cross_entropy", function="cross_entropy",
         reference=f"{REFERENCE}:cross_entropy", make_cases=_cross_entropy_cases, points=2,
-        hint="pick log_softmax(logits)[i, y[i]] with integer indexing (np.arange(N), y), "
-             "negate, and average (not sum) over the batch."),
+        hidden=f"{HIDDEN}:cross_entropy_cases",
+        see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",
+        hint="each example contributes the log-probability of its own label only (one entry "
+             "per row, chosen by the label), computed stably from logits; the result is an "
+             "average over the batch, not a sum."),
+    Exercise(
+        id="w01_log_softmax_backward", function="log_softmax_backward",
+        reference=f"{REFERENCE}:log_softmax_backward",
+        make_cases=_log_softmax_backward_cases, points=3, rtol=1e-7, atol=1e-9,
+        see=f"{LECTURE} §7 Gradients through a reduction",
+        hidden=f"{HIDDEN}:log_softmax_backward_cases",
+        hint="every output of a row depends on every input of that row through the "
+             "log-sum-exp term: differentiate that term first, then sum the chain rule over "
+             "all outputs of the row. Check your derivation on a 1×2 example by hand and with "
+             "numerical_gradient_array."),
+    Exercise(
+        id="w01_softplus", function="softplus", reference=f"{REFERENCE}:softplus",
+        make_cases=_softplus_cases, points=2, rtol=1e-10, atol=0.0,
+        hidden=f"{HIDDEN}:softplus_cases",
+        see=f"{LECTURE} §2 Floating point: precision, overflow, underflow, cancellation",
+        hint="the failing cases test the two ends of the range: for large positive x one "
+             "intermediate overflows, and for large negative x the answer is tiny but not 0 — "
+             "adding it to 1 rounds it away. Decide on a formulation that is exact at both "
+             "ends (the relative error is checked, with no absolute slack)."),
     Exercise(
         id="w01_standardize", function="standardize", reference=f"{REFERENCE}:standardize",
-        make_cases=_standardize_cases, points=2,
-        hint="compute mean and std (ddof=0) on x_train only, per feature (axis 0), add eps "
-             "to the std, and apply the *same* statistics to x_test; compute the variance "
-             "from centred values, not E[x²] - E[x]²."),
+        make_cases=_standardize_cases, points=2, hidden=f"{HIDDEN}:standardize_cases",
+        outputs=("x_train_std", "x_test_std"),
+        see=f"{LECTURE} §6.1 Fit on the training set, apply to the test set",
+        hint="the statistics are parameters fitted on the training set only, per feature, "
+             "and applied unchanged to the test set; eps is added to the standard deviation "
+             "as the docstring says; at a large offset the variance must not be computed as a "
+             "difference of two large, nearly equal numbers."),
 )

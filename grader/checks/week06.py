@@ -3,8 +3,13 @@
 Beyond random inputs, the cases exercise what the lecture warns about: evaluation mode
 (dropout is the identity, batch norm uses the running statistics), ``p = 0``, a batch of
 two (the unbiased variance doubles the biased one), a constant feature (variance 0: only
-``eps`` keeps it finite), features far from zero, ties in a validation curve, and
-improvements smaller than ``min_delta``.
+``eps`` keeps it finite), features far from zero, non-square feature maps, ties in a
+validation curve, and improvements smaller than ``min_delta``. The hidden generators
+(:mod:`answers.hidden.week06`) add what the public cases do not: offsets of 1e6, ties at
+non-zero noise values, losses far from 1, curves that end before the patience runs out.
+
+Hints name the idea a failing case tests and the usual mistake, never the formula; ``see``
+points at the lecture section.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import numpy as np
 from grader.check import Case, Exercise, register
 
 REFERENCE = "answers.kernels.week06"
+HIDDEN = "answers.hidden.week06"
+LECTURE = "course/week06-regularization.ipynb"
 
 
 # --------------------------------------------------------------------------------------
@@ -122,6 +129,49 @@ def _layernorm_forward_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _feature_maps(rng: np.random.Generator, shape: tuple[int, int, int, int]) -> np.ndarray:
+    """Feature maps whose channels have different means and scales."""
+    c = shape[1]
+    return (rng.normal(size=shape) * rng.uniform(0.5, 3, size=(1, c, 1, 1))
+            + rng.normal(size=(1, c, 1, 1)))
+
+
+def _spatial_batchnorm_forward_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, x: np.ndarray, train: bool, **kwargs) -> Case:
+        c = x.shape[1]
+        gamma, beta = _affine_params(rng, c)
+        running_mean, running_var = rng.normal(size=c), rng.uniform(0.5, 2, size=c)
+        return Case(name, (x, gamma, beta, running_mean, running_var),
+                    {"train": train, **kwargs})
+
+    constant = _feature_maps(rng, (3, 3, 4, 4))
+    constant[:, 2] = -2.0
+    return [
+        case("train, batch 4 × 3 channels × 5 × 5", _feature_maps(rng, (4, 3, 5, 5)), True),
+        case("train, non-square maps 2 × 3 × 4 × 6", _feature_maps(rng, (2, 3, 4, 6)), True),
+        case("train, momentum 0.3, 5 channels", _feature_maps(rng, (3, 5, 3, 3)), True,
+             momentum=0.3),
+        case("train, a constant channel (variance 0), eps 1e-3", constant, True, eps=1e-3),
+        case("eval mode: running statistics, 2 × 4 × 3 × 5", _feature_maps(rng, (2, 4, 3, 5)),
+             False),
+    ]
+
+
+def _spatial_batchnorm_backward_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, x: np.ndarray, **kwargs) -> Case:
+        gamma, _ = _affine_params(rng, x.shape[1])
+        return Case(name, (rng.normal(size=x.shape), x, gamma), kwargs)
+
+    constant = _feature_maps(rng, (3, 2, 3, 3))
+    constant[:, 0] = 4.0
+    return [
+        case("batch 4 × 3 channels × 5 × 5", _feature_maps(rng, (4, 3, 5, 5))),
+        case("non-square maps 2 × 3 × 4 × 6", _feature_maps(rng, (2, 3, 4, 6))),
+        case("a constant channel, eps 1e-3", constant, eps=1e-3),
+        case("a single channel, batch 5 × 1 × 2 × 3", _feature_maps(rng, (5, 1, 2, 3))),
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # Maxout and early stopping
 # --------------------------------------------------------------------------------------
@@ -167,64 +217,98 @@ def _early_stopping_cases(rng: np.random.Generator) -> list[Case]:
 register(
     Exercise(
         id="w06_l2_penalty", function="l2_penalty", reference=f"{REFERENCE}:l2_penalty",
-        make_cases=_l2_cases, points=1,
-        hint="loss = reg/2 · Σ w² (note the 1/2) and dw = reg · w: return both, the loss as "
-             "a float."),
+        make_cases=_l2_cases, points=1, outputs=("loss", "dw"),
+        see=f"{LECTURE} §2 L2 weight decay",
+        hint="the penalty is half the regularization strength times the squared size of the "
+             "weights; check the factor ½ against the gradient you return (differentiate "
+             "your own loss), and return the loss as a Python float."),
     Exercise(
         id="w06_dropout_forward", function="dropout_forward",
         reference=f"{REFERENCE}:dropout_forward", make_cases=_dropout_forward_cases, points=2,
-        hint="train: keep where u >= p and divide the kept values by (1 - p) — inverted "
-             "dropout scales at training time; eval (train=False): return x unchanged."),
+        see=f"{LECTURE} §3 Dropout", hidden=f"{HIDDEN}:dropout",
+        hint="inverted dropout keeps every unit's expected value unchanged during training, "
+             "so evaluation needs no change at all; read the contract for which noise values "
+             "keep a unit (a value exactly equal to p is one of the cases)."),
     Exercise(
         id="w06_dropout_backward", function="dropout_backward",
         reference=f"{REFERENCE}:dropout_backward", make_cases=_dropout_backward_cases,
-        points=1,
-        hint="the same mask (u >= p) and the same 1 / (1 - p) scale as the forward pass, "
-             "applied to dout; in eval mode dout passes unchanged."),
+        points=1, see=f"{LECTURE} §3 Dropout", hidden=f"{HIDDEN}:dropout",
+        hint="with the mask fixed, dropout is a linear map of x: its gradient is that same "
+             "map applied to dout, in training and in evaluation mode."),
     Exercise(
         id="w06_batchnorm_forward", function="batchnorm_forward",
         reference=f"{REFERENCE}:batchnorm_forward", make_cases=_batchnorm_forward_cases,
-        points=3,
-        hint="train: normalize with the batch mean and the *biased* variance (ddof=0) inside "
-             "sqrt(var + eps); update running = (1 - momentum)·running + momentum·batch with "
-             "the *unbiased* variance (ddof=1) for running_var. eval: normalize with the "
-             "running statistics and return them unchanged."),
+        points=3, outputs=("out", "running_mean", "running_var"),
+        see=f"{LECTURE} §6 Batch normalization", hidden=f"{HIDDEN}:batchnorm_forward",
+        hint="two conventions are tested: which variance normalizes the batch and which one "
+             "updates the running average (the batch of 2 separates them), and that "
+             "evaluation mode uses only the running statistics; for features far from 0, "
+             "compute the variance in a way that does not cancel (Week 1)."),
     Exercise(
         id="w06_batchnorm_backward", function="batchnorm_backward",
         reference=f"{REFERENCE}:batchnorm_backward", make_cases=_norm_backward_cases,
-        points=3,
-        hint="the batch mean and variance depend on every x, so dx is not just dout·γ/σ: "
-             "with dx̂ = dout·γ, dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ, means over "
-             "the batch axis; dγ = Σ dout·x̂, dβ = Σ dout."),
+        points=3, outputs=("dx", "dgamma", "dbeta"),
+        see=f"{LECTURE} §6 Batch normalization", hidden=f"{HIDDEN}:norm_backward",
+        hint="the batch mean and variance are functions of every input, so each x reaches the "
+             "loss along three paths (directly, through the mean, through the variance); a dx "
+             "that only follows the direct path is the usual mistake. Your gradient check "
+             "(assignment) tells you which path is missing."),
+    Exercise(
+        id="w06_spatial_batchnorm_forward", function="spatial_batchnorm_forward",
+        reference=f"{REFERENCE}:spatial_batchnorm_forward",
+        make_cases=_spatial_batchnorm_forward_cases, points=2,
+        outputs=("out", "running_mean", "running_var"),
+        see=f"{LECTURE} §6 Batch normalization", hidden=f"{HIDDEN}:spatial_batchnorm_forward",
+        hint="a channel's filter is the same at every position, so one channel is one feature: "
+             "decide which axes its statistics pool over and how many values the unbiased "
+             "running variance counts; the non-square case catches reshapes that mix "
+             "channels with positions."),
+    Exercise(
+        id="w06_spatial_batchnorm_backward", function="spatial_batchnorm_backward",
+        reference=f"{REFERENCE}:spatial_batchnorm_backward",
+        make_cases=_spatial_batchnorm_backward_cases, points=3,
+        outputs=("dx", "dgamma", "dbeta"),
+        see=f"{LECTURE} §6 Batch normalization",
+        hidden=f"{HIDDEN}:spatial_batchnorm_backward",
+        hint="the same three paths as batch norm, with the statistics pooled over the batch and "
+             "every position of a channel; dgamma and dbeta collect from all of those "
+             "positions too."),
     Exercise(
         id="w06_layernorm_forward", function="layernorm_forward",
         reference=f"{REFERENCE}:layernorm_forward", make_cases=_layernorm_forward_cases,
-        points=2,
-        hint="statistics per example, over the features (axis -1, keepdims=True), biased "
-             "variance inside sqrt(var + eps); then γ · x̂ + β per feature."),
+        points=2, see=f"{LECTURE} §7 Layer normalization and maxout",
+        hidden=f"{HIDDEN}:layernorm_forward",
+        hint="layer norm takes its statistics over the features of each example, not over "
+             "the batch, while γ and β still belong to the features; the single-example and "
+             "constant-example cases test exactly that."),
     Exercise(
         id="w06_layernorm_backward", function="layernorm_backward",
         reference=f"{REFERENCE}:layernorm_backward", make_cases=_norm_backward_cases,
-        points=2,
-        hint="batch norm's formula with the means taken over the features of each example "
-             "(axis 1) and dx̂ = dout·γ; dγ and dβ still sum over the batch (axis 0)."),
+        points=2, outputs=("dx", "dgamma", "dbeta"),
+        see=f"{LECTURE} §7 Layer normalization and maxout", hidden=f"{HIDDEN}:norm_backward",
+        hint="the derivation of batch norm's backward pass, with the statistics taken along the "
+             "other axis; only dx changes its axis — the parameters are still shared by all "
+             "examples of the batch."),
     Exercise(
         id="w06_maxout_forward", function="maxout_forward",
         reference=f"{REFERENCE}:maxout_forward", make_cases=_maxout_forward_cases, points=2,
-        hint="pieces z[n, h, j] = Σ_d x[n, d] w[d, h, j] + b[h, j] (np.einsum('nd,dhk->nhk') "
-             "or a reshape of x @ w.reshape(D, -1)), then the maximum over the last axis j."),
+        see=f"{LECTURE} §7 Layer normalization and maxout",
+        hint="every unit has its own k affine pieces and keeps the largest one per example; "
+             "check which axis of w holds the pieces (the 1-piece case is a plain affine "
+             "layer)."),
     Exercise(
         id="w06_maxout_backward", function="maxout_backward",
         reference=f"{REFERENCE}:maxout_backward", make_cases=_maxout_backward_cases,
-        points=2,
-        hint="recompute the pieces, find each unit's winning piece (argmax over the last "
-             "axis), put dout there and 0 in the other pieces; then it is an affine layer's "
-             "backward: dx = Σ dz·w, dw = Σ_n x ⊗ dz, db = Σ_n dz."),
+        points=2, outputs=("dx", "dw", "db"),
+        see=f"{LECTURE} §7 Layer normalization and maxout",
+        hint="a maximum passes the gradient only to the argument that won; after that it is the "
+             "backward pass of an affine layer (Week 4), piece by piece."),
     Exercise(
         id="w06_early_stopping", function="early_stopping",
         reference=f"{REFERENCE}:early_stopping", make_cases=_early_stopping_cases, points=2,
-        hint="an epoch improves only if loss < best - min_delta (a tie does not); count "
-             "epochs since the last improvement, reset the count on an improvement, and stop "
-             "at the epoch where the count reaches patience. Return (best_epoch, stop_epoch), "
-             "0-based; if it never stops, stop_epoch is the last epoch."),
+        outputs=("best_epoch", "stop_epoch"),
+        see=f"{LECTURE} §4 Early stopping", hidden=f"{HIDDEN}:early_stopping",
+        hint="three decisions are tested: whether a tie counts as an improvement, whether "
+             "min_delta is an absolute amount of loss, and what stop_epoch is when patience "
+             "never runs out; epochs count from 0."),
 )

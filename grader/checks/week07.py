@@ -3,7 +3,10 @@
 The cases cover what the lecture warns about: padding, strides that do not tile the input
 (the last partial window is dropped), non-square inputs and filters, 1×1 convolutions,
 a single image or channel, overlapping pooling windows (gradients add up) and ties inside
-a pooling window (after a ReLU, whole windows are 0: the first maximum gets the gradient).
+a pooling window (after a ReLU, whole windows are 0). The hidden generators
+(:mod:`answers.hidden.week07`) add ties between equal *non-zero* values (where a tie order
+that is not PyTorch's shows), strides larger than the kernel (pixels no window covers) and
+wide channel counts. Hints name the idea a case tests, never the formula or the code.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import numpy as np
 from grader.check import Case, Exercise, register
 
 REFERENCE = "answers.kernels.week07"
+HIDDEN = "answers.hidden.week07"
+LECTURE = "course/week07-cnn.ipynb"
 
 #: (name, x shape, w shape, stride, pad): every convolution exercise uses these shapes.
 _CONV_SHAPES = [
@@ -115,60 +120,69 @@ register(
     Exercise(
         id="w07_conv_output_size", function="conv_output_size",
         reference=f"{REFERENCE}:conv_output_size", make_cases=_conv_output_size_cases, points=1,
-        hint="(size + 2·pad - kernel) // stride + 1: padding is added on both sides, the "
-             "division rounds down (a partial window is dropped), and the +1 counts the "
-             "first window."),
+        see=f"{LECTURE} §3 Padding, stride and output size",
+        hint="count the positions where a whole window fits: padding is added on both sides, a "
+             "window that would stick out is dropped, and the first position counts too. "
+             "Check your answer on the LeNet rows against PyTorch's output shapes."),
     Exercise(
         id="w07_receptive_field", function="receptive_field",
         reference=f"{REFERENCE}:receptive_field", make_cases=_receptive_field_cases, points=1,
-        hint="start from r = 1 and jump = 1; for each layer (input side first) add "
-             "(kernel - 1) · jump, *then* multiply jump by the layer's stride."),
+        see=f"{LECTURE} §7 Parameters and receptive fields of LeNet-5",
+        hint="each layer widens the field by its kernel minus one, measured in the spacing of "
+             "its *input* units in pixels; that spacing grows with the strides of the layers "
+             "below it only. The usual mistake is the order of the two updates."),
     Exercise(
         id="w07_conv2d_forward_naive", function="conv2d_forward_naive",
         reference=f"{REFERENCE}:conv2d_forward_naive", make_cases=_conv_forward_cases,
-        points=3,
-        hint="pad x first, then for every (n, f, i, j) take the window "
-             "x_pad[n, :, i·stride : i·stride + kh, j·stride : j·stride + kw], multiply it "
-             "elementwise by w[f] (no flipping: deep-learning 'convolution' is a "
-             "cross-correlation), sum and add b[f]."),
+        points=3, see=f"{LECTURE} §2 Convolution as loops",
+        hint="one output is the dot product of one filter with the window under it, over all "
+             "input channels, plus that filter's bias; deep-learning 'convolution' does not "
+             "flip the filter. The stride moves the window's start; padding comes first."),
     Exercise(
         id="w07_conv2d_backward_naive", function="conv2d_backward_naive",
         reference=f"{REFERENCE}:conv2d_backward_naive", make_cases=_conv_backward_cases,
-        points=3,
-        hint="loop over the same (n, f, i, j) as the forward pass: the window of dx_pad gets "
-             "+= w[f] · dout[n, f, i, j], dw[f] gets += window · dout[n, f, i, j]; db sums "
-             "dout over N, H and W; finally cut the padding off dx_pad."),
+        points=3, outputs=("dx", "dw", "db"), see=f"{LECTURE} §4 The backward pass",
+        hint="each output depends on one window of the padded input, one filter and one bias: "
+             "apply the chain rule to that dot product and send dout back to exactly those. "
+             "Overlapping windows (stride < kernel) and the shared filter mean contributions "
+             "add up; the padding is not part of x."),
     Exercise(
         id="w07_im2col", function="im2col", reference=f"{REFERENCE}:im2col",
-        make_cases=_im2col_cases, points=2,
-        hint="result (N, C·kh·kw, Ho·Wo): column i·Wo + j of image n is the window under "
-             "output (i, j), flattened in (c, p, q) order like w.reshape(F, -1). "
-             "sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride] "
-             "gives (N, C, Ho, Wo, kh, kw); transpose to (N, C, kh, kw, Ho, Wo) before "
-             "reshaping."),
+        make_cases=_im2col_cases, points=2, hidden=f"{HIDDEN}:im2col",
+        see=f"{LECTURE} §5 Fast convolution: im2col",
+        hint="the layout is the contract: one column per output position (row-major over the "
+             "output), the window flattened in the same order as a filter of w. Compare your "
+             "columns with torch.nn.functional.unfold on a tiny arange image to see which "
+             "axis is out of order."),
     Exercise(
         id="w07_conv2d_forward", function="conv2d_forward",
         reference=f"{REFERENCE}:conv2d_forward", make_cases=_conv_forward_cases, points=2,
-        hint="w.reshape(F, -1) @ im2col(x, ...) gives (N, F, Ho·Wo): add b[:, None] and "
-             "reshape to (N, F, Ho, Wo) — no transpose needed in this layout."),
+        hidden=f"{HIDDEN}:conv_forward", see=f"{LECTURE} §5 Fast convolution: im2col",
+        hint="with the windows as columns, all filters at all positions are one matrix "
+             "product per image; check that the filter matrix flattens in the same order as "
+             "your columns and that the bias belongs to the filter axis."),
     Exercise(
         id="w07_conv2d_backward", function="conv2d_backward",
         reference=f"{REFERENCE}:conv2d_backward", make_cases=_conv_backward_cases, points=3,
-        hint="with d = dout.reshape(N, F, Ho·Wo) and cols = im2col(x): dw = Σ_n d[n] @ "
-             "cols[n].T, db = d summed over images and positions, dcols = w.reshape(F, -1).T "
-             "@ d; then add each column of dcols back onto its (padded) window — windows "
-             "overlap, so use += — and cut off the padding."),
+        outputs=("dx", "dw", "db"), hidden=f"{HIDDEN}:conv_backward",
+        see=f"{LECTURE} §5 Fast convolution: im2col",
+        hint="the matrix product is an affine layer (Week 4), so its gradients follow from "
+             "that one; the gathering into columns must then be undone by adding every "
+             "column back onto the window it came from (a pixel copied into several columns "
+             "collects from each), and the padding is cut off."),
     Exercise(
         id="w07_maxpool_forward", function="maxpool_forward",
         reference=f"{REFERENCE}:maxpool_forward", make_cases=_maxpool_forward_cases, points=2,
-        hint="Ho = (H - pool) // stride + 1; the window of output (i, j) starts at "
-             "(i·stride, j·stride) and is pool × pool; take its maximum (no padding)."),
+        see=f"{LECTURE} §6 Max pooling",
+        hint="windows start every `stride` pixels and are pool × pool, with no padding, so "
+             "the output size follows the same rule as a convolution's; the odd-size and "
+             "overlapping cases test exactly that."),
     Exercise(
         id="w07_maxpool_backward", function="maxpool_backward",
         reference=f"{REFERENCE}:maxpool_backward", make_cases=_maxpool_backward_cases,
-        points=3,
-        hint="each window's dout goes to the position of its maximum only — the *first* one "
-             "in row-major order on ties (np.argmax of the flattened window), not every "
-             "position equal to the maximum; add with += because overlapping windows can "
-             "pick the same pixel."),
+        points=3, hidden=f"{HIDDEN}:maxpool_backward", see=f"{LECTURE} §6 Max pooling",
+        hint="the output of a window depends on one input only, so one position receives its "
+             "gradient; which one, when several are equal, is the decision the tie cases test "
+             "— find PyTorch's rule with F.max_pool2d on a window holding two equal non-zero "
+             "values. Overlapping windows may pick the same pixel."),
 )

@@ -4,7 +4,9 @@ Shapes are non-square on purpose (``D ≠ H``, ``H ≠ W``, strides that do not 
 length), so swapped axes and off-by-one window counts fail. The autoencoder and RBM cases
 include saturated units (large weights), where ``log(sigmoid(z))`` and ``log(1 + exp(z))``
 overflow, and the Gibbs chain gets its random numbers as arguments so that it is
-deterministic.
+deterministic. The hidden generators (:mod:`answers.hidden.week08`) push the logits into the
+thousands and put uniforms exactly on the probabilities. Hints name the idea a case tests and
+the usual mistake, never the formula.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numpy as np
 from grader.check import Case, Exercise, register
 
 REFERENCE = "answers.kernels.week08"
+HIDDEN = "answers.hidden.week08"
+LECTURE = "course/week08-autoencoders.ipynb"
 
 
 def _window_cases(rng: np.random.Generator) -> list[Case]:
@@ -108,44 +112,54 @@ register(
     Exercise(
         id="w08_sliding_windows", function="sliding_windows",
         reference=f"{REFERENCE}:sliding_windows", make_cases=_window_cases, points=2,
-        hint="there are (L - window) // stride + 1 windows (none if L < window: return shape "
-             "(0, window, ...)); window i is x[i*stride : i*stride + window], stacked along a "
-             "new axis 1 so that a (L, F) input gives (n, window, F)."),
+        see=f"{LECTURE} §1 Windows and patches",
+        hint="count the window starts that leave room for a whole window (a window that would "
+             "run past the end is dropped, and a too-short sequence has none: the shape must "
+             "still say how long a window is); trailing feature axes travel with each item."),
     Exercise(
         id="w08_extract_patches", function="extract_patches",
         reference=f"{REFERENCE}:extract_patches", make_cases=_patch_cases, points=2,
-        hint="n_h = (H - size) // stride + 1 rows and n_w = (W - size) // stride + 1 columns "
-             "of patches; patches[n, i, j] = images[n, i*stride:i*stride+size, "
-             "j*stride:j*stride+size] (i is the row, j the column)."),
+        see=f"{LECTURE} §1 Windows and patches",
+        hint="sliding windows along both image axes: the patch grid's first index moves down "
+             "the rows, the second along the columns; the non-square case catches swapped "
+             "axes and the stride-that-does-not-divide case a wrong count."),
     Exercise(
         id="w08_autoencoder_loss", function="autoencoder_loss",
         reference=f"{REFERENCE}:autoencoder_loss", make_cases=_autoencoder_cases, points=2,
-        hint="encode the CORRUPTED input x * keep_mask but compare the reconstruction with the "
-             "CLEAN x; compute the cross-entropy from the logits z as softplus(z) - x*z with "
-             "np.logaddexp(0, z), sum over pixels and average over examples."),
+        see=f"{LECTURE} §3 The denoising autoencoder", hidden=f"{HIDDEN}:autoencoder",
+        hint="two ideas are tested: the encoder sees the corrupted input but the loss compares "
+             "with the clean one, and the loss must be exact for saturated units — a sigmoid "
+             "that rounds to 0 or 1 inside a log, or a clipped probability, gives the wrong "
+             "value there. Rewrite the loss in terms of the logits first."),
     Exercise(
         id="w08_autoencoder_gradients", function="autoencoder_gradients",
         reference=f"{REFERENCE}:autoencoder_gradients", make_cases=_autoencoder_cases,
-        points=3,
-        hint="dz = (sigmoid(z) - x) / N at the output; W is used twice (encoder and, "
-             "transposed, decoder), so dW = x̃ᵀ da + dzᵀ h with da = (dz @ W) * h * (1 - h) "
-             "and x̃ the corrupted input."),
+        points=3, outputs=("dW", "db_h", "db_v"), see=f"{LECTURE} §2 The autoencoder",
+        hidden=f"{HIDDEN}:autoencoder",
+        hint="tied weights: W appears in the encoder and, transposed, in the decoder, and the "
+             "chain rule collects both contributions; the encoder's input is the corrupted x. "
+             "The assignment's numerical gradient check tells you which term is missing."),
     Exercise(
         id="w08_rbm_free_energy", function="rbm_free_energy",
         reference=f"{REFERENCE}:rbm_free_energy", make_cases=_free_energy_cases, points=2,
-        hint="F(v) = -v @ b_v - sum over hidden units of softplus(v @ W + b_h), one value per "
-             "example (shape (N,)); use np.logaddexp(0, a) for softplus, log(1 + exp(a)) "
-             "overflows."),
+        see=f"{LECTURE} §4 The restricted Boltzmann machine",
+        hint="summing e^(−E) over all hidden vectors factorizes into one two-term sum per "
+             "hidden unit (the brute-force cell checks your closed form); one value per "
+             "example, and finite for huge weights — the same decision as in the "
+             "autoencoder loss."),
     Exercise(
         id="w08_gibbs_chain", function="gibbs_chain", reference=f"{REFERENCE}:gibbs_chain",
-        make_cases=_gibbs_cases, points=2,
-        hint="for each step t: h = (u_h[t] < sigmoid(v @ W + b_h)) as 0/1 floats, then "
-             "p_v = sigmoid(h @ W.T + b_v) from the SAMPLED h, and v = (u_v[t] < p_v); "
-             "return the last (v, p_v)."),
+        make_cases=_gibbs_cases, points=2, outputs=("v_k", "p_v"), hidden=f"{HIDDEN}:gibbs",
+        see=f"{LECTURE} §4 The restricted Boltzmann machine",
+        hint="each step samples the hidden layer from the current visible one and then the "
+             "visible layer from the *sampled* hidden units, with that step's own uniforms and "
+             "the contract's comparison; return the last sample and the probabilities it was "
+             "drawn from."),
     Exercise(
         id="w08_cd_gradients", function="cd_gradients", reference=f"{REFERENCE}:cd_gradients",
-        make_cases=_cd_cases, points=2,
-        hint="a gradient to descend: dW = -(v0ᵀ p(h|v0) - vkᵀ p(h|vk)) / N with "
-             "p(h|v) = sigmoid(v @ W + b_h); db_h and db_v are the same differences of "
-             "batch means (of p(h|·) and of v), also negated."),
+        make_cases=_cd_cases, points=2, outputs=("dW", "db_h", "db_v"),
+        see=f"{LECTURE} §4 The restricted Boltzmann machine",
+        hint="it is the gradient of the mean free energy of the data minus that of the chain "
+             "ends (held fixed), to descend: check the sign with the case where the chain "
+             "ends equal the data (zero gradient) and the batch-of-one case for the averaging."),
 )

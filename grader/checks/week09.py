@@ -13,6 +13,8 @@ import numpy as np
 from grader.check import Case, Exercise, register
 
 REFERENCE = "answers.kernels.week09"
+HIDDEN = "answers.hidden.week09"
+LECTURE = "course/week09-rnn.ipynb"
 
 
 def _rnn_weights(rng: np.random.Generator, d: int, h: int, gates: int = 1,
@@ -132,76 +134,97 @@ register(
     Exercise(
         id="w09_rnn_step_forward", function="rnn_step_forward",
         reference=f"{REFERENCE}:rnn_step_forward", make_cases=_rnn_step_cases, points=1,
-        hint="next_h = tanh(x @ Wx + prev_h @ Wh + b): Wx is (D, H) and Wh is (H, H), both "
-             "multiplied from the right."),
+        see=f"{LECTURE} §1 Recurrence: one set of weights, unrolled in time",
+        hint="one affine map of the input and one of the previous state, added, then the "
+             "nonlinearity; the non-square cases (D ≠ H) show which matrix goes with which "
+             "input and on which side it multiplies."),
     Exercise(
         id="w09_rnn_step_backward", function="rnn_step_backward",
         reference=f"{REFERENCE}:rnn_step_backward",
         make_cases=lambda rng: _rnn_step_cases(rng, backward=True), points=2,
-        hint="first da = dnext_h * (1 - next_h**2) with next_h = tanh(a) (not a itself); then "
-             "every gradient is a product with da: dx = da @ Wx.T, dWh = prev_h.T @ da, "
-             "db = da summed over the batch."),
+        outputs=("dx", "dprev_h", "dWx", "dWh", "db"),
+        see=f"{LECTURE} §2 Backpropagation through time",
+        hint="go back through the nonlinearity first (its derivative is easiest in terms of its "
+             "output, not its input), then through one affine map; the weights are shared by "
+             "the batch, so their gradients collect from every example."),
     Exercise(
         id="w09_rnn_forward", function="rnn_forward", reference=f"{REFERENCE}:rnn_forward",
         make_cases=_rnn_seq_cases, points=1,
-        hint="start from h0 (not zeros), and store in h[:, t] the state *after* reading "
-             "x[:, t]; each step uses the previous step's state."),
+        see=f"{LECTURE} §1 Recurrence: one set of weights, unrolled in time",
+        hint="the recurrence starts from the given initial state, and position t of the "
+             "output is the state after reading input t; each step feeds on the previous "
+             "step's output."),
     Exercise(
         id="w09_rnn_backward", function="rnn_backward", reference=f"{REFERENCE}:rnn_backward",
         make_cases=lambda rng: _rnn_seq_cases(rng, backward=True), points=3,
-        hint="walk t from T-1 down to 0; the gradient on h[:, t] is dh[:, t] PLUS the gradient "
-             "coming back from step t+1 (dprev_h of that step), added *before* the tanh "
-             "derivative; the weights' gradients are summed over all steps, and dWh at step 0 "
-             "uses h0."),
+        outputs=("dx", "dh0", "dWx", "dWh", "db"),
+        see=f"{LECTURE} §2 Backpropagation through time",
+        hint="a state receives gradient from two places — from above at its own step and from "
+             "the next step — and both must be combined before going through that step; the "
+             "shared weights collect over time. The last-step-only case shows whether your "
+             "gradient travels back in time."),
     Exercise(
         id="w09_rnn_truncated_backward", function="rnn_truncated_backward",
         reference=f"{REFERENCE}:rnn_truncated_backward", make_cases=_truncated_cases, points=2,
-        hint="cut the steps into consecutive windows [0, k), [k, 2k), ...; run each window from "
-             "the previous window's final state (carried forward, not reset to h0 or zeros), "
-             "backpropagate within the window only, and *sum* the weight gradients; dh0 comes "
-             "from the first window."),
+        outputs=("dx", "dh0", "dWx", "dWh", "db"), see=f"{LECTURE} §6 Truncated BPTT",
+        hint="forward, the state is carried across window boundaries; backward, nothing crosses "
+             "them, and the windows' weight gradients add up. The uneven-window and "
+             "longer-than-the-sequence cases test the edges of that bookkeeping."),
     Exercise(
         id="w09_lstm_step_forward", function="lstm_step_forward",
         reference=f"{REFERENCE}:lstm_step_forward", make_cases=_lstm_step_cases, points=2,
-        hint="a = x @ Wx + prev_h @ Wh + b splits into 4 blocks of H in the order i, f, g, o "
-             "(PyTorch's order: g, the candidate, is third and uses tanh; the others sigmoid); "
-             "next_c = f*prev_c + i*g and next_h = o*tanh(next_c)."),
+        outputs=("next_h", "next_c"),
+        see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",
+        hint="one affine map gives all four gates; the contract fixes their order and which "
+             "nonlinearity each uses (one of them is not a sigmoid); the cell update is "
+             "additive and the hidden state reads the squashed cell."),
     Exercise(
         id="w09_lstm_step_backward", function="lstm_step_backward",
         reference=f"{REFERENCE}:lstm_step_backward",
         make_cases=lambda rng: _lstm_step_cases(rng, backward=True), points=3,
-        hint="the cell's total gradient is dnext_c + dnext_h*o*(1 - tanh(next_c)**2); from it "
-             "di = dc*g, df = dc*prev_c, dg = dc*i, dprev_c = dc*f, while do = dnext_h*"
-             "tanh(next_c); multiply each by its nonlinearity's derivative and stack in the "
-             "order i, f, g, o."),
+        outputs=("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"), hidden=f"{HIDDEN}:lstm_step",
+        see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",
+        hint="the new cell state is used twice (it leaves the step and it makes the hidden "
+             "state), so its total gradient has two parts; then the product rule at the cell "
+             "update gives each gate's share. The dnext_c = 0 case isolates the path through "
+             "h; the assignment's numerical check tells you which output is off."),
     Exercise(
         id="w09_lstm_forward", function="lstm_forward", reference=f"{REFERENCE}:lstm_forward",
-        make_cases=_lstm_seq_cases, points=2,
-        hint="return (h, c), both (N, T, H): the states after each step, starting from h0 and "
-             "c0 (not zeros), gates in the order i, f, g, o."),
+        make_cases=_lstm_seq_cases, points=2, outputs=("h", "c"),
+        see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",
+        hint="two states travel from step to step, both starting from the values given; "
+             "return the hidden and the cell states after every step."),
     Exercise(
         id="w09_lstm_backward", function="lstm_backward", reference=f"{REFERENCE}:lstm_backward",
         make_cases=lambda rng: _lstm_seq_cases(rng, backward=True), points=3,
-        hint="going back in time carry TWO gradients from step t+1: on h (added to dh[:, t]) "
-             "and on c (the next step's dprev_c, passed in as its dnext_c); nothing arrives on "
-             "the last cell state; the weights' gradients sum over steps."),
+        outputs=("dx", "dh0", "dc0", "dWx", "dWh", "db"),
+        see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",
+        hint="as for the RNN, but two gradients travel back in time, one per state; nothing "
+             "arrives on the last cell state from outside, and the shared weights collect over "
+             "time."),
     Exercise(
         id="w09_temporal_affine_forward", function="temporal_affine_forward",
         reference=f"{REFERENCE}:temporal_affine_forward",
         make_cases=_temporal_affine_cases, points=1,
-        hint="x @ w + b works directly on (N, T, D) (or reshape to (N*T, D) and back to "
-             "(N, T, M) without transposing)."),
+        see=f"{LECTURE} §7 A loss over padded sequences, and perplexity",
+        hint="the same affine layer applied at every step of every sequence; the output keeps "
+             "the batch and time axes in place (the T = 1 and square cases catch reshapes that "
+             "mix them)."),
     Exercise(
         id="w09_temporal_affine_backward", function="temporal_affine_backward",
         reference=f"{REFERENCE}:temporal_affine_backward",
         make_cases=lambda rng: _temporal_affine_cases(rng, backward=True), points=2,
-        hint="the same w and b are used at every step, so dw and db are *sums* over both the "
-             "batch and the time axis: reshape x to (N*T, D) and dout to (N*T, M)."),
+        outputs=("dx", "dw", "db"),
+        see=f"{LECTURE} §7 A loss over padded sequences, and perplexity",
+        hint="parameters shared by every step and every example collect gradient from all of "
+             "them; the input's gradient keeps its (N, T, D) layout."),
     Exercise(
         id="w09_temporal_softmax_loss", function="temporal_softmax_loss",
         reference=f"{REFERENCE}:temporal_softmax_loss", make_cases=_temporal_loss_cases,
-        points=2,
-        hint="average the per-position cross-entropy over the KEPT positions only (divide by "
-             "mask.sum(), or 1 if it is 0), use a stable log-softmax, and zero the gradient "
-             "where the mask is False."),
+        points=2, outputs=("loss", "dscores"), hidden=f"{HIDDEN}:temporal_softmax_loss",
+        see=f"{LECTURE} §7 A loss over padded sequences, and perplexity",
+        hint="the average runs over the real positions only, and padded positions get no "
+             "gradient; the huge-logit case tests the decision on the log-softmax (exact for "
+             "confidently wrong scores, no inf, nan or clipping), the nothing-kept case the "
+             "guard."),
 )

@@ -1,4 +1,5 @@
-"""Week 11 checks: language-model batching, perplexity, sampling, Kneser–Ney, a tied LSTM LM.
+"""Week 11 checks: language-model batching, perplexity, sampling, Kneser–Ney, a tied LSTM LM,
+its training step with clipping, and the plateau rule of the learning-rate schedule.
 
 Batching cases use token ids equal to their position (``0, 1, 2, …``) mixed with random
 streams: with positions as ids a wrong layout is obvious in the failure message's shapes, and
@@ -43,6 +44,8 @@ def _perplexity_cases(rng: np.random.Generator) -> list[Case]:
     confident = -20.0 * np.ones((5, 6))
     targets = rng.integers(0, 6, size=5)
     confident[np.arange(5), targets] = 20.0
+    wrong = confident.copy()
+    wrong[2, targets[2]], wrong[2, (targets[2] + 1) % 6] = -20.0, 20.0
     return [
         Case("random logits (L=3, B=2, V=5)", (rng.normal(size=(3, 2, 5)),
                                                rng.integers(0, 5, size=(3, 2)))),
@@ -51,6 +54,7 @@ def _perplexity_cases(rng: np.random.Generator) -> list[Case]:
         Case("uniform scores over 7 words (perplexity 7)", (uniform,
                                                             rng.integers(0, 7, size=(4, 3)))),
         Case("confident and right (perplexity ≈ 1)", (confident, targets)),
+        Case("confident and wrong on one token (its probability ≈ 4e-18)", (wrong, targets)),
         Case("huge logits (all near 1000)", (1000 + rng.normal(size=(2, 2, 4)),
                                              rng.integers(0, 4, size=(2, 2)))),
         Case("a single token", (rng.normal(size=(1, 1, 3)), np.array([[2]]))),
@@ -124,50 +128,104 @@ def _sgd_step_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def plateau_case(name: str, valid: list[float], lr: float = 20.0, factor: float = 4.0,
+                 threshold: float = 0.01, patience: int = 0) -> Case:
+    """A ``w11_plateau_lr`` case: a validation history and the schedule's settings."""
+    return Case(name, (np.array(valid, dtype=float), lr, factor, threshold, patience))
+
+
+def _plateau_cases(rng: np.random.Generator) -> list[Case]:
+    steady = 300 * 0.9 ** np.arange(8)
+    return [
+        plateau_case("steady progress of 10 % per epoch: the rate never changes", list(steady)),
+        plateau_case("a plateau: gains under 1 % divide the rate by 4",
+                     [250.0, 180.0, 150.0, 149.0, 148.5, 140.0, 139.9, 139.8]),
+        plateau_case("a worse epoch, then a partial recovery (best so far vs previous epoch)",
+                     [200.0, 150.0, 170.0, 160.0, 152.0, 140.0]),
+        plateau_case("a gain of exactly the threshold counts (200 → 150 at 25 %)",
+                     [200.0, 150.0, 112.5, 100.0], lr=1.0, factor=2.0, threshold=0.25),
+        plateau_case("patience 2: two epochs without gain are tolerated",
+                     [120.0, 119.5, 119.0, 118.9, 118.0, 117.9, 117.8, 90.0], patience=2),
+        plateau_case("threshold 0: decay only when validation gets no better",
+                     [130.0, 125.0, 125.0, 126.0, 124.9], threshold=0.0),
+        plateau_case("perplexities near 10,000: the threshold is relative",
+                     list(10_000 - 60 * np.arange(6)) + [9000.0], lr=0.5, factor=10.0),
+        plateau_case("a random noisy history, patience 1",
+                     list(np.round(200 * np.exp(-0.03 * np.arange(10)) + rng.uniform(0, 15, 10), 2)),
+                     patience=1),
+    ]
+
+
 register(
     Exercise(
         id="w11_batchify", function="batchify", reference=f"{REFERENCE}:batchify",
-        make_cases=_batchify_cases, points=2,
-        hint="drop the last len(ids) % batch_size tokens, reshape to (batch_size, rows) so that "
-             "each *row* of that array is a contiguous stretch of text, then transpose: the "
-             "result is (rows, batch_size) and column j reads text in order."),
+        make_cases=_batchify_cases, points=2, hidden="answers.hidden.week11:batchify_cases",
+        see="course/week11-language-model.ipynb §3 Batches and BPTT windows",
+        hint="this case tests the layout: each *column* must be one contiguous stretch of the "
+             "text, so reading down a column reads the text in order, and the tokens that do "
+             "not fill a whole row are dropped from the end. Print your result for ids 0…9 "
+             "and 3 columns and compare with the assignment's example."),
     Exercise(
         id="w11_get_batch", function="get_batch", reference=f"{REFERENCE}:get_batch",
-        make_cases=_get_batch_cases, points=2,
-        hint="length L = min(bptt, len(source) - 1 - i): the last input row must still have a "
-             "next row to predict. inputs = source[i:i+L], targets = source[i+1:i+1+L] (time "
-             "stays the first axis)."),
+        make_cases=_get_batch_cases, points=2, outputs=("inputs", "targets"),
+        hidden="answers.hidden.week11:get_batch_cases",
+        see="course/week11-language-model.ipynb §3 Batches and BPTT windows",
+        hint="the targets are the inputs one step later in time (time is axis 0). The failing "
+             "case is usually the last window: every input row must still have a next row "
+             "to predict, so the window can be shorter than bptt."),
     Exercise(
         id="w11_perplexity", function="perplexity", reference=f"{REFERENCE}:perplexity",
         make_cases=_perplexity_cases, points=2,
-        hint="flatten to (tokens, V), take a stable log-softmax (subtract the row max), pick "
-             "each target's log-probability, average the negative log-likelihood over all "
-             "tokens, and only then exponentiate."),
+        hint="perplexity is the exponential of an *average*: average the negative "
+             "log-likelihood over every token first, then exponentiate once. Large or "
+             "confident scores need the log-softmax computed the stable way of Week 1, not "
+             "the log of a softmax.",
+        hidden="answers.hidden.week11:perplexity_cases",
+        see="course/week11-language-model.ipynb §2 Perplexity"),
     Exercise(
         id="w11_sample_probs", function="sample_next_word_probs",
         reference=f"{REFERENCE}:sample_next_word_probs", make_cases=_sampling_cases, points=1,
-        hint="divide the logits by the temperature *before* the softmax, subtract the max "
-             "over the last axis, and normalise over the last axis."),
+        hidden="answers.hidden.week11:sample_probs_cases",
+        see="course/week11-language-model.ipynb §7 Sampling text",
+        hint="the temperature rescales the scores, not the probabilities; at low temperature "
+             "the rescaled scores are huge, so the softmax must be the overflow-safe one, over "
+             "the last axis only (a batch holds one distribution per row)."),
     Exercise(
         id="w11_kneser_ney", function="kneser_ney_bigram_probs",
         reference=f"{REFERENCE}:kneser_ney_bigram_probs", make_cases=_kneser_ney_cases,
-        points=3,
-        hint="P_cont(w) counts the *distinct* words before w (columns of counts > 0), divided "
-             "by the number of distinct bigrams; λ(v) = d · (distinct followers of v) / c(v); "
-             "clip c(v, w) - d at 0; a context with c(v) = 0 gets P_cont. Each row sums to 1."),
+        points=3, hidden="answers.hidden.week11:kneser_ney_cases",
+        see="course/week11-language-model.ipynb §4 Baseline 1: counting with Kneser–Ney smoothing",
+        hint="check each row sums to 1: the weight of the continuation distribution must be "
+             "exactly the mass the discount removed from that context's seen bigrams. The "
+             "continuation probability counts *distinct* predecessors, not occurrences; a "
+             "context never seen has no counts to discount."),
     Exercise(
         id="w11_tied_lm", function="tied_lstm_lm_logits",
         reference=f"{REFERENCE}:tied_lstm_lm_logits", make_cases=_tied_lm_cases, points=3,
-        framework="torch", rtol=1e-6, atol=1e-8,
-        hint="look the words up (embedding[ids], (L, B, H)), run the LSTM cell step by step "
-             "from zero h and c, carrying *both* to the next step (gates i, f, g, o), and score "
-             "with the transposed embedding: h @ embedding.T + decoder_bias."),
+        framework="torch", rtol=1e-6, atol=1e-8, hidden="answers.hidden.week11:tied_lm_cases",
+        see="course/week11-language-model.ipynb §6 The LSTM language model",
+        hint="tying means one matrix plays two roles: the input look-up and the output "
+             "scoring (a word's score is the similarity of the hidden state with its "
+             "embedding). The state starts at zero and both h and c flow from one time step "
+             "to the next; time is the first axis."),
     Exercise(
         id="w11_sgd_step", function="tied_lm_sgd_step",
         reference=f"{REFERENCE}:tied_lm_sgd_step", make_cases=_sgd_step_cases, points=3,
-        framework="torch", rtol=1e-5, atol=1e-8,
-        hint="clone the weights as leaf tensors with requires_grad, use the *same* embedding "
-             "tensor for the look-up and the decoder, take the mean cross-entropy over all "
-             "L×B targets, backward, then clip the norm of *all* gradients together "
-             "(torch.nn.utils.clip_grad_norm_(params, max_norm)) before p - lr * p.grad."),
+        framework="torch", rtol=1e-5, atol=1e-8, hidden="answers.hidden.week11:sgd_step_cases",
+        outputs=("loss", "embedding", "Wx", "Wh", "b", "decoder_bias"),
+        see="course/week11-language-model.ipynb §6 The LSTM language model",
+        hint="clipping rescales the *global* norm — all gradients together, one factor for "
+             "all — and only when it exceeds max_norm; clipping each tensor separately changes "
+             "the direction. The tied embedding must receive the gradients of both its uses; "
+             "the loss is the mean over all L×B targets, reported before the update."),
+    Exercise(
+        id="w11_plateau_lr", function="plateau_schedule",
+        reference=f"{REFERENCE}:plateau_schedule", make_cases=_plateau_cases, points=3,
+        rtol=1e-12, atol=0.0, hidden="answers.hidden.week11:plateau_cases",
+        see="course/week11-language-model.ipynb §6.1 The training recipe",
+        hint="this case tests what an epoch is compared with and how: the best validation "
+             "perplexity of all *earlier* epochs (not the previous epoch, not including the "
+             "current one), a *relative* gain, what happens exactly at the threshold, and "
+             "when the count of epochs without gain starts again. Trace the case by hand, "
+             "epoch by epoch, writing down best, count and rate."),
 )

@@ -1,0 +1,58 @@
+"""Week 7 hidden cases: the mistakes the public cases of ``grader.checks.week07`` let through.
+
+* Max pooling with ties between equal **non-zero** values: in the public cases every tie is a
+  window of zeros, where the first maximum in row-major and in column-major order is the same
+  pixel (the window's corner), so a wrong tie order passes them.
+* Convolutions whose stride is larger than the kernel (some pixels lie in no window: their
+  gradient must be exactly 0), a single image with many channels, and a 1-wide input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case
+from grader.checks.week07 import _conv_args
+
+#: (name, x shape, w shape, stride, pad)
+_SHAPES = [
+    ("stride 3 larger than the 2×2 kernel (pixels in no window)", (2, 2, 8, 7), (3, 2, 2, 2), 3, 0),
+    ("one image, 8 channels, stride 2, pad 2", (1, 8, 6, 5), (2, 8, 3, 3), 2, 2),
+    ("a 1-pixel-wide input, 3×1 filters, pad 0", (2, 3, 7, 1), (2, 3, 3, 1), 1, 0),
+]
+
+
+def _out(side: int, k: int, stride: int, pad: int) -> int:
+    return (side + 2 * pad - k) // stride + 1
+
+
+def im2col(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, (rng.normal(size=xs), ws[2], ws[3]), {"stride": s, "pad": p})
+            for name, xs, ws, s, p in _SHAPES]
+
+
+def conv_forward(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, _conv_args(rng, xs, ws), {"stride": s, "pad": p})
+            for name, xs, ws, s, p in _SHAPES]
+
+
+def conv_backward(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for name, xs, ws, s, p in _SHAPES:
+        x, w, b = _conv_args(rng, xs, ws)
+        dout = rng.normal(size=(xs[0], ws[0], _out(xs[2], ws[2], s, p), _out(xs[3], ws[3], s, p)))
+        cases.append(Case(name, (dout, x, w, b), {"stride": s, "pad": p}))
+    return cases
+
+
+def maxpool_backward(rng: np.random.Generator) -> list[Case]:
+    """Inputs drawn from {0.5, 1, 2}: most windows hold several equal non-zero maxima."""
+    cases = []
+    for name, shape, pool, stride in [
+        ("ties between equal non-zero values, 2×2 windows, stride 2", (2, 2, 6, 6), 2, 2),
+        ("ties between equal non-zero values, overlapping 3×3, stride 2", (1, 3, 7, 7), 3, 2),
+    ]:
+        x = rng.choice([0.5, 1.0, 2.0], size=shape, p=[0.2, 0.3, 0.5])
+        out_shape = shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
+        cases.append(Case(name, (rng.normal(size=out_shape), x), {"pool": pool, "stride": stride}))
+    return cases

@@ -1,0 +1,38 @@
+"""Week 9 hidden cases: inputs the public cases of ``grader.checks.week09`` do not draw.
+
+* The masked loss with scores around 1e6 whose spread is in the thousands (a shift by anything
+  but the maximum of the position overflows or underflows), with a single kept position in a
+  long padded batch, and a vocabulary of one (the loss and its gradient are exactly 0).
+* An LSTM step with saturated gates (pre-activations in the tens): the gate derivatives vanish
+  and only the direct paths remain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case
+from grader.checks.week09 import _rnn_weights
+
+
+def temporal_softmax_loss(rng: np.random.Generator) -> list[Case]:
+    scores = 1e6 + 3000.0 * rng.normal(size=(2, 4, 5))
+    targets = rng.integers(0, 5, size=(2, 4))
+    single = np.zeros((3, 6), dtype=bool)
+    single[1, 2] = True
+    return [
+        Case("scores around 1e6 with a spread in the thousands (confidently wrong)",
+             (scores, targets, rng.random((2, 4)) < 0.8)),
+        Case("a single kept position in a padded 3×6 batch, scale 500",
+             (500.0 * rng.normal(size=(3, 6, 4)), rng.integers(0, 4, size=(3, 6)), single)),
+        Case("a vocabulary of one symbol (loss 0)",
+             (rng.normal(size=(2, 3, 1)), np.zeros((2, 3), dtype=int), np.ones((2, 3), bool))),
+    ]
+
+
+def lstm_step(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 4, 2
+    args = (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)),
+            *_rnn_weights(rng, d, h, gates=4, scale=15.0))
+    return [Case("saturated gates (pre-activations in the tens)",
+                 (rng.normal(size=(n, h)), rng.normal(size=(n, h))) + args)]
