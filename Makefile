@@ -7,8 +7,8 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 
-.PHONY: setup demo test test-fast test-browser lab release fixtures bench clean selfgrade progress \
-	workspace distribute syllabus
+.PHONY: setup demo test test-fast test-browser test-hub hub lab release fixtures bench clean \
+	selfgrade progress workspace distribute syllabus
 
 setup: $(STAMP)
 
@@ -26,11 +26,11 @@ demo: setup
 ## The whole test suite (what CI runs). Seeds the data cache from $(SHARED_DATA) when it exists.
 test: setup
 	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
-	$(PY) -m pytest -n 2 --durations=15 -m "not browser"
+	$(PY) -m pytest -n 2 --durations=15 -m "not browser and not hub"
 
 ## Everything but the slow tests (notebook execution, demo class).
 test-fast: setup
-	$(PY) -m pytest -n 2 -m "not slow and not browser"
+	$(PY) -m pytest -n 2 -m "not slow and not browser and not hub"
 
 ## JupyterLab and nbgrader as a learner and an instructor use them, in headless Chromium
 ## (installs Debian's Chromium and Playwright when missing). Screenshots: work/browser-artifacts/.
@@ -43,8 +43,25 @@ test-browser: setup
 ## it (-y: no "Shut down this Jupyter server?" prompt). Containers often run as root: allowed.
 LAB_ARGS ?=
 lab: setup
+	@$(PY) -c 'from grader.hub import write_lab_overrides; write_lab_overrides("$(VENV)")'
 	$(BIN)/jupyter lab -y --ip=127.0.0.1 --no-browser --ServerApp.root_dir=$(CURDIR) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+## A JupyterHub for a class on this machine (as root): installs the hub (Debian's Python,
+## pinned JupyterHub and proxy), creates local users dlc-NAME for STUDENTS with homes holding
+## the learner distribution, and runs the hub on 127.0.0.1:$(HUB_PORT). README: "Running a
+## class on a hub". `$(PY) -m grader hub teardown` removes the users.
+STUDENTS ?= alice bob carol
+HUB_PORT ?= 8000
+hub: setup
+	$(PY) -m grader hub install
+	$(PY) -m grader hub setup $(STUDENTS)
+	$(PY) -m grader hub start --port $(HUB_PORT)
+
+## A class on a real JupyterHub, end to end (as root; real local users, removed afterwards).
+test-hub: setup
+	@if [ -d "$(SHARED_DATA)" ]; then $(PY) -m grader.data seed "$(SHARED_DATA)"; fi
+	COURSE_REQUIRE_HUB=1 $(PY) -m pytest -m hub -s -p no:xdist tests/test_hub.py
 
 ## Your own copy of the assignments (git-ignored mywork/; never overwrites your notebooks)
 workspace: setup

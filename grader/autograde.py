@@ -1263,12 +1263,23 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
 
 
 def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
-                   db_url: str | None = None) -> list[Path]:
+                   db_url: str | None = None, submitted_dir: Path | None = None,
+                   students: list[str] | None = None) -> list[Path]:
     """Feedback HTML for every autograded notebook of ``assignment``; with ``db_url``, the
-    manual grades and comments of written answers from the gradebook too."""
+    manual grades and comments of written answers from the gradebook too.
+
+    Only ``students`` when given. Beside each student's pages go the submission's
+    ``timestamp.txt`` and ``submission_secret.txt`` (``submitted_dir``, default: the
+    ``submitted`` folder beside ``autograded_dir``): ``nbgrader release_feedback`` reads both
+    to name the released page after the student's own submission. A submission without a
+    secret (written straight into ``submitted/``, as the demo does) gets a fresh one.
+    """
+    submitted_dir = submitted_dir or autograded_dir.parent / "submitted"
     written = []
     for graded_path in sorted(autograded_dir.glob(f"*/{assignment}/*.ipynb")):
         student = graded_path.parent.parent.name
+        if students is not None and student not in students:
+            continue
         out = feedback_dir / student / assignment / graded_path.with_suffix(".html").name
         if graded_path.is_symlink():
             continue
@@ -1281,5 +1292,14 @@ def write_feedback(assignment: str, autograded_dir: Path, feedback_dir: Path,
                     f"could not render this notebook ({html.escape(type(error).__name__)}); "
                     "ask your instructor for the autograded copy.</p></body></html>")
         write_no_follow(out, page.encode())
+        submission = submitted_dir / student / assignment
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            source = submission / name
+            if source.is_file() and not source.is_symlink():
+                write_no_follow(out.parent / name, source.read_bytes())
+            elif not (out.parent / name).is_file():
+                write_no_follow(out.parent / name, (
+                    datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                    if name == "timestamp.txt" else secrets.token_hex(16)).encode())
         written.append(out)
     return written

@@ -9,6 +9,7 @@ Commands:
     fixtures                      regenerate the public check fixtures from the kernels
     selfgrade PATH ...            self-study: grade your own notebook(s) with the full checks
     progress [--html [PATH]]      self-study: your self-grades across all weeks
+    hub install|setup|start|teardown   a JupyterHub for the class on this machine
     workspace [DIR]               your own copy of the assignments (default mywork/)
     distribute OUT [--answers-through N]
                                   the learner distribution a class hands out (no answers)
@@ -25,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader.config import work_dir
+from grader.config import REPO_ROOT, work_dir
 from grader.sandbox import Limits
 
 
@@ -116,7 +117,7 @@ def export_rows(db: str) -> list[dict]:
                     for grade in notebook.grades:
                         row[grade.name] = round(grade.score, 4)
                 rows.append(row)
-    return rows
+    return sorted(rows, key=lambda row: (row["assignment"], row["student"]))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -137,13 +138,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def gradebook_table(results: list) -> str:
     """A plain-text gradebook: one line per student and notebook, one column per exercise."""
     exercise_ids = list(dict.fromkeys(e.exercise_id for r in results for e in r.exercises))
-    short = [eid.split("_", 1)[-1][:12] for eid in exercise_ids]
-    header = f"{'student':<20}{'notebook':<14}" + "".join(f"{s:>13}" for s in short) \
-        + f"{'total':>14}  flags"
+    short = [eid.split("_", 1)[-1] for eid in exercise_ids]  # whole names: no two alike
+    widths = [max(8, len(s)) + 1 for s in short]
+    header = f"{'student':<20}{'notebook':<14}" + "".join(
+        f"{s:>{w}}" for s, w in zip(short, widths)) + f"{'total':>14}  flags"
     lines = [header, "-" * len(header)]
     for r in results:
         scores = {e.exercise_id: e.score for e in r.exercises}
-        cells = "".join(f"{scores.get(eid, 0):>13.2f}" for eid in exercise_ids)
+        cells = "".join(f"{scores.get(eid, 0):>{w}.2f}" for eid, w in zip(exercise_ids, widths))
         flags = f"{len(r.flags)} flag(s)" if r.flags else ""
         if r.cell_errors:
             flags += f"{', ' if flags else ''}{len(r.cell_errors)} cell error(s)"
@@ -155,6 +157,7 @@ def gradebook_table(results: list) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from grader.autograde import write_feedback
     from grader.demo import grade_written_answers, register_class, write_class
+    from grader.nbgrader_setup import release_to_exchange
     from grader.release import assignment_ids, db_url, release
 
     start = time.monotonic()
@@ -162,6 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     assignments = assignment_ids()
     print(f"1/4 releasing {len(assignments)} assignments (nbgrader generate_assignment) …")
     release(assignments, work=args.work)
+    release_to_exchange(assignments, REPO_ROOT, args.work)
     for assignment in assignments:
         students = write_class(assignment, folders["submitted"])
     register_class(db_url(args.work), students)
@@ -302,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
                    help="also write an HTML page with a chart (default: WORK/progress.html)")
     p.set_defaults(func=cmd_progress)
+    from grader.hub import add_parser as add_hub_parser
+
+    add_hub_parser(sub)  # python -m grader hub install|setup|start|teardown
     p = sub.add_parser("workspace", help="copy the assignments into your own folder")
     p.add_argument("dir", nargs="?", type=Path, default=None,
                    help="your folder (default: mywork/ in the checkout; git-ignored)")

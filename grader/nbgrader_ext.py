@@ -91,3 +91,31 @@ def route_formgrader_autograde() -> None:
     from nbgrader.apps.api import NbGraderAPI
 
     NbGraderAPI.autograde = formgrader_autograde
+
+
+def formgrader_generate_feedback(api, assignment_id: str, student_id: str | None = None,
+                                 force: bool = True) -> dict:
+    """The formgrader's Generate Feedback button: the course's feedback pages (per-exercise
+    findings of the sandboxed grader, :func:`grader.autograde.write_feedback`) instead of
+    stock nbgrader's page of test cells, with a one-line-per-page log."""
+    from grader.autograde import write_feedback
+
+    coursedir = api.coursedir
+    try:
+        written = write_feedback(assignment_id, Path(coursedir.autograded_directory),
+                                 Path(coursedir.feedback_directory), db_url=coursedir.db_url,
+                                 submitted_dir=Path(coursedir.submitted_directory),
+                                 students=None if student_id is None else [student_id])
+    except Exception:
+        return {"success": False, "error": traceback.format_exc(), "log": ""}
+    if not written:
+        return {"success": False, "log": "", "error": f"no autograded notebooks of "
+                                                      f"{assignment_id} to give feedback on"}
+    return {"success": True, "log": "".join(f"wrote {path}\n" for path in written)}
+
+
+def route_formgrader_feedback() -> None:
+    """Make the formgrader's Generate Feedback button run :func:`formgrader_generate_feedback`."""
+    from nbgrader.apps.api import NbGraderAPI
+
+    NbGraderAPI.generate_feedback = formgrader_generate_feedback

@@ -16,7 +16,8 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
                                         ClearOutput, ComputeChecksums, IncludeHeaderFooter,
                                         InstantiateTests, LockCells, SaveCells)
 
-    from grader.nbgrader_ext import ExerciseStubs, route_formgrader_autograde
+    from grader.nbgrader_ext import (ExerciseStubs, route_formgrader_autograde,
+                                     route_formgrader_feedback)
 
     root = Path(root).resolve()
     work = Path(work or os.environ.get("COURSE_WORK_DIR", root / "work")).resolve()
@@ -32,7 +33,10 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     # SQLite by default; COURSE_DB_URL selects another database (e.g. PostgreSQL for large
     # classes: postgresql+psycopg2://user@host:port/gradebook).
     c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL") or f"sqlite:///{work / 'gradebook.db'}"
-    c.Exchange.root = str(work / "exchange")
+    # The exchange students fetch from and submit to. On a shared machine (a JupyterHub, see
+    # `python -m grader hub`) every user must reach it: COURSE_EXCHANGE_ROOT names such a
+    # folder (nbgrader makes it world-writable, its inbound/ 2733); by default it is private.
+    c.Exchange.root = os.environ.get("COURSE_EXCHANGE_ROOT") or str(work / "exchange")
     c.Exchange.path_includes_course = True
     c.ClearSolutions.code_stub = {"python": 'raise NotImplementedError()'}
     c.GenerateAssignment.preprocessors = [
@@ -43,4 +47,31 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     # Release notebooks are deterministic functions of the sources (drift-checked in tests).
     c.ClearMetadataPreprocessor.enabled = True
     route_formgrader_autograde()  # the formgrader's Autograde button grades in the sandbox
+    route_formgrader_feedback()  # Generate Feedback writes the course's feedback pages
     return c
+
+
+def course_api(root: str | os.PathLike, work: str | os.PathLike | None = None,
+               extra: Config | None = None):
+    """nbgrader's Python API (what the formgrader calls) on the course at ``root``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    c = configure(Config(), root, work)
+    c.merge(extra or Config())
+    return NbGraderAPI(CourseDirectory(config=c), config=c)
+
+
+def release_to_exchange(assignments: list[str], root: str | os.PathLike,
+                        work: str | os.PathLike | None = None) -> None:
+    """Put released assignments into the exchange (``nbgrader release_assignment``), so that
+    learners' Assignment List offers them and the formgrader shows them as released, not
+    draft. Assignments must already be generated into ``assignments/`` and the gradebook."""
+    extra = Config()
+    extra.ExchangeReleaseAssignment.force = True  # a new release replaces the old one
+    api = course_api(root, work, extra)
+    for assignment in assignments:
+        result = api.release_assignment(assignment)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader release_assignment {assignment} failed:\n"
+                               f"{result.get('error') or result.get('log')}")
