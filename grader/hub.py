@@ -49,9 +49,6 @@ NBGRADER_VERSION = "0.9.6"
 PROXY_VERSION = "5.3.0"
 #: Every local user the hub command creates starts with this; teardown removes exactly these.
 USER_PREFIX = "dlc-"
-#: Files of the course library that only grading needs (the answer key is not shipped either).
-GRADING_ONLY = {"autograde.py", "sandbox.py", "isolation.py", "demo.py", "release.py",
-                "cli.py", "nbgrader_ext.py", "nbgrader_setup.py", "hub.py", "__main__.py"}
 #: nbgrader's instructor screens, switched off in students' servers.
 INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader",
                           "nbgrader.server_extensions.course_list")
@@ -143,15 +140,12 @@ def install(base: Path, minimal: bool = False) -> None:
 # setup / teardown
 # ------------------------------------------------------------------------------------------
 def build_distribution(out: Path, repo: Path = REPO_ROOT) -> Path:
-    """What a student's home starts with: lectures, releases and the course library without
-    grading code or answer key. (The learner distribution, ``python -m grader distribute``,
-    replaces this copy once it is on main.)"""
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", *GRADING_ONLY)
-    shutil.copytree(repo / "course", out / "course", ignore=ignore)
-    shutil.copytree(repo / "assignments", out / "assignments", ignore=ignore)
-    shutil.copytree(repo / "grader", out / "grader", ignore=ignore)
+    """What a student's home starts with: the learner distribution (``python -m grader
+    distribute``: lectures, releases, the course library without grading code, no answer
+    key, no solutions), readable by every student."""
+    from grader.distribute import build
+
+    build(out, answers_through=0, repo=repo)
     _run(["chmod", "-R", "a+rX", out])
     return out
 

@@ -473,7 +473,7 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
     env_of_servers = ["env", f"PYTHONPATH={HUB_DIR / 'distribution'}", python, "-c"]
     imported = _as(bo, *env_of_servers, "import grader.check, grader.checks.week01")
     assert imported.returncode == 0, imported.stderr
-    for forbidden in ("answers.kernels.week01", "grader.autograde", "grader.sandbox"):
+    for forbidden in ("answers.kernels.week01", "grader.autograde", "grader.selfgrade"):
         assert _as(bo, *env_of_servers, f"import {forbidden}").returncode != 0, forbidden
     inbound = exchange / COURSE_ID / "inbound"
     outbound = exchange / COURSE_ID / "outbound"
