@@ -16,6 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+# The synthetic task (reverse a sequence of digits) is course library code.
+from grader.seq2seq import (  # noqa: F401  (re-exported for bench/ and tests/)
+    BOS, EOS, N_DIGITS, PAD, VOCAB, reversal_batch)
+
 
 # --------------------------------------------------------------------------------------
 # Graded kernels
@@ -184,32 +188,6 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> t
     picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., 0]  # (N, T)
     real = targets != pad_id
     return -(picked * real).sum() / real.sum()
-
-
-# --------------------------------------------------------------------------------------
-# The synthetic task: reverse a sequence of digits
-# --------------------------------------------------------------------------------------
-PAD, BOS, EOS = 0, 1, 2
-N_DIGITS = 10
-VOCAB = 3 + N_DIGITS  # digits are tokens 3 … 12
-
-
-def reversal_batch(batch_size: int, min_len: int, max_len: int, generator: torch.Generator
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random digit sequences and their reversals, generated on the fly.
-
-    Returns:
-        ``(source (N, max_len), lengths (N,), target (N, max_len))``, padded with ``PAD``.
-    """
-    lengths = torch.randint(min_len, max_len + 1, (batch_size,), generator=generator)
-    digits = torch.randint(3, VOCAB, (batch_size, max_len), generator=generator)
-    positions = torch.arange(max_len)
-    inside = positions[None, :] < lengths[:, None]
-    source = torch.where(inside, digits, PAD)
-    # target[n, i] = source[n, L - 1 - i] for i < L
-    reversed_index = (lengths[:, None] - 1 - positions[None, :]).clamp(min=0)
-    target = torch.where(inside, source.gather(1, reversed_index), PAD)
-    return source, lengths, target
 
 
 # --------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from grader.gans import mlp_critic, one_thread  # course library (mlp_critic re-exported)
+
 
 # --------------------------------------------------------------------------------------
 # Graded kernels
@@ -49,16 +51,6 @@ def gan_losses(real_logits: torch.Tensor, fake_logits: torch.Tensor
     d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
     g_loss = F.softplus(-fake_logits).mean()
     return d_loss, g_loss
-
-
-def mlp_critic(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
-               b2: torch.Tensor) -> torch.Tensor:
-    """A one-hidden-layer critic as a function of its weights: ``(N, ...) -> (N,)`` scores.
-
-    ``critic(x) = tanh(x.flatten(1) @ W1 + b1) @ w2 + b2`` with ``W1 (D, H)``, ``b1 (H,)``,
-    ``w2 (H,)``, ``b2 (1,)``; ``D`` is the number of values of one example.
-    """
-    return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
 
 
 def critic_input_gradient(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
@@ -386,12 +378,8 @@ def train_gan(kind: str, images: torch.Tensor, config: GANConfig = GANConfig(), 
     (restored afterwards): for models this small extra threads add little speed but consume
     CPU time, and the budget is meant as the time of one core.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return _train_gan(kind, images, config, seed, progress, models)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, progress: bool,
