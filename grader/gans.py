@@ -4,7 +4,8 @@
   gradient-penalty exercise is checked (the assignment's harness, the reference kernels and
   the checks use the same one);
 * :func:`one_thread`: run training on one thread, so that a CPU-time budget means the time
-  of one core (the lecture's and the benchmark's budgeted GAN training).
+  of one core (the lecture's and the benchmark's budgeted GAN training);
+* :func:`eval_output` and :func:`sample`: a generator's snapshots and samples, in eval mode.
 """
 
 from __future__ import annotations
@@ -39,3 +40,27 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+@torch.no_grad()
+def eval_output(generator: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """``generator(z)`` in eval mode without gradients; the generator is left in train mode.
+
+    What a training loop records as a snapshot of a fixed batch of noise ``z (N, Z)``.
+    """
+    generator.eval()
+    images = generator(z)
+    generator.train()
+    return images
+
+
+@torch.no_grad()
+def sample(generator: torch.nn.Module, n: int, z_dim: int, seed: int = 0,
+           batch_size: int = 1000) -> torch.Tensor:
+    """``n`` outputs of ``generator`` on standard normal noise ``(n, z_dim)`` drawn after
+    ``torch.manual_seed(seed)``, in batches of ``batch_size``; the generator is left in eval
+    mode."""
+    generator.eval()
+    torch.manual_seed(seed)
+    return torch.cat([generator(torch.randn(min(batch_size, n - i), z_dim))
+                      for i in range(0, n, batch_size)])

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from grader.gans import mlp_critic, one_thread  # course library (mlp_critic re-exported)
+from grader import gans
+from grader.gans import eval_output, mlp_critic, one_thread  # course library (re-exported)
 
 
 # --------------------------------------------------------------------------------------
@@ -399,10 +400,7 @@ def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, pr
     n_d_steps = config.n_critic if wgan else 1
 
     def snapshot() -> None:
-        generator.eval()
-        with torch.no_grad():
-            run.snapshots.append((run.generator_steps, generator(fixed_z).numpy()))
-        generator.train()
+        run.snapshots.append((run.generator_steps, eval_output(generator, fixed_z).numpy()))
 
     start = time.process_time()
     next_snapshot = 0.0
@@ -441,13 +439,9 @@ def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, pr
     return run
 
 
-@torch.no_grad()
 def sample(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
-    """``n`` generated images in [-1, 1], generator in eval mode."""
-    generator.eval()
-    torch.manual_seed(seed)
-    return torch.cat([generator(torch.randn(min(batch_size, n - i), Z_DIM))
-                      for i in range(0, n, batch_size)])
+    """``n`` generated images in [-1, 1], generator in eval mode (:func:`grader.gans.sample`)."""
+    return gans.sample(generator, n, Z_DIM, seed, batch_size)
 
 
 # --------------------------------------------------------------------------------------
