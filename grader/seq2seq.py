@@ -3,12 +3,14 @@
 The lecture, the reference kernels (``answers/kernels/week13.py``, for ``bench/`` and
 ``tests/``) and the benchmark all train and evaluate on the same data: random digit
 sequences of random length, padded, and their reversals. Tokens: ``PAD, BOS, EOS = 0, 1, 2``
-and the digits ``0 … 9`` as tokens ``3 … 12``.
+and the digits ``0 … 9`` as tokens ``3 … 12``. :func:`greedy_decode` and :func:`exact_match`
+decode and score any of the course's encoder–decoders on it.
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 PAD, BOS, EOS = 0, 1, 2
 N_DIGITS = 10
@@ -40,3 +42,48 @@ def show(tokens: torch.Tensor) -> str:
     """A row of tokens as text: digits, ``·`` for PAD, ``^`` for BOS, ``$`` for EOS."""
     return "".join("·" if t == PAD else "^" if t == BOS else "$" if t == EOS else str(t - 3)
                    for t in tokens.tolist())
+
+
+@torch.no_grad()
+def greedy_decode(model: nn.Module, source: torch.Tensor, lengths: torch.Tensor, max_steps: int
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Feed back the arg-max token each step; ``(tokens (N, max_steps), weights (N, S, T))``.
+
+    ``model`` has the interface of the course's encoder–decoders: ``encode(source, lengths)``
+    returns a dict with the decoder's initial ``"state"`` (and whatever else its ``step``
+    reads), and ``step(tokens, state, memory)`` returns ``(logits, state, weights or None)``.
+
+    Tokens after a sequence's first ``EOS`` are set to ``PAD``; weights are empty without
+    attention.
+    """
+    model.eval()
+    memory = model.encode(source, lengths)
+    state = memory["state"]
+    tokens = torch.full((len(source),), BOS)
+    out, attn = [], []
+    for _ in range(max_steps):
+        logits, state, weights = model.step(tokens, state, memory)
+        tokens = logits.argmax(dim=1)
+        out.append(tokens)
+        if weights is not None:
+            attn.append(weights)
+    out = torch.stack(out, dim=1)
+    ended = torch.cumsum(out == EOS, dim=1) - (out == EOS).long() > 0  # strictly after EOS
+    out = out.masked_fill(ended, PAD)
+    weights = torch.stack(attn, dim=1) if attn else torch.empty(0)
+    return out, weights
+
+
+def exact_match(predicted: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
+                ) -> torch.Tensor:
+    """Per sequence: the first ``L`` tokens equal the target and token ``L`` is ``EOS``."""
+    n, t = target.shape
+    width = max(t + 1, predicted.shape[1])
+    pred = torch.full((n, width), PAD)
+    pred[:, :predicted.shape[1]] = predicted
+    positions = torch.arange(width)
+    want = torch.full((n, width), PAD)
+    want[:, :t] = target
+    want[positions[None, :] == lengths[:, None]] = EOS
+    relevant = positions[None, :] <= lengths[:, None]
+    return ((pred == want) | ~relevant).all(dim=1)

@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-# The synthetic task (reverse a sequence of digits) is course library code.
+# The synthetic task (reverse a sequence of digits), greedy decoding and the exact-match
+# metric are course library code.
 from grader.seq2seq import (  # noqa: F401  (re-exported for bench/ and tests/)
-    BOS, EOS, N_DIGITS, PAD, VOCAB, reversal_batch)
+    BOS, EOS, N_DIGITS, PAD, VOCAB, exact_match, greedy_decode, reversal_batch)
 
 
 # --------------------------------------------------------------------------------------
@@ -266,32 +267,6 @@ class Seq2Seq(nn.Module):
 
 
 @torch.no_grad()
-def greedy_decode(model: Seq2Seq, source: torch.Tensor, lengths: torch.Tensor, max_steps: int
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Feed back the arg-max token each step; ``(tokens (N, max_steps), weights (N, S, T))``.
-
-    Tokens after a sequence's first ``EOS`` are set to ``PAD``; weights are empty without
-    attention.
-    """
-    model.eval()
-    memory = model.encode(source, lengths)
-    state = memory["state"]
-    tokens = torch.full((len(source),), BOS)
-    out, attn = [], []
-    for _ in range(max_steps):
-        logits, state, weights = model.step(tokens, state, memory)
-        tokens = logits.argmax(dim=1)
-        out.append(tokens)
-        if weights is not None:
-            attn.append(weights)
-    out = torch.stack(out, dim=1)
-    ended = torch.cumsum(out == EOS, dim=1) - (out == EOS).long() > 0  # strictly after EOS
-    out = out.masked_fill(ended, PAD)
-    weights = torch.stack(attn, dim=1) if attn else torch.empty(0)
-    return out, weights
-
-
-@torch.no_grad()
 def beam_decode(model: Seq2Seq, source: torch.Tensor, length: int, beam_size: int,
                 max_steps: int) -> list[int]:
     """Beam search for one source sequence ``(T,)``; the best finished hypothesis' tokens.
@@ -329,21 +304,6 @@ def beam_decode(model: Seq2Seq, source: torch.Tensor, length: int, beam_size: in
     if not finished:  # no hypothesis ended: return the best live one
         return beams[0]
     return max(finished, key=lambda item: item[0])[1]
-
-
-def exact_match(predicted: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
-                ) -> torch.Tensor:
-    """Per sequence: the first ``L`` tokens equal the target and token ``L`` is ``EOS``."""
-    n, t = target.shape
-    width = max(t + 1, predicted.shape[1])
-    pred = torch.full((n, width), PAD)
-    pred[:, :predicted.shape[1]] = predicted
-    positions = torch.arange(width)
-    want = torch.full((n, width), PAD)
-    want[:, :t] = target
-    want[positions[None, :] == lengths[:, None]] = EOS
-    relevant = positions[None, :] <= lengths[:, None]
-    return ((pred == want) | ~relevant).all(dim=1)
 
 
 @dataclass(frozen=True)
