@@ -28,9 +28,9 @@ from grader.config import REPO_ROOT
 from tests import leakscan
 
 #: Weeks whose lecture still leaks (imports same-week answers, getsource, inline solutions).
-KNOWN_LEAKS = {2, 13, 14}
+KNOWN_LEAKS = {13}
 #: Weeks whose released notebooks still hold most of a reference kernel's lines.
-KNOWN_RELEASE_LEAKS = {14}
+KNOWN_RELEASE_LEAKS: set[int] = set()
 #: Weeks where a hint still holds a line of solution code.
 KNOWN_HINT_LEAKS: set[int] = set()
 

@@ -16,6 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+# The synthetic task (reverse a sequence of digits), greedy decoding and the exact-match
+# metric are course library code.
+from grader.seq2seq import (  # noqa: F401  (re-exported for bench/ and tests/)
+    BOS, EOS, N_DIGITS, PAD, VOCAB, exact_match, greedy_decode, reversal_batch)
+
 
 # --------------------------------------------------------------------------------------
 # Graded kernels
@@ -187,32 +192,6 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> t
 
 
 # --------------------------------------------------------------------------------------
-# The synthetic task: reverse a sequence of digits
-# --------------------------------------------------------------------------------------
-PAD, BOS, EOS = 0, 1, 2
-N_DIGITS = 10
-VOCAB = 3 + N_DIGITS  # digits are tokens 3 … 12
-
-
-def reversal_batch(batch_size: int, min_len: int, max_len: int, generator: torch.Generator
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random digit sequences and their reversals, generated on the fly.
-
-    Returns:
-        ``(source (N, max_len), lengths (N,), target (N, max_len))``, padded with ``PAD``.
-    """
-    lengths = torch.randint(min_len, max_len + 1, (batch_size,), generator=generator)
-    digits = torch.randint(3, VOCAB, (batch_size, max_len), generator=generator)
-    positions = torch.arange(max_len)
-    inside = positions[None, :] < lengths[:, None]
-    source = torch.where(inside, digits, PAD)
-    # target[n, i] = source[n, L - 1 - i] for i < L
-    reversed_index = (lengths[:, None] - 1 - positions[None, :]).clamp(min=0)
-    target = torch.where(inside, source.gather(1, reversed_index), PAD)
-    return source, lengths, target
-
-
-# --------------------------------------------------------------------------------------
 # Reference model
 # --------------------------------------------------------------------------------------
 class Encoder(nn.Module):
@@ -288,32 +267,6 @@ class Seq2Seq(nn.Module):
 
 
 @torch.no_grad()
-def greedy_decode(model: Seq2Seq, source: torch.Tensor, lengths: torch.Tensor, max_steps: int
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Feed back the arg-max token each step; ``(tokens (N, max_steps), weights (N, S, T))``.
-
-    Tokens after a sequence's first ``EOS`` are set to ``PAD``; weights are empty without
-    attention.
-    """
-    model.eval()
-    memory = model.encode(source, lengths)
-    state = memory["state"]
-    tokens = torch.full((len(source),), BOS)
-    out, attn = [], []
-    for _ in range(max_steps):
-        logits, state, weights = model.step(tokens, state, memory)
-        tokens = logits.argmax(dim=1)
-        out.append(tokens)
-        if weights is not None:
-            attn.append(weights)
-    out = torch.stack(out, dim=1)
-    ended = torch.cumsum(out == EOS, dim=1) - (out == EOS).long() > 0  # strictly after EOS
-    out = out.masked_fill(ended, PAD)
-    weights = torch.stack(attn, dim=1) if attn else torch.empty(0)
-    return out, weights
-
-
-@torch.no_grad()
 def beam_decode(model: Seq2Seq, source: torch.Tensor, length: int, beam_size: int,
                 max_steps: int) -> list[int]:
     """Beam search for one source sequence ``(T,)``; the best finished hypothesis' tokens.
@@ -351,21 +304,6 @@ def beam_decode(model: Seq2Seq, source: torch.Tensor, length: int, beam_size: in
     if not finished:  # no hypothesis ended: return the best live one
         return beams[0]
     return max(finished, key=lambda item: item[0])[1]
-
-
-def exact_match(predicted: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
-                ) -> torch.Tensor:
-    """Per sequence: the first ``L`` tokens equal the target and token ``L`` is ``EOS``."""
-    n, t = target.shape
-    width = max(t + 1, predicted.shape[1])
-    pred = torch.full((n, width), PAD)
-    pred[:, :predicted.shape[1]] = predicted
-    positions = torch.arange(width)
-    want = torch.full((n, width), PAD)
-    want[:, :t] = target
-    want[positions[None, :] == lengths[:, None]] = EOS
-    relevant = positions[None, :] <= lengths[:, None]
-    return ((pred == want) | ~relevant).all(dim=1)
 
 
 @dataclass(frozen=True)

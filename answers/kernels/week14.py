@@ -22,6 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from grader import gans
+from grader.gans import (  # noqa: F401  (course library, re-exported)
+    eval_output, load_weights, mlp_critic, one_thread)
+
 
 # --------------------------------------------------------------------------------------
 # Graded kernels
@@ -49,16 +53,6 @@ def gan_losses(real_logits: torch.Tensor, fake_logits: torch.Tensor
     d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
     g_loss = F.softplus(-fake_logits).mean()
     return d_loss, g_loss
-
-
-def mlp_critic(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
-               b2: torch.Tensor) -> torch.Tensor:
-    """A one-hidden-layer critic as a function of its weights: ``(N, ...) -> (N,)`` scores.
-
-    ``critic(x) = tanh(x.flatten(1) @ W1 + b1) @ w2 + b2`` with ``W1 (D, H)``, ``b1 (H,)``,
-    ``w2 (H,)``, ``b2 (1,)``; ``D`` is the number of values of one example.
-    """
-    return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
 
 
 def critic_input_gradient(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
@@ -113,26 +107,8 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
 penalty = gradient_penalty  # the name the training code uses
 
 
-def penalty_and_critic_grads(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
-                             W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
-                             b2: torch.Tensor, lam: float) -> tuple[torch.Tensor, ...]:
-    """How ``w14_gradient_penalty`` is checked: the penalty of :func:`mlp_critic` *and* its
-    gradient with respect to the critic's four weights.
-
-    A penalty that does not carry gradient to the weights (built without
-    ``create_graph=True``, or detached) cannot train the critic; its gradients are reported
-    as zeros, which the reference's are not.
-
-    Returns:
-        ``(penalty, dW1, db1, dw2, db2)``.
-    """
-    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
-    value = gradient_penalty(lambda x: mlp_critic(x, *weights), real, fake, alpha, lam)
-    if not value.requires_grad:
-        return (value.detach(), *(torch.zeros_like(w) for w in weights))
-    grads = torch.autograd.grad(value, weights, allow_unused=True)
-    return (value.detach(), *(torch.zeros_like(w) if g is None else g
-                              for w, g in zip(weights, grads)))
+#: How ``w14_gradient_penalty`` is checked (:func:`grader.gans.penalty_runner`).
+penalty_and_critic_grads = gans.penalty_runner(lambda: gradient_penalty)
 
 
 def wgan_clip_step(real: torch.Tensor, fake: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
@@ -295,47 +271,11 @@ def make_gan(kind: str) -> tuple[nn.Module, nn.Module]:
     raise ValueError(f"unknown GAN {kind!r}; use one of {GAN_KINDS}")
 
 
-def load_weights(module: nn.Module, weights: list[torch.Tensor]) -> nn.Module:
-    """Copy ``weights`` into ``module.parameters()``, in the order they are registered.
-
-    Raises ``ValueError`` naming both lists of shapes when they differ (a missing or extra
-    layer, a bias where there should be none, a transposed weight).
-    """
-    params = list(module.parameters())
-    got = [tuple(p.shape) for p in params]
-    want = [tuple(w.shape) for w in weights]
-    if got != want:
-        raise ValueError(f"{type(module).__name__}'s parameters, in the order they are "
-                         f"registered, have shapes {got}; the check's weights have shapes "
-                         f"{want}")
-    with torch.no_grad():
-        for param, weight in zip(params, weights):
-            param.copy_(weight)
-    return module
-
-
-def run_mlp_generator(z: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
-    """How ``w14_mlp_generator`` is checked: ``MLPGenerator`` with the given weights on ``z``."""
-    model = MLPGenerator(z_dim=z.shape[1], hidden=weights[0].shape[0]).double()
-    return load_weights(model, list(weights)).train()(z)
-
-
-def run_mlp_discriminator(x: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
-    """How ``w14_mlp_discriminator`` is checked."""
-    model = MLPDiscriminator(hidden=weights[2].shape[0]).double()
-    return load_weights(model, list(weights)).train()(x)
-
-
-def run_dcgan_generator(z: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
-    """How ``w14_dcgan_generator`` is checked (batch norm in training mode)."""
-    model = ConvGenerator(z_dim=z.shape[1], channels=weights[3].shape[1]).double()
-    return load_weights(model, list(weights)).train()(z)
-
-
-def run_dcgan_discriminator(x: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
-    """How ``w14_dcgan_discriminator`` is checked: 7 weights with batch norm, 6 without."""
-    model = ConvDiscriminator(channels=weights[0].shape[0], norm=len(weights) == 7).double()
-    return load_weights(model, list(weights)).train()(x)
+# How the module exercises are checked (:func:`grader.gans.module_runner`).
+run_mlp_generator = gans.module_runner("mlp_generator", lambda: MLPGenerator)
+run_mlp_discriminator = gans.module_runner("mlp_discriminator", lambda: MLPDiscriminator)
+run_dcgan_generator = gans.module_runner("dcgan_generator", lambda: ConvGenerator)
+run_dcgan_discriminator = gans.module_runner("dcgan_discriminator", lambda: ConvDiscriminator)
 
 
 @dataclass(frozen=True)
@@ -386,12 +326,8 @@ def train_gan(kind: str, images: torch.Tensor, config: GANConfig = GANConfig(), 
     (restored afterwards): for models this small extra threads add little speed but consume
     CPU time, and the budget is meant as the time of one core.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return _train_gan(kind, images, config, seed, progress, models)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, progress: bool,
@@ -411,10 +347,7 @@ def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, pr
     n_d_steps = config.n_critic if wgan else 1
 
     def snapshot() -> None:
-        generator.eval()
-        with torch.no_grad():
-            run.snapshots.append((run.generator_steps, generator(fixed_z).numpy()))
-        generator.train()
+        run.snapshots.append((run.generator_steps, eval_output(generator, fixed_z).numpy()))
 
     start = time.process_time()
     next_snapshot = 0.0
@@ -453,13 +386,9 @@ def _train_gan(kind: str, images: torch.Tensor, config: GANConfig, seed: int, pr
     return run
 
 
-@torch.no_grad()
 def sample(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
-    """``n`` generated images in [-1, 1], generator in eval mode."""
-    generator.eval()
-    torch.manual_seed(seed)
-    return torch.cat([generator(torch.randn(min(batch_size, n - i), Z_DIM))
-                      for i in range(0, n, batch_size)])
+    """``n`` generated images in [-1, 1], generator in eval mode (:func:`grader.gans.sample`)."""
+    return gans.sample(generator, n, Z_DIM, seed, batch_size)
 
 
 # --------------------------------------------------------------------------------------
