@@ -29,6 +29,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 import threading
@@ -1013,6 +1014,47 @@ def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = No
 
 
 # --------------------------------------------------------------------------------------
+# The same steps on a grading worker of a cluster: bytes in, bytes out
+# --------------------------------------------------------------------------------------
+def grade_job_bytes(blob: bytes) -> bytes:
+    """Grade one :class:`GradeJob` (serialised) here; return the result serialised.
+
+    A grading failure is this notebook's grade (as in the local pool); a job of another
+    course version raises :class:`FingerprintMismatch`, which is never recorded.
+    """
+    from grader.cluster import FingerprintMismatch, course_fingerprint
+
+    job = GradeJob.from_bytes(blob)
+    mine = course_fingerprint()
+    if job.fingerprint and job.fingerprint != mine:
+        raise FingerprintMismatch(
+            f"worker {socket.gethostname()} (pid {os.getpid()}) grades course version "
+            f"{mine[:12]}, the instructor's is {job.fingerprint[:12]}: update it and restart")
+    try:
+        result, graded = run_job(job)
+    except Exception as error:  # one submission never stops the class run
+        release = ReleaseNotebook.from_bytes(job.notebook, job.release)
+        result, graded = failed_result(job.student, job.assignment, release, job.seed,
+                                       f"{type(error).__name__}: {str(error)[:300]}"), None
+    return result_to_bytes(result, graded, f"{socket.gethostname()}:{os.getpid()}")
+
+
+def result_to_bytes(result, graded, host: str) -> bytes:
+    return json.dumps({"result": asdict(result), "host": host,
+                       "notebook": None if graded is None else nbformat.writes(graded)}).encode()
+
+
+def result_from_bytes(blob: bytes):
+    """``(NotebookResult, autograded notebook or None, grading host)`` from a worker's reply."""
+    data = json.loads(blob)
+    fields = data["result"]
+    fields["exercises"] = [ExerciseScore(**e) for e in fields["exercises"]]
+    fields["written"] = [WrittenAnswer(**w) for w in fields["written"]]
+    graded = None if data["notebook"] is None else nbformat.reads(data["notebook"], as_version=4)
+    return NotebookResult(**fields), graded, data["host"]
+
+
+# --------------------------------------------------------------------------------------
 # A whole class
 # --------------------------------------------------------------------------------------
 def submitted_students(submitted_dir: Path, assignment: str) -> list[str]:
@@ -1183,8 +1225,9 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
 
             remote = ClusterPool(scheduler)  # refuses another course version: nothing recorded
             pool = remote.executor
-            futures = {remote.submit(prepare_job(submission, release, student, name, own, limits,
-                                                 root=submitted_dir, isolation=isolation)):
+            futures = {remote.submit(grade_job_bytes, prepare_job(
+                submission, release, student, name, own, limits, root=submitted_dir,
+                isolation=isolation)):
                        (graded, student, name, release, own)
                        for student, name, release, submission, graded, own in todo}
         else:
@@ -1208,8 +1251,6 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                         host = None
                         try:
                             if remote is not None:
-                                from grader.cluster import result_from_bytes
-
                                 result, graded_nb, host = result_from_bytes(future.result())
                             else:
                                 result, graded_nb = future.result()

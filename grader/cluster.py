@@ -18,12 +18,10 @@ Start a worker with ``python -m grader worker ADDRESS`` (full isolation required
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import time
 from concurrent.futures import Future
-from dataclasses import asdict
 from functools import lru_cache
 
 from grader.config import REPO_ROOT
@@ -79,53 +77,6 @@ def kill_sandboxes() -> int:
 
 
 # --------------------------------------------------------------------------------------
-# The task: bytes in, bytes out (runs on a worker)
-# --------------------------------------------------------------------------------------
-def grade_job_bytes(blob: bytes) -> bytes:
-    """Grade one :class:`GradeJob` (serialised) here; return the result serialised.
-
-    A grading failure is this notebook's grade (as in the local pool); a job of another
-    course version raises :class:`FingerprintMismatch`, which is never recorded.
-    """
-    from grader.autograde import GradeJob, ReleaseNotebook, failed_result, run_job
-
-    job = GradeJob.from_bytes(blob)
-    mine = course_fingerprint()
-    if job.fingerprint and job.fingerprint != mine:
-        raise FingerprintMismatch(
-            f"worker {socket.gethostname()} (pid {os.getpid()}) grades course version "
-            f"{mine[:12]}, the instructor's is {job.fingerprint[:12]}: update it and restart")
-    try:
-        result, graded = run_job(job)
-    except Exception as error:  # one submission never stops the class run
-        release = ReleaseNotebook.from_bytes(job.notebook, job.release)
-        result, graded = failed_result(job.student, job.assignment, release, job.seed,
-                                       f"{type(error).__name__}: {str(error)[:300]}"), None
-    return result_to_bytes(result, graded, f"{socket.gethostname()}:{os.getpid()}")
-
-
-def result_to_bytes(result, graded, host: str) -> bytes:
-    import nbformat
-
-    return json.dumps({"result": asdict(result), "host": host,
-                       "notebook": None if graded is None else nbformat.writes(graded)}).encode()
-
-
-def result_from_bytes(blob: bytes):
-    """``(NotebookResult, autograded notebook or None, grading host)`` from a worker's reply."""
-    import nbformat
-
-    from grader.autograde import ExerciseScore, NotebookResult, WrittenAnswer
-
-    data = json.loads(blob)
-    fields = data["result"]
-    fields["exercises"] = [ExerciseScore(**e) for e in fields["exercises"]]
-    fields["written"] = [WrittenAnswer(**w) for w in fields["written"]]
-    graded = None if data["notebook"] is None else nbformat.reads(data["notebook"], as_version=4)
-    return NotebookResult(**fields), graded, data["host"]
-
-
-# --------------------------------------------------------------------------------------
 # The client side
 # --------------------------------------------------------------------------------------
 class ClusterPool:
@@ -178,9 +129,10 @@ class ClusterPool:
     def slots(self) -> int:
         return sum(self.client.nthreads().values())
 
-    def submit(self, job) -> Future:
+    def submit(self, task, job) -> Future:
+        """Run ``task(job.to_bytes())`` on a worker (``task``: an importable function)."""
         job.fingerprint = self.fingerprint
-        return self.executor.submit(grade_job_bytes, job.to_bytes())
+        return self.executor.submit(task, job.to_bytes())
 
     def lost(self) -> bool:
         """True once the scheduler has been unreachable (or without workers) for longer than

@@ -65,7 +65,6 @@ def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool =
     """
     from grader.autograde import autograde
     from grader.gradebook import gradebook_table
-    from grader.release import ASSIGNMENTS
 
     coursedir = api.coursedir
     submitted = Path(coursedir.submitted_directory)
@@ -76,7 +75,8 @@ def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool =
 
     try:
         results = autograde(assignment_id, submitted, Path(coursedir.autograded_directory),
-                            ASSIGNMENTS, db_url=coursedir.db_url, students=[student_id],
+                            Path(coursedir.root) / coursedir.release_directory,
+                            db_url=coursedir.db_url, students=[student_id],
                             jobs=1, progress=False,
                             scheduler=os.environ.get("COURSE_SCHEDULER") or None,
                             work=Path(coursedir.autograded_directory).resolve().parent)
