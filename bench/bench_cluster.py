@@ -173,9 +173,10 @@ def bench_worker_killed() -> list[Row]:
         cluster = LoopbackCluster(root / "cluster", 2)
         outcome: dict = {}
         try:
-            runner = threading.Thread(target=lambda: outcome.update(
-                zip(("seconds", "graded"), _grade(work, scheduler=cluster.address)))),
-                daemon=True)
+            def run() -> None:
+                outcome["seconds"], outcome["graded"] = _grade(work, scheduler=cluster.address)
+
+            runner = threading.Thread(target=run, daemon=True)
             start = time.monotonic()
             runner.start()
             while len(list((work / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb"))) < count / 4:
