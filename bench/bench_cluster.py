@@ -3,7 +3,7 @@
 The same Week-1 class as ``bench_autograde`` (the demo class repeated to 200 submissions) is
 graded by the local pool at 1 and 2 jobs and by a real ``dask scheduler`` with 1 and 2
 one-slot grading workers (``python -m grader worker``, separate processes and working
-directories, warmed up). Also: the engine's own overhead per task (a no-op task through the
+directories; their imports done before timing). Also: the engine's own overhead per task (a no-op task through the
 cluster vs the thread pool), the finish time with one of two workers killed at 25 % of the
 run (every grade recorded once), and a *projection* for 10,000 submissions on 32 one-slot
 workers from the measured per-task costs (not a measurement).
@@ -28,6 +28,7 @@ from pathlib import Path
 from bench import Row
 from bench.bench_autograde import ASSIGNMENT, CELL_TIMEOUT, build_class
 from grader.autograde import autograde
+from grader.cluster import worker_identity
 from grader.config import fast_mode
 from grader.gradebook import export_rows
 from grader.release import ASSIGNMENTS, db_url, release
@@ -65,25 +66,13 @@ class LoopbackCluster:
 
         with Client(self.address, timeout=120) as client:
             client.wait_for_workers(workers, timeout=300)
-            client.run(_warm_up)  # imports and the first sandbox start happen before timing
+            client.run(worker_identity)  # imports happen before timing
 
     def close(self) -> None:
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def _warm_up() -> None:
-    import grader.autograde  # noqa: F401
-    from grader.sandbox import Limits as L, Sandbox
-
-    with Sandbox(L()) as sandbox:
-        sandbox.run_cell("x = 1")
-
-
-def _noop(x):
-    return x
 
 
 def _grade(work: Path, jobs: int = 1, scheduler: str | None = None) -> tuple[float, int]:
@@ -113,18 +102,18 @@ def bench_engine_overhead() -> list[Row]:
         try:
             with Client(cluster.address) as client:
                 executor = client.get_executor(pure=False)
-                list(executor.map(_noop, range(20)))  # warm
+                list(executor.map(abs, range(20)))  # warm
                 start = time.monotonic()
-                assert list(executor.map(_noop, range(n))) == list(range(n))
+                assert list(executor.map(abs, range(n))) == list(range(n))
                 remote = (time.monotonic() - start) / n
         finally:
             cluster.close()
     with ThreadPoolExecutor(2) as pool:
         start = time.monotonic()
-        list(pool.map(_noop, range(n)))
+        list(pool.map(abs, range(n)))
         local = (time.monotonic() - start) / n
     _MEASURED["engine_s"] = remote
-    return [Row("engine overhead per task (no-op, loopback cluster of 2 workers)",
+    return [Row("engine overhead per task (a no-op builtin, loopback cluster of 2 workers)",
                 remote * 1000, "ms", "ThreadPoolExecutor(2)", local * 1000,
                 notes=f"N = {n}; {LOADED}", seconds=(remote + local) * n)]
 
