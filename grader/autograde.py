@@ -46,7 +46,8 @@ from typing import Callable, Iterable
 import nbformat
 from nbgrader.utils import compute_checksum
 
-from grader.check import CheckResult, Exercise, get_exercise, reference_outputs, run_cases
+from grader.check import (CheckResult, Exercise, get_exercise, reference_outputs, run_cases,
+                          score_cases)
 from grader.isolation import isolation_level, require_full_isolation
 from grader.gradebook import (GradingLock, manual_grades, record, record_written,  # noqa: F401
                               submitted_timestamp)
@@ -476,6 +477,7 @@ class NotebookRunner:
         """Seconds left of the notebook's budget for ``phase`` ("cells" or "checks")."""
         total = self.limits.cells_seconds if phase == "cells" else self.limits.notebook_seconds
         return total - (time.monotonic() - self.start)
+        self.submission: Path | None = None  # the submission's folder (milestone files)
 
     def run(self, cells: Iterable[tuple[int, str]]) -> None:
         cells = list(cells)
@@ -566,7 +568,8 @@ class ReferenceCache:
         with self._lock:
             if key not in self._cache:
                 cases = exercise.cases(key[1], hidden=True)
-                self._cache[key] = (cases, reference_outputs(exercise, cases))
+                expected = None if exercise.score else reference_outputs(exercise, cases)
+                self._cache[key] = (cases, expected)
             return self._cache[key]
 
 
@@ -729,6 +732,7 @@ def run_job(job: GradeJob, references: ReferenceCache | None = None
     try:
         with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
             runner = NotebookRunner(sandbox, start)
+            runner.submission = files_from or path.parent  # milestone files are checked here
             runner.run(cells)
             result.cell_errors = runner.errors
             for grade_id in release.grade_cells:
@@ -833,9 +837,55 @@ def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRun
         return ExerciseScore(grade_id, points, 0.0,
                              f"{grade_id}: no check is registered for this test cell "
                              "(course error: tell your instructor)")
+    if exercise.score:
+        return _score_milestone(exercise, points, runner, references.get(exercise, seed)[0])
     cases, expected = references.get(exercise, seed)
     check: CheckResult = run_cases(exercise, remote_function(runner, exercise), cases, expected)
     return ExerciseScore(grade_id, points, round(points * check.fraction, 4),
+                         check.report(exercise.hint))
+
+
+# --------------------------------------------------------------------------------------
+# Milestones: the learner's model, their saved parameters, a metric computed here
+# --------------------------------------------------------------------------------------
+def submitted_files(release: ReleaseNotebook) -> list[str]:
+    """Files beside the notebook that its exercises need (milestone checkpoints)."""
+    names: list[str] = []
+    for grade_id in release.grade_cells:
+        try:
+            names += [n for n in get_exercise(grade_id).files if n not in names]
+        except KeyError:
+            continue
+    return names
+
+
+def _file_problem(folder: Path, name: str) -> str | None:
+    """Why the submitted file ``name`` cannot be used, checked before any learner code."""
+    from grader.milestone import inspect_checkpoint
+
+    path = folder / name
+    if "/" in name or name.startswith("."):
+        return f"{name} is not a plain file name (course error: tell your instructor)"
+    if path.is_symlink():
+        return f"{name} is a symbolic link; submit the file itself"
+    if not path.is_file():
+        return (f"expected {name} next to the notebook, but it was not submitted: train the "
+                f"model in the notebook (its training cell saves {name}) and submit the "
+                "file with the notebook")
+    return inspect_checkpoint(path)
+
+
+def _score_milestone(exercise: Exercise, points: float, runner: NotebookRunner,
+                     cases: list) -> ExerciseScore:
+    """Score a milestone: check its files here, call the learner's code in the sandbox on
+    the held-out cases, compute the metric here (``exercise.score``)."""
+    folder = runner.submission
+    for name in exercise.files:
+        problem = _file_problem(folder, name) if folder else f"{name}: no submission folder"
+        if problem:
+            return ExerciseScore(exercise.id, points, 0.0, f"{exercise.id}: 0 — {problem}")
+    check = score_cases(exercise, remote_function(runner, exercise), cases)
+    return ExerciseScore(exercise.id, points, round(points * check.fraction, 4),
                          check.report(exercise.hint))
 
 
@@ -955,9 +1005,10 @@ def written_answers(nb: nbformat.NotebookNode | None,
             released[meta["grade_id"]] = (cell.source.strip(), float(meta.get("points", 0)))
     submitted = {}
     for cell in nb.cells if nb is not None else []:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in released and cell.cell_type == "markdown":
-            submitted.setdefault(grade_id, cell.source.strip())
+        grade_id = _grade_id(cell)  # (a submission's metadata may be any JSON at all)
+        source = cell.get("source")
+        if grade_id in released and cell.get("cell_type") == "markdown" and isinstance(source, str):
+            submitted.setdefault(grade_id, source.strip())
     return [WrittenAnswer(grade_id, points, bool(submitted.get(grade_id))
                           and submitted[grade_id] != text)
             for grade_id, (text, points) in released.items()]

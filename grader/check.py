@@ -43,6 +43,9 @@ class Case:
     name: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    #: What a milestone's metric compares the outputs with (e.g. held-out labels); never
+    #: passed to the learner's function.
+    target: Any = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class Exercise:
         hidden: ``"module:function"`` (in :mod:`answers.hidden`) of extra hidden cases,
             ``rng -> list[Case]``, aimed at the mistakes the public cases do not catch;
             drawn only when grading, never stored in a public fixture.
+        score: ``"module:function"`` of a metric, for a *milestone* (graded on what the
+            learner's model achieves, see :mod:`grader.milestone`): ``(case, outputs) ->
+            (fraction, message)`` replaces the comparison with a reference, which is then
+            empty (``reference=""``); no public fixture is stored.
+        files: files the learner submits next to the notebook that the exercise needs
+            (``("milestone_week07.npz",)``): checked by the grader before the call.
     """
 
     id: str
@@ -84,6 +93,8 @@ class Exercise:
     see: str = ""
     outputs: tuple[str, ...] = ()
     hidden: str = ""
+    score: str = ""
+    files: tuple[str, ...] = ()
 
     def reference_function(self) -> Callable:
         return _import_attribute(self.reference)
@@ -213,6 +224,7 @@ class CaseResult:
     name: str
     passed: bool
     message: str = ""
+    credit: float | None = None  # partial credit of a scored (milestone) case, in [0, 1]
 
 
 @dataclass
@@ -229,8 +241,11 @@ class CheckResult:
 
     @property
     def fraction(self) -> float:
-        """Share of cases passed: the partial credit of the exercise."""
-        return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
+        """Share of cases passed (a milestone's cases: their credit): the partial credit."""
+        if not self.cases:
+            return 0.0
+        return sum(case.passed if case.credit is None else case.credit
+                   for case in self.cases) / len(self.cases)
 
     def report(self, hint: str = "", see: str = "") -> str:
         """A message for the learner: which cases failed and why, never the reference.
@@ -243,7 +258,9 @@ class CheckResult:
         total = len(self.cases)
         passed = sum(case.passed for case in self.cases)
         lines = [f"{self.exercise_id}: {passed}/{total} cases passed"]
-        lines += [f"  ✗ {case.name}: {case.message}" for case in self.cases if not case.passed]
+        lines += [f"  ✗ {case.name}: {case.message}" if not case.passed
+                  else f"  ✓ {case.name}: {case.message}"
+                  for case in self.cases if not case.passed or case.message]
         if not self.passed and hint:
             lines.append(f"  hint: {hint}")
         if not self.passed and see:
@@ -305,6 +322,39 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
             continue
         problem = compare(got, want, exercise.rtol, exercise.atol, exercise.outputs)
         results.append(CaseResult(name, problem is None, problem or ""))
+    return CheckResult(exercise.id, results)
+
+
+def score_cases(exercise: Exercise, function: Callable, cases: Iterable[Case]) -> CheckResult:
+    """Call ``function`` on each case and score its outputs with the exercise's metric.
+
+    For milestones (``exercise.score``): no reference output, the metric maps the outputs
+    to a fraction of the points and a message. Failures are reported as in
+    :func:`run_cases`; a case passes only at full credit.
+    """
+    metric = _import_attribute(exercise.score)
+    results: list[CaseResult] = []
+    for case in cases:
+        args, kwargs = _copy_args(case)
+        try:
+            got = function(*args, **kwargs)
+        except NotImplementedError:
+            return CheckResult(exercise.id, [CaseResult(case.name, False, "not implemented yet")],
+                               note="not attempted yet — replace the `raise NotImplementedError"
+                                    "(...)` lines of this part's solution cells with your code")
+        except Exception as error:  # raised, timed out or died (in the sandbox: CallFailed)
+            message = str(error) if isinstance(error, CallFailed) \
+                else f"raised {type(error).__name__}: {error}"
+            results.append(CaseResult(case.name, False, message, credit=0.0))
+            continue
+        try:
+            credit, message = metric(case, as_outputs(got))
+        except Exception as error:  # outputs the metric cannot read (ragged, wrong kind)
+            results.append(CaseResult(case.name, False, f"the return value could not be "
+                                      f"scored ({type(error).__name__}: {error})", 0.0))
+            continue
+        credit = float(min(max(credit, 0.0), 1.0))
+        results.append(CaseResult(case.name, credit == 1.0, message, credit))
     return CheckResult(exercise.id, results)
 
 
@@ -382,6 +432,10 @@ def evaluate(exercise_id: str, function: Callable, hidden: bool = False,
              seed: int | None = None) -> CheckResult:
     """Run the public (fixture) or hidden (reference, seeded) cases; return the result."""
     exercise = get_exercise(exercise_id)
+    if exercise.score:  # a milestone: no fixture, no reference; the cases read local data
+        cases = exercise.cases(PUBLIC_SEED if not hidden else
+                               PUBLIC_SEED + 1 if seed is None else seed, hidden=hidden)
+        return score_cases(exercise, in_framework(function, exercise.framework), cases)
     if hidden:
         cases = exercise.cases(PUBLIC_SEED + 1 if seed is None else seed, hidden=True)
         expected = reference_outputs(exercise, cases)
@@ -453,6 +507,9 @@ def check(exercise_id: str, function: Callable, hidden: bool = False,
         hint, see = hint_tiers(get_exercise(exercise_id), _FAILURES[exercise_id])
         raise CheckFailed(wrap_lines(result.report(hint, see)))
     print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
+    for case in result.cases:  # a milestone's figures (accuracy, loss): worth seeing
+        if case.message:
+            print(f"  {case.name}: {case.message}")
 
 
 # --------------------------------------------------------------------------------------

@@ -17,6 +17,13 @@ students its first sentence, the tamperer a one-liner, the untouched release not
 :func:`grade_written_answers` then plays the instructor in the formgrader: it gives each
 written answer a manual score and a comment (full points for the model answer, half for its
 first sentence, none otherwise), so the gradebook and the feedback show manual grades.
+
+A milestone notebook (graded on a trained model, :mod:`grader.checks.milestones`) is handed
+in with the file it saves: every student but ``ben-untouched`` hands in the reference run's
+checkpoint (``answers/milestones/``, trained full size by ``python -m bench milestones``), so
+the reference gets full marks and the partial students lose points through their mutant
+layers and training steps (wrong backward passes fail the training probe) — training a
+model is not part of the demo.
 """
 
 from __future__ import annotations
@@ -140,6 +147,16 @@ def class_notebooks(assignment: str, notebook: str) -> dict[str, nbformat.Notebo
     return students
 
 
+def milestone_files(assignment: str) -> dict[str, Path]:
+    """The files the assignment's milestones expect, from the reference run (name -> path)."""
+    from answers.milestones import reference_checkpoint
+    from grader.autograde import ReleaseNotebook, submitted_files
+
+    return {name: reference_checkpoint(name)
+            for path in sorted((ASSIGNMENTS / assignment).glob("*.ipynb"))
+            for name in submitted_files(ReleaseNotebook.read(path))}
+
+
 def write_class(assignment: str, submitted_dir: Path) -> list[str]:
     """Write the simulated class into nbgrader's ``submitted/<student>/<assignment>/``."""
     written: dict[str, dict[str, nbformat.NotebookNode]] = {}
@@ -152,6 +169,9 @@ def write_class(assignment: str, submitted_dir: Path) -> list[str]:
         folder.mkdir(parents=True)
         for name, nb in notebooks.items():
             nbformat.write(nb, folder / name)
+        if student != "ben-untouched":  # the release as handed out has trained nothing
+            for name, source in milestone_files(assignment).items():
+                shutil.copyfile(source, folder / name)
         # What `nbgrader collect` writes beside a submission: when it was handed in.
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
         (folder / "timestamp.txt").write_text(stamp)

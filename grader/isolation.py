@@ -65,6 +65,9 @@ SANDBOX_HOME = "/home/learner"
 SCRATCH = "/.scratch"
 #: Where the job's files are staged (read-only) before the start-up step binds them.
 JOB_STAGE = "/run/job"
+#: Where the start-up script lies while it runs (given as data, never on a command line: the
+#: sandbox's init is bwrap, whose command line every process inside can read).
+INIT_SCRIPT = "/run/sandbox-init"
 #: Writable places inside the sandbox, each a folder of the one capped scratch tmpfs.
 WRITABLE = {"/tmp": "tmp", "/var/tmp": "var-tmp", "/run/lock": "run-lock",
             "/dev/shm": "dev-shm", SANDBOX_HOME: "home"}
@@ -213,8 +216,11 @@ def _late_binds(spec: SandboxSpec) -> list[tuple[str, str]]:
             if _under_writable(inside)]
 
 
-def _startup_script(spec: SandboxSpec) -> str:
-    """Run as root inside the user namespace: scratch, job files, then drop everything."""
+def startup_script(spec: SandboxSpec, in_file: bool = True) -> str:
+    """Run as root inside the user namespace: scratch, job files, then drop everything.
+
+    ``in_file``: the script lies at :data:`INIT_SCRIPT` (see :func:`bwrap_arguments`) and
+    unmounts itself before the learner's code starts."""
     q = shlex.quote
     lines = ["set -e",
              f"mount -t tmpfs -o size={spec.scratch_mb}m,nr_inodes={spec.scratch_files},"
@@ -239,6 +245,8 @@ def _startup_script(spec: SandboxSpec) -> str:
                   f"umount -l {JOB_STAGE}"]
     # No nested user namespace (it would bring capabilities and uncapped mounts back), and
     # /proc read-only (no sysctl, no /proc/self/* writes), then every capability dropped.
+    if in_file:
+        lines.append(f"umount -l {INIT_SCRIPT}")  # sh keeps it open; nothing else can read it
     lines += ["echo 0 > /proc/sys/user/max_user_namespaces",
               "mount -o remount,bind,ro /proc",
               f"cd {SANDBOX_HOME}",
@@ -248,8 +256,13 @@ def _startup_script(spec: SandboxSpec) -> str:
 
 
 def bwrap_arguments(spec: SandboxSpec, command: list[str],
-                    env: dict[str, str] | None = None) -> list[str]:
-    """bwrap's arguments (after ``bwrap``) that run ``command`` fully isolated."""
+                    env: dict[str, str] | None = None, script_fd: int | None = None) -> list[str]:
+    """bwrap's arguments (after ``bwrap``) that run ``command`` fully isolated.
+
+    With ``script_fd`` (a pipe holding :func:`startup_script`), the start-up script reaches
+    the sandbox as data, so no command line inside shows a path of the host; without it the
+    script is passed with ``sh -c`` (visible in ``/proc/1/cmdline``).
+    """
     args = ["--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
             "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
             "--cap-add", "CAP_SYS_RESOURCE", "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
@@ -270,7 +283,12 @@ def bwrap_arguments(spec: SandboxSpec, command: list[str],
     args += [arg for inside in WRITABLE for arg in ("--dir", inside)]
     if spec.job_dir:
         args += ["--ro-bind", spec.job_dir, JOB_STAGE]
+    if script_fd is not None:  # (before "/" turns read-only: bwrap creates the file)
+        args += ["--ro-bind-data", str(script_fd), INIT_SCRIPT]
     args += ["--remount-ro", "/", "--clearenv"]
     for key, value in (env or {}).items():
         args += ["--setenv", key, value]
-    return args + ["--", "/bin/sh", "-c", _startup_script(spec), "sandbox-init", *command]
+    if script_fd is not None:
+        return args + ["--", "/bin/sh", INIT_SCRIPT, *command]
+    return args + ["--", "/bin/sh", "-c", startup_script(spec, in_file=False), "sandbox-init",
+                   *command]

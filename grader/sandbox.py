@@ -47,7 +47,7 @@ import numpy as np
 
 from grader.check import CallFailed, in_framework
 from grader.config import REPO_ROOT, work_dir
-from grader.isolation import (SANDBOX_HOME, SCRATCH, SandboxSpec, bwrap_arguments,
+from grader.isolation import (SANDBOX_HOME, SCRATCH, SandboxSpec, bwrap_arguments, startup_script,
                               isolation_level, tools)
 
 #: Largest result a worker may send back, as stored *and* as it expands (a learner's array).
@@ -396,21 +396,25 @@ class Sandbox:
         # "bwrap --args N" and the start-up command, nothing of the grader or its paths.
         args_read, args_write = os.pipe()
         info_read, info_write = os.pipe()
+        script_read, script_write = os.pipe()  # the start-up script, as data (not argv)
         arguments = ["--info-fd", str(info_write),
-                     *bwrap_arguments(self._spec, worker, env)]
+                     *bwrap_arguments(self._spec, worker, env, script_fd=script_read)]
         split = arguments.index("--")  # options through the pipe, the command as usual
         os.write(args_write, b"\0".join(a.encode() for a in arguments[:split]) + b"\0")
         os.close(args_write)
+        os.write(script_write, startup_script(self._spec).encode())  # far below a pipe's 64 KiB
+        os.close(script_write)
         try:
             self.process = subprocess.Popen(
                 [tools()["bwrap"], "--args", str(args_read), *arguments[split:]],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/", env={},
-                start_new_session=True, pass_fds=(args_read, info_write),
+                start_new_session=True, pass_fds=(args_read, info_write, script_read),
                 preexec_fn=self._prepare_child)
         finally:
             os.close(args_read)
             os.close(info_write)
+            os.close(script_read)
         self._read_namespace(info_read)
         if self.init:
             STARTED_INITS.append(self.init)

@@ -226,7 +226,7 @@ def test_regrade_of_an_unchanged_submission_gives_the_same_score(released_work, 
         assert first[student].seed == second[student].seed == submission_seed(
             secret, student, ASSIGNMENT)
         assert scores(first[student]) == scores(second[student])
-        assert 0 < first[student].score < 10
+        assert 0 < first[student].score < 15
     assert first["stable"].seed != first["twin"].seed  # one seed per student
     recorded = nbformat.read(autograded / "stable" / ASSIGNMENT / NOTEBOOK, 4)
     assert recorded.metadata[GRADING_METADATA_KEY]["seed"] == first["stable"].seed
@@ -254,7 +254,7 @@ def test_formgrader_button_and_cli_agree_on_an_unchanged_submission(released_wor
         assert api.autograde(ASSIGNMENT, "button-stable")["success"]
         row = next(r for r in export_rows(db_url(released_work))
                    if r["student"] == "button-stable")
-        assert row == cli_row and 0 < row["score"] < 10
+        assert row == cli_row and 0 < row["score"] < 15
 
 
 def test_one_failing_submission_never_stops_the_run(released_work, tmp_path, monkeypatch):
@@ -276,7 +276,7 @@ def test_one_failing_submission_never_stops_the_run(released_work, tmp_path, mon
     crashed = results["crash-grading"]
     assert crashed.score == 0 and any("grading failed: RuntimeError: simulated" in f
                                       for f in crashed.flags)
-    assert results["ok"].score == 10 and results["broken-meta"].score == 10
+    assert results["ok"].score == 15 and results["broken-meta"].score == 15
     rows = {r["student"]: r for r in export_rows(db_url(released_work))}
     assert rows["crash-grading"]["score"] == 0 and rows["crash-grading"]["flagged"]
     assert (tmp_path / "autograded" / "crash-grading" / ASSIGNMENT / NOTEBOOK).exists()
@@ -288,7 +288,7 @@ def test_resume_completes_past_a_submission_that_cannot_be_read(released_work, t
     nbformat.write(solved(), stamp / NOTEBOOK)
     (stamp / "timestamp.txt").write_text("\x00 not a time")
     results = grade(released_work, tmp_path, {"unreadable": "\x00\x01 garbage"})
-    assert results["unreadable"].score == 0 and results["odd-stamp"].score == 10
+    assert results["unreadable"].score == 0 and results["odd-stamp"].score == 15
     again = autograde(ASSIGNMENT, tmp_path / "submitted", tmp_path / "autograded", ASSIGNMENTS,
                       db_url=db_url(released_work), jobs=2, limits=FAST, seed=7,
                       progress=False, resume=True)

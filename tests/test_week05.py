@@ -207,6 +207,35 @@ def test_clip_grad_norm_matches_torch(shapes, scale, max_norm, seed):
         np.testing.assert_allclose(mine, p.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.w05_clip_grad_norm
+@pytest.mark.parametrize("max_norm", [1e-4, 2e-3, 1.0])
+@pytest.mark.parametrize("offset", [0.0, -2e-7])
+def test_clip_grad_norm_matches_torch_at_the_threshold(max_norm, offset):
+    """At and just below max_norm, PyTorch still scales by max_norm / (norm + 1e-6) < 1."""
+    from answers.hidden.week05 import clip_hidden
+
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(3, 2)), rng.normal(size=4)]
+    total = np.sqrt(sum(np.sum(g * g) for g in grads))
+    grads = [g * ((max_norm + offset) / total) for g in grads]
+    params = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = torch.from_numpy(g.copy())
+    torch.nn.utils.clip_grad_norm_(params, max_norm)
+    *clipped, _ = k.clip_grad_norm(*grads, max_norm=max_norm)
+    for mine, p, g in zip(clipped, params, grads):
+        np.testing.assert_allclose(mine, p.grad.numpy(), rtol=1e-12, atol=1e-300)
+        assert not np.allclose(mine, g, rtol=1e-7, atol=1e-9)  # scaled, if only slightly
+    for case in clip_hidden(rng):  # the hidden cases agree with PyTorch too
+        params = [torch.nn.Parameter(torch.zeros(a.shape, dtype=torch.float64)) for a in case.args]
+        for p, a in zip(params, case.args):
+            p.grad = torch.from_numpy(a.copy())
+        torch.nn.utils.clip_grad_norm_(params, case.kwargs["max_norm"])
+        *clipped, _ = k.clip_grad_norm(*case.args, **case.kwargs)
+        for mine, p in zip(clipped, params):
+            np.testing.assert_allclose(mine, p.grad.numpy(), rtol=1e-12, atol=1e-300)
+
+
 # Deep MLPs: the experiment's gradients against torch.autograd ----------------------------
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 def test_mlp_gradients_match_torch(activation):

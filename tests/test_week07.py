@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from answers.kernels import week07 as k
 from tests.strategies import conv_problems, pool_problems
@@ -121,6 +122,68 @@ def test_maxpool_matches_torch_including_ties(problem):
     np.testing.assert_array_equal(k.maxpool_forward(x, pool, stride), out.detach().numpy())
     np.testing.assert_allclose(k.maxpool_backward(dout, x, pool, stride), tx.grad.numpy(),
                                rtol=1e-12, atol=1e-12)
+
+
+
+@pytest.mark.w07_lp_pool_forward
+@given(pool_problems(), st.sampled_from([1.0, 1.5, 2.0, 3.0, 7.0, 20.0]))
+@settings(max_examples=80, deadline=None)
+def test_lp_pool_matches_torch_lp_pool2d(problem, p):
+    x, pool, stride, _ = problem
+    expected = F.lp_pool2d(torch.from_numpy(np.abs(x)), p, pool, stride).numpy()
+    np.testing.assert_allclose(k.lp_pool_forward(x, p, pool, stride), expected,
+                               rtol=1e-10, atol=1e-12)
+
+
+
+@pytest.mark.w07_lp_pool_backward
+@given(pool_problems(), st.sampled_from([1.5, 2.0, 3.0, 7.0, 20.0]))
+@settings(max_examples=80, deadline=None)
+def test_lp_pool_backward_matches_torch_autograd(problem, p):
+    x, pool, stride, _ = problem
+    x = x + 0.5 * np.sign(x) + (x == 0)          # no zeros: |x| is differentiable everywhere
+    tx = torch.tensor(x, requires_grad=True)
+    out = F.lp_pool2d(tx.abs(), p, pool, stride)
+    dout = np.random.default_rng(2).normal(size=tuple(out.shape))
+    out.backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(k.lp_pool_backward(dout, x, p, pool, stride), tx.grad.numpy(),
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.w07_lp_pool_backward
+def test_lp_pool_backward_large_p_tends_to_max_pooling_and_zero_windows_pass_nothing():
+    x = np.random.default_rng(4).random((2, 2, 6, 6)) + 0.1
+    dout = np.random.default_rng(5).normal(size=(2, 2, 3, 3))
+    tx = torch.tensor(x, requires_grad=True)
+    F.max_pool2d(tx, 2, 2).backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(k.lp_pool_backward(dout, x, 5000.0, 2, 2), tx.grad.numpy(), atol=1e-6)
+    x[:, :, :2, :2] = 0.0
+    dx = k.lp_pool_backward(dout, x, 4.0, 2, 2)
+    assert np.all(np.isfinite(dx)) and np.all(dx[:, :, :2, :2] == 0)
+
+
+@pytest.mark.w07_lp_pool_forward
+def test_lp_pool_limits_are_sum_and_max_pooling():
+    x = np.random.default_rng(3).random((2, 3, 7, 6))
+    sum_pool = 9 * F.avg_pool2d(torch.from_numpy(x), 3, 2).numpy()
+    max_pool = F.max_pool2d(torch.from_numpy(x), 3, 2).numpy()
+    np.testing.assert_allclose(k.lp_pool_forward(x, 1.0, 3, 2), sum_pool, rtol=1e-12)
+    # ||w||_∞ ≤ ||w||_p ≤ n^(1/p) ||w||_∞: within a factor 9^(1/p) of max pooling
+    for p in (50.0, 1e4):
+        got = k.lp_pool_forward(x, p, 3, 2)
+        assert np.all(got >= max_pool * (1 - 1e-12))
+        assert np.all(got <= max_pool * 9 ** (1 / p) * (1 + 1e-12))
+
+
+@pytest.mark.w07_lp_pool_forward
+def test_lp_pool_large_p_is_finite_where_torch_overflows():
+    x = np.full((1, 1, 2, 2), 10.0)
+    x[0, 0, 0, 0] = 0.0
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(F.lp_pool2d(torch.from_numpy(x), 400.0, 2).item())
+    np.testing.assert_allclose(k.lp_pool_forward(x, 400.0, 2, 2), 10 * 3 ** (1 / 400), rtol=1e-12)
+    assert k.lp_pool_forward(np.zeros((1, 1, 4, 4)), 5.0, 2, 2).tolist() == [[[[0.0, 0.0],
+                                                                             [0.0, 0.0]]]]
 
 
 def _empirical_receptive_field(kernels, strides) -> int:

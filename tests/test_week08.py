@@ -233,3 +233,114 @@ def test_image_mosaic_tiles_every_filter_in_one_image():
     assert np.all((mosaic >= 0) & (mosaic <= 1))
     with pytest.raises(ValueError):
         image_mosaic(np.zeros((0, 2, 2)))
+
+
+# Gaussian–Bernoulli RBM: exact free energy by enumeration, CD-1 by torch autograd ------------
+def _real_problem(seed: int, n: int, d: int, h: int, scale: float):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)), scale * rng.normal(size=(d, h)), rng.normal(size=h),
+            rng.normal(size=d))
+
+
+@pytest.mark.w08_grbm_free_energy
+@given(st.integers(0, 2**16), st.integers(1, 4), st.integers(1, 6), st.integers(1, 5),
+       st.sampled_from([0.1, 1.0, 10.0]))
+def test_grbm_free_energy_matches_sum_over_hidden_states(seed, n, d, h, scale):
+    v, W, b_h, b_v = _real_problem(seed, n, d, h, scale)
+    hidden = np.array(list(itertools.product([0.0, 1.0], repeat=h)))       # (2^H, H)
+    # E(v, h) = ½‖v - b_v‖² - h·b_h - vᵀ W h, summed over every binary h
+    energy = 0.5 * ((v - b_v) ** 2).sum(axis=1)[:, None] - hidden @ b_h - (v @ W) @ hidden.T
+    np.testing.assert_allclose(k.grbm_free_energy(v, W, b_h, b_v),
+                               -logsumexp(-energy, axis=1), rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.w08_grbm_free_energy
+def test_grbm_marginal_from_free_energy_integrates_like_the_joint():
+    # One visible unit: ∫ e^(-F(v)) dv = Σ_h ∫ e^(-E(v, h)) dv = Σ_h √(2π) e^(-E_h) in closed
+    # form (a Gaussian integral per hidden state), computed here by quadrature on the left.
+    from scipy.integrate import quad
+    _, W, b_h, b_v = _real_problem(4, 1, 1, 3, 1.0)
+    z_quad = quad(lambda x: np.exp(-k.grbm_free_energy(np.array([[x]]), W, b_h, b_v)[0]),
+                  -np.inf, np.inf, epsabs=0, epsrel=1e-11)[0]
+    hidden = np.array(list(itertools.product([0.0, 1.0], repeat=3)))
+    mean = b_v[0] + hidden @ W[0]                  # v | h ~ N(b_v + W h, 1)
+    z_exact = np.sum(np.sqrt(2 * np.pi) * np.exp(0.5 * mean ** 2 - 0.5 * b_v[0] ** 2 + hidden @ b_h))
+    np.testing.assert_allclose(z_quad, z_exact, rtol=1e-9)
+
+
+@pytest.mark.w08_grbm_free_energy
+def test_grbm_free_energy_exact_far_from_zero():
+    rng = np.random.default_rng(1)
+    b_v = 1e7 + rng.normal(size=4)
+    delta = rng.normal(size=(2, 4))
+    got = k.grbm_free_energy(b_v + delta, np.zeros((4, 2)), np.zeros(2), b_v)
+    np.testing.assert_allclose(got, 0.5 * ((b_v + delta - b_v) ** 2).sum(axis=1) - 2 * np.log(2),
+                               rtol=1e-12)
+    assert np.all(np.isfinite(k.grbm_free_energy(255 * np.ones((2, 3)), 50 * rng.normal(size=(3, 2)),
+                                                 np.zeros(2), np.zeros(3))))
+
+
+@pytest.mark.w08_grbm_cd1_gradients
+@given(st.integers(0, 2**16), st.integers(1, 5), st.integers(1, 6), st.integers(1, 5),
+       st.sampled_from([0.1, 1.0, 5.0]))
+def test_grbm_cd1_is_the_free_energy_difference_gradient(seed, n, d, h, scale):
+    v0, W, b_h, b_v = _real_problem(seed, n, d, h, scale)
+    rng = np.random.default_rng(seed + 1)
+    u_h, noise = rng.random((n, h)), rng.normal(size=(n, d))
+    # the chain in torch: h0 ~ Bernoulli(σ(v0 W + b_h)), v1 ~ N(b_v + W h0, I)
+    h0 = (T(u_h) < torch.sigmoid(T(v0) @ T(W) + T(b_h))).double()
+    v1 = T(b_v) + h0 @ T(W).T + T(noise)
+    params = [T(p.copy()).requires_grad_() for p in (W, b_h, b_v)]
+
+    def free_energy(v, W_, b_h_, b_v_):
+        a = v @ W_ + b_h_
+        return 0.5 * ((v - b_v_) ** 2).sum(dim=1) - torch.logaddexp(torch.zeros_like(a), a).sum(dim=1)
+
+    (free_energy(T(v0), *params).mean() - free_energy(v1, *params).mean()).backward()
+    for got, p in zip(k.grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise), params, strict=True):
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# KL between Gaussians: numerical integration (SciPy) and torch.distributions ------------------
+@pytest.mark.w08_kl_gaussians
+@pytest.mark.parametrize("seed", range(4))
+def test_kl_gaussians_matches_numerical_integration(seed):
+    from scipy.integrate import quad
+    from scipy.stats import norm
+    rng = np.random.default_rng(seed)
+    mu_p, mu_q = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    lv_p, lv_q = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    expected = np.zeros(2)
+    for i, j in itertools.product(range(2), range(3)):
+        p = norm(mu_p[i, j], np.exp(0.5 * lv_p[i, j]))
+        q = norm(mu_q[i, j], np.exp(0.5 * lv_q[i, j]))
+        expected[i] += quad(lambda x: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), -np.inf, np.inf,
+                            epsabs=1e-13, epsrel=1e-11)[0]
+    np.testing.assert_allclose(k.kl_gaussians(mu_p, lv_p, mu_q, lv_q), expected, rtol=1e-8,
+                               atol=1e-10)
+
+
+@pytest.mark.w08_kl_gaussians
+def test_kl_gaussians_matches_torch_and_is_asymmetric():
+    rng = np.random.default_rng(7)
+    mu_p, mu_q, lv_p, lv_q = rng.normal(size=(4, 5, 2))
+    p = torch.distributions.Normal(T(mu_p), T(np.exp(0.5 * lv_p)))
+    q = torch.distributions.Normal(T(mu_q), T(np.exp(0.5 * lv_q)))
+    np.testing.assert_allclose(k.kl_gaussians(mu_p, lv_p, mu_q, lv_q),
+                               torch.distributions.kl_divergence(p, q).sum(-1).numpy(), rtol=1e-12)
+    assert not np.allclose(k.kl_gaussians(mu_p, lv_p, mu_q, lv_q), k.kl_gaussians(mu_q, lv_q, mu_p, lv_p))
+    np.testing.assert_array_equal(k.kl_gaussians(mu_p, lv_p, mu_p, lv_p), 0.0)
+
+
+@pytest.mark.w08_kl_gaussians
+def test_kl_gaussians_is_shift_and_scale_invariant_at_extreme_log_variances():
+    # KL is invariant under x → a x + b: log-variances shifted by ±750 (variances 0 or inf in
+    # float64) with means scaled alike give the KL of the ordinary pair.
+    rng = np.random.default_rng(8)
+    mu_p, mu_q, lv_p, lv_q = rng.normal(size=(4, 3, 2))
+    ordinary = k.kl_gaussians(mu_p, lv_p, mu_q, lv_q)
+    for shift in (-750.0, 750.0):
+        scale = np.exp(0.5 * shift)
+        with np.errstate(all="raise"):
+            got = k.kl_gaussians(scale * mu_p, lv_p + shift, scale * mu_q, lv_q + shift)
+        np.testing.assert_allclose(got, ordinary, rtol=1e-10)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.special import softmax
 
 from answers.kernels import week13 as k
+from answers.variants.week13 import HIDDEN_ONLY_MUTANTS
 
 
 
@@ -135,3 +136,125 @@ def test_a_short_training_run_lowers_the_loss():
     history = k.train_seq2seq(model, k.Seq2SeqConfig(max_len=4, steps=60, batch_size=32),
                               progress=False)
     assert np.mean(history["losses"][-10:]) < 0.7 * np.mean(history["losses"][:10])
+
+
+# New kernels against autograd, nn.GRUCell and SciPy ----------------------------------------
+@pytest.mark.w13_attention_backward
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
+@settings(max_examples=40, deadline=None)
+def test_attention_backward_matches_autograd(n, t, d, seed):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(1, t + 1, (n,), generator=g)
+    mask = torch.arange(t)[None, :] < lengths[:, None]
+    scores = torch.randn(n, t, generator=g, dtype=torch.float64, requires_grad=True)
+    values = torch.randn(n, t, d, generator=g, dtype=torch.float64, requires_grad=True)
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    context = torch.einsum("nt,ntd->nd", weights, values)
+    dcontext = torch.randn(n, d, generator=g, dtype=torch.float64)
+    context.backward(dcontext)
+    dscores, dvalues = k.attention_backward(dcontext, weights.detach(), values.detach())
+    torch.testing.assert_close(dscores, scores.grad, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(dvalues, values.grad, rtol=1e-10, atol=1e-12)
+    assert torch.all(dscores[~mask] == 0)
+
+
+@pytest.mark.w13_attention_decoder_step
+def test_decoder_step_matches_nn_modules():
+    """Oracle: nn.Embedding, nn.GRUCell and nn.Linear with the same weights, and the NumPy
+    attention above."""
+    from grader.checks.week13 import _decoder_step_args
+
+    args = _decoder_step_args(np.random.default_rng(3), 4, 5, 7, 3, 6, 4, np.array([5, 2, 1, 4]))
+    (tokens, state, enc, mask, emb, W_q, W_k, v, W_ih, W_hh, b_ih, b_hh, W_out, b_out) = args
+    context, weights = numpy_additive_attention(state, enc, enc, W_q, W_k, v, mask)
+    cell = torch.nn.GRUCell(emb.shape[1] + 6, 6).double()
+    out = torch.nn.Linear(12, 7).double()
+    with torch.no_grad():
+        for p, w in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                         out.weight, out.bias), (W_ih, W_hh, b_ih, b_hh, W_out.T, b_out)):
+            p.copy_(torch.from_numpy(np.ascontiguousarray(w)))
+        x = torch.from_numpy(np.concatenate([emb[tokens], context], axis=1))
+        new_state = cell(x, torch.from_numpy(state))
+        logits = out(torch.cat([new_state, torch.from_numpy(context)], dim=1))
+    got = k.attention_decoder_step(*(torch.from_numpy(np.asarray(a)) for a in args))
+    np.testing.assert_allclose(got[0].numpy(), logits.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got[1].numpy(), new_state.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got[2].numpy(), weights, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.w13_sequence_loss
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(2, 6), st.integers(0, 2**31 - 1),
+       st.floats(0.1, 1000.0))
+@settings(max_examples=40, deadline=None)
+def test_sequence_loss_matches_scipy(n, t, vocab, seed, scale):
+    from scipy.special import log_softmax
+
+    rng = np.random.default_rng(seed)
+    pad = int(rng.integers(0, vocab))
+    targets = rng.integers(0, vocab, size=(n, t))
+    targets[0, 0] = (pad + 1) % vocab  # at least one real token
+    logits = scale * rng.normal(size=(n, t, vocab))
+    nll = [-log_softmax(logits[i, j])[targets[i, j]]
+           for i in range(n) for j in range(t) if targets[i, j] != pad]
+    got = k.sequence_loss(torch.from_numpy(logits), torch.from_numpy(targets), pad)
+    np.testing.assert_allclose(got.item(), np.mean(nll), rtol=1e-10)
+
+
+@pytest.mark.w13_beam_search_step
+def test_beam_step_keeps_scores_in_log_space():
+    log_probs = torch.log(torch.tensor([[0.5, 0.3, 0.2]], dtype=torch.float64))
+    scores, _, _ = k.beam_search_step(log_probs, torch.tensor([-2000.0], dtype=torch.float64), 2)
+    np.testing.assert_allclose(scores.numpy(), -2000 + np.log([0.5, 0.3]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=getattr(pytest.mark, v.exercise_id),
+                                                  id=f"{v.exercise_id}-{v.label}")
+                                     for v in HIDDEN_ONLY_MUTANTS])
+def test_hidden_only_mutants_pass_public_and_fail_hidden(variant):
+    """The hidden cases add information: these mistakes pass the public check."""
+    from grader.check import evaluate, get_exercise
+
+    function = variant.load(get_exercise(variant.exercise_id).function)
+    with np.errstate(all="ignore"):
+        assert evaluate(variant.exercise_id, function).passed
+        for seed in (1, 2, 3, 4, 5):
+            assert not evaluate(variant.exercise_id, function, hidden=True, seed=seed).passed
+
+
+# The lecture does not hand out this week's answers ----------------------------------------
+def _solution_lines(path) -> dict[str, list[str]]:
+    import nbformat
+
+    found: dict[str, list[str]] = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type != "code" or not grade_id.endswith("_code"):
+            continue
+        inside, lines = False, []
+        for line in cell.source.splitlines():
+            text = line.strip()
+            if text in ("### BEGIN SOLUTION", "### END SOLUTION"):
+                inside = text.startswith("### BEGIN")
+            elif inside and text and not text.startswith("#"):
+                lines.append(text)
+        found[grade_id[:-len("_code")]] = lines
+    return found
+
+
+def test_lecture_does_not_contain_this_weeks_answers():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    lecture = nbformat.read(root / LECTURE, as_version=4)
+    code = "\n".join(c.source for c in lecture.cells if c.cell_type == "code")
+    assert not re.search(r"answers\.kernels\.week1[3-9]|from answers|getsource", code)
+    lecture_lines = {line.strip() for line in code.splitlines()}
+    for exercise_id, lines in _solution_lines(root / SOLUTION).items():
+        shared = [line for line in lines if line in lecture_lines]
+        assert len(shared) <= len(lines) // 3, (exercise_id, shared)
+
+LECTURE = "course/week13-seq2seq.ipynb"
+SOLUTION = "solutions/week13-seq2seq/seq2seq.ipynb"

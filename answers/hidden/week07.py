@@ -3,6 +3,10 @@
 * Max pooling with ties between equal **non-zero** values: in the public cases every tie is a
   window of zeros, where the first maximum in row-major and in column-major order is the same
   pixel (the window's corner), so a wrong tie order passes them.
+* Lp pooling whose windows differ in scale by orders of magnitude (a rescaling by the
+  tensor's maximum instead of each window's underflows in the small windows), values far
+  below 1 with a large p (``0.01^200`` underflows to 0 without rescaling), and ``p = 1`` on a
+  window that holds a single non-zero value.
 * Convolutions whose stride is larger than the kernel (some pixels lie in no window: their
   gradient must be exactly 0), a single image with many channels, and a 1-wide input.
 """
@@ -56,3 +60,25 @@ def maxpool_backward(rng: np.random.Generator) -> list[Case]:
         out_shape = shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
         cases.append(Case(name, (rng.normal(size=out_shape), x), {"pool": pool, "stride": stride}))
     return cases
+
+
+def lp_pool(rng: np.random.Generator) -> list[Case]:
+    """Windows of very different scales, tiny values with a large p, p = 1 on sparse windows."""
+    scales = 10.0 ** rng.integers(-3, 3, size=(2, 2, 3, 3))           # one scale per window
+    x = rng.normal(size=(2, 2, 6, 6)) * np.kron(scales, np.ones((2, 2)))
+    sparse = np.zeros((1, 2, 4, 4))
+    sparse[0, :, ::2, 1::2] = rng.normal(size=(2, 2, 2))
+    return [
+        Case("windows whose scales differ from 1e-3 to 1e2, p = 300", (x, 300.0),
+             {"pool": 2, "stride": 2}),
+        Case("values around 0.01 with p = 200 (the powers underflow)",
+             (0.01 * rng.random((1, 3, 5, 5)), 200.0), {"pool": 2, "stride": 1}),
+        Case("p = 1 on windows holding one non-zero value", (sparse, 1.0),
+             {"pool": 2, "stride": 2}),
+    ]
+
+
+def lp_pool_backward(rng: np.random.Generator) -> list[Case]:
+    """The same inputs as :func:`lp_pool`, with an upstream gradient."""
+    from grader.checks.week07 import _with_dout
+    return _with_dout(lp_pool(rng), rng)

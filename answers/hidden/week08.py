@@ -6,6 +6,12 @@
 * A Gibbs chain whose probabilities are exactly 0.5 (zero weights and biases) and whose
   uniforms equal 0.5 on half the units: only the contract's strict ``u < p`` gives the
   expected samples.
+* Gaussian–Bernoulli RBM free energies with data and visible biases near 1e7 (expanding
+  ``½‖v - b_v‖²`` into ``½‖v‖² - v·b_v + ½‖b_v‖²`` cancels catastrophically) and with raw
+  pixel values 0–255 (logits in the thousands); CD-1 from data at 0 with zero hidden biases,
+  where every hidden probability is exactly 0.5 and half of the uniforms equal it.
+* KL divergences of Gaussians with log-variances near -750 (each variance underflows to 0,
+  so a ratio of variances is 0/0, and means 1e-163 apart square to 0) and near 750.
 """
 
 from __future__ import annotations
@@ -37,3 +43,42 @@ def gibbs(rng: np.random.Generator) -> list[Case]:
     v0 = (rng.random((n, d)) < 0.5).astype(float)
     return [Case("probabilities exactly 0.5 and uniforms equal to them (u < p is strict)",
                  (v0, np.zeros((d, h)), np.zeros(h), np.zeros(d), u_h, u_v))]
+
+
+def grbm_free_energy(rng: np.random.Generator) -> list[Case]:
+    """Offsets of 1e7 (tiny weights keep the logits ordinary), raw 0–255 pixel values."""
+    d, h = 5, 3
+    b_v = 1e7 + rng.normal(size=d)
+    return [
+        Case("data and visible biases near 1e7 (cancellation in expanded squares)",
+             (b_v + rng.normal(size=(3, d)), 1e-8 * rng.normal(size=(d, h)), rng.normal(size=h),
+              b_v)),
+        Case("unstandardized pixels 0-255: logits in the thousands",
+             (rng.integers(0, 256, size=(4, d)).astype(float), rng.normal(size=(d, h)),
+              rng.normal(size=h), 128.0 + rng.normal(size=d))),
+    ]
+
+
+def grbm_cd1(rng: np.random.Generator) -> list[Case]:
+    """Data at 0, zero hidden biases: p(h | v0) = 0.5 exactly; half the uniforms are 0.5."""
+    n, d, h = 4, 5, 3
+    u_h = rng.random((n, h))
+    u_h[rng.random(u_h.shape) < 0.5] = 0.5
+    return [Case("hidden probabilities exactly 0.5, uniforms equal to them (u < p is strict)",
+                 (np.zeros((n, d)), rng.normal(size=(d, h)), np.zeros(h), rng.normal(size=d),
+                  u_h, rng.normal(size=(n, d))))]
+
+
+def kl(rng: np.random.Generator) -> list[Case]:
+    """Log-variances near ±750: the variances alone are 0 or inf, their ratios ordinary."""
+    n, d = 3, 2
+    mu = rng.normal(size=(n, d))
+    lv_p, lv_q = -750 + rng.normal(size=(n, d)), -750 + rng.normal(size=(n, d))
+    return [
+        Case("log-variances near -750, means a few standard deviations apart (each variance "
+             "and each squared difference underflows to 0)",
+             (mu, lv_p, mu + np.exp(0.5 * lv_q) * rng.normal(size=(n, d)), lv_q)),
+        Case("log-variances near 750 (each variance overflows)",
+             (mu, 750 + rng.normal(size=(n, d)), rng.normal(size=(n, d)),
+              750 + rng.normal(size=(n, d)))),
+    ]

@@ -314,6 +314,56 @@ def maxpool_backward(dout: np.ndarray, x: np.ndarray, pool: int = 2,
     return dx
 
 
+def lp_pool_forward(x: np.ndarray, p: float, pool: int = 2, stride: int = 2) -> np.ndarray:
+    """Lp pooling: the p-norm ``(Σ_window |x|^p)^(1/p)`` of each ``pool × pool`` window.
+
+    ``p = 1`` sums the absolute values (``pool²`` times average pooling on non-negative
+    inputs), ``p → ∞`` tends to the maximum of ``|x|``. The powers overflow (``9^1000``)
+    or underflow (``0.01^200``) long before the result does, so every window is first
+    divided by its own largest ``|x|`` (``m``): ``m · (Σ (|x|/m)^p)^(1/p)``, each term in
+    ``[0, 1]`` and the sum in ``[1, pool²]``. A window of zeros (after a ReLU) gives 0.
+    Equal to ``torch.nn.functional.lp_pool2d(|x|, p, pool, stride)`` where that one is finite.
+
+    Args:
+        x: ``(N, C, H, W)``.
+        p: the norm's order, ``p ≥ 1``.
+        pool: window side; stride: step between windows.
+
+    Returns:
+        ``(N, C, Ho, Wo)``, ``Ho = conv_output_size(H, pool, stride)``.
+    """
+    a = np.abs(x)
+    m = maxpool_forward(a, pool, stride)
+    safe = np.where(m > 0, m, 1.0)                  # a window of zeros: every term is 0
+    total = np.zeros_like(m)
+    for view in _window_offsets(a, pool, stride):
+        total += (view / safe) ** p
+    return m * total ** (1.0 / p)
+
+
+def lp_pool_backward(dout: np.ndarray, x: np.ndarray, p: float, pool: int = 2,
+                     stride: int = 2) -> np.ndarray:
+    """Gradient of :func:`lp_pool_forward`.
+
+    ``∂‖w‖_p/∂w_i = sign(w_i) (|w_i| / ‖w‖_p)^(p-1)``: the base lies in [0, 1], so the power
+    cannot overflow for any p; a window of zeros passes no gradient (0, not 0/0).
+    Overlapping windows add their contributions.
+
+    Args:
+        dout: ``(N, C, Ho, Wo)``; x: ``(N, C, H, W)``; p, pool, stride: as in the forward.
+
+    Returns:
+        ``dx``, ``(N, C, H, W)``.
+    """
+    y = lp_pool_forward(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
+    for view, dx_view in zip(_window_offsets(x, pool, stride), _window_offsets(dx, pool, stride),
+                             strict=True):
+        dx_view += dout * np.sign(view) * (np.abs(view) / safe) ** (p - 1)
+    return dx
+
+
 # --------------------------------------------------------------------------------------
 # LeNet-5 in NumPy
 # --------------------------------------------------------------------------------------

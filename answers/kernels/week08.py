@@ -194,6 +194,76 @@ def cd_gradients(v0: np.ndarray, vk: np.ndarray, W: np.ndarray, b_h: np.ndarray,
 
 
 # --------------------------------------------------------------------------------------
+# Gaussian–Bernoulli RBM (real-valued visible units of unit variance)
+# --------------------------------------------------------------------------------------
+def grbm_free_energy(v: np.ndarray, W: np.ndarray, b_h: np.ndarray,
+                     b_v: np.ndarray) -> np.ndarray:
+    """Free energy of a Gaussian–Bernoulli RBM with unit-variance visible units.
+
+    The energy is ``E(v, h) = ½‖v - b_v‖² - h·b_h - vᵀ W h`` with real ``v`` and binary ``h``;
+    summing ``h`` out as for the binary RBM leaves ``F(v) = ½‖v - b_v‖² - Σ_j softplus(b_h,j
+    + (v W)_j)``: the visible term is a quadratic bowl (a Gaussian) instead of a line.
+    ``softplus`` is stable for logits in the thousands (unstandardized inputs).
+
+    Args:
+        v: ``(N, D)`` real-valued; W: ``(D, H)``; b_h: ``(H,)``; b_v: ``(D,)``.
+
+    Returns:
+        ``(N,)``.
+    """
+    return 0.5 * ((v - b_v) ** 2).sum(axis=1) - _softplus(v @ W + b_h).sum(axis=1)
+
+
+def grbm_cd1_gradients(v0: np.ndarray, W: np.ndarray, b_h: np.ndarray, b_v: np.ndarray,
+                       u_h: np.ndarray, noise: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CD-1 gradient (to descend) of a Gaussian–Bernoulli RBM, with the chain's randomness given.
+
+    One Gibbs step from the data: ``h0 = (u_h < σ(v0 W + b_h))`` (0.0/1.0), then the
+    reconstruction ``v1 = b_v + h0 Wᵀ + noise`` (a sample of ``N(b_v + W h0, I)``; ``noise``
+    holds the standard normals). The gradient is that of ``mean F(v0) - mean F(v1)`` with
+    ``v1`` held fixed, i.e. the positive phase uses the hidden *probabilities* of the data.
+
+    Args:
+        v0: ``(N, D)`` data; W, b_h, b_v: the GRBM.
+        u_h: ``(N, H)`` uniforms in [0, 1); noise: ``(N, D)`` standard normals.
+
+    Returns:
+        ``(dW (D, H), db_h (H,), db_v (D,))``.
+    """
+    n = v0.shape[0]
+    p0 = sigmoid(v0 @ W + b_h)
+    h0 = (u_h < p0).astype(v0.dtype)
+    v1 = b_v + h0 @ W.T + noise
+    p1 = sigmoid(v1 @ W + b_h)
+    return (v1.T @ p1 - v0.T @ p0) / n, (p1 - p0).mean(axis=0), (v1 - v0).mean(axis=0)
+
+
+# --------------------------------------------------------------------------------------
+# KL divergence between diagonal Gaussians
+# --------------------------------------------------------------------------------------
+def kl_gaussians(mu_p: np.ndarray, logvar_p: np.ndarray, mu_q: np.ndarray,
+                 logvar_q: np.ndarray) -> np.ndarray:
+    """``KL(p ‖ q)`` between diagonal Gaussians given by means and log-variances.
+
+    ``KL = ½ Σ_d [log σ_q² - log σ_p² + σ_p²/σ_q² + (μ_p - μ_q)²/σ_q² - 1]``. The variance
+    ratio is computed as ``exp(logvar_p - logvar_q)`` and the mean term as the square of the
+    difference measured in q's standard deviations: the variances alone overflow (or
+    underflow) for log-variances beyond ±709, and a tiny difference squared underflows, while
+    the ratios are ordinary.
+
+    Args:
+        mu_p, logvar_p, mu_q, logvar_q: ``(N, D)`` (broadcastable).
+
+    Returns:
+        ``(N,)``, ≥ 0, 0 iff p = q; not symmetric in p and q.
+    """
+    terms = (logvar_q - logvar_p + np.exp(logvar_p - logvar_q)
+             + ((mu_p - mu_q) * np.exp(-0.5 * logvar_q)) ** 2 - 1.0)
+    return 0.5 * terms.sum(axis=-1)
+
+
+# --------------------------------------------------------------------------------------
 # Training (not graded): one layer at a time
 # --------------------------------------------------------------------------------------
 @dataclass

@@ -112,6 +112,80 @@ def beam_search_step(log_probs: torch.Tensor, beam_scores: torch.Tensor, beam_si
     return scores, flat_index // vocab, flat_index % vocab
 
 
+def attention_backward(dcontext: torch.Tensor, weights: torch.Tensor, values: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Backward pass of attention's softmax-weighted sum, from the context back to the scores.
+
+    Forward: ``weights = softmax(scores)`` over the valid positions of each row (masked
+    positions have weight exactly 0) and ``context[n] = Σ_t weights[n, t] values[n, t]``.
+
+    Args:
+        dcontext: ``(N, D)`` upstream gradient ∂L/∂context.
+        weights: ``(N, T)`` the forward pass's attention weights (rows sum to 1).
+        values: ``(N, T, D)``.
+
+    Returns:
+        ``(dscores (N, T), dvalues (N, T, D))``; both are 0 at masked positions.
+    """
+    dweights = torch.einsum("ntd,nd->nt", values, dcontext)  # (N, T)
+    expected = (weights * dweights).sum(dim=1, keepdim=True)  # (N, 1)
+    dscores = weights * (dweights - expected)
+    dvalues = weights[:, :, None] * dcontext[:, None, :]
+    return dscores, dvalues
+
+
+def attention_decoder_step(tokens: torch.Tensor, state: torch.Tensor,
+                           enc_outputs: torch.Tensor, mask: torch.Tensor,
+                           embedding: torch.Tensor, W_q: torch.Tensor, W_k: torch.Tensor,
+                           v: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+                           b_ih: torch.Tensor, b_hh: torch.Tensor, W_out: torch.Tensor,
+                           b_out: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the attention decoder (Bahdanau et al., 2015), as the lecture's model runs it.
+
+    1. the *previous* state queries the encoder outputs (keys and values) with
+       :func:`additive_attention` under ``mask``;
+    2. the GRU cell reads ``[embedding[tokens], context]`` (in that order) and the previous
+       state (``torch.gru_cell``, PyTorch's weight layout);
+    3. the output layer reads ``[new_state, context]``: ``logits = [..] @ W_out + b_out``.
+
+    Args:
+        tokens: ``(N,)`` int64 previous tokens; state: ``(N, H)``.
+        enc_outputs: ``(N, T, H)``; mask: ``(N, T)`` bool, true at real positions.
+        embedding: ``(V, E)``; W_q: ``(H, A)``; W_k: ``(H, A)``; v: ``(A,)``.
+        W_ih: ``(3H, E + H)``; W_hh: ``(3H, H)``; b_ih, b_hh: ``(3H,)``.
+        W_out: ``(2H, V)``; b_out: ``(V,)``.
+
+    Returns:
+        ``(logits (N, V), new_state (N, H), weights (N, T))``.
+    """
+    context, weights = additive_attention(state, enc_outputs, enc_outputs, W_q, W_k, v, mask)
+    cell_input = torch.cat([embedding[tokens], context], dim=1)
+    new_state = torch.gru_cell(cell_input, state, W_ih, W_hh, b_ih, b_hh)
+    logits = torch.cat([new_state, context], dim=1) @ W_out + b_out
+    return logits, new_state, weights
+
+
+def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """Teacher-forced training loss: mean cross-entropy per *real* target token.
+
+    ``-(1 / #{targets != pad_id}) Σ_{n,t: targets[n,t] != pad_id} log softmax(logits[n, t])
+    [targets[n, t]]``: every real token counts once, wherever it sits and however long its
+    sequence; padding positions count for nothing (whatever their logits). At least one
+    target is not padding.
+
+    Args:
+        logits: ``(N, T, V)``; targets: ``(N, T)`` int64; pad_id: the padding token.
+
+    Returns:
+        A scalar.
+    """
+    log_probs = torch.log_softmax(logits, dim=-1)
+    picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., 0]  # (N, T)
+    real = targets != pad_id
+    return -(picked * real).sum() / real.sum()
+
+
 # --------------------------------------------------------------------------------------
 # The synthetic task: reverse a sequence of digits
 # --------------------------------------------------------------------------------------

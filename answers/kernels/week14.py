@@ -1,12 +1,13 @@
-"""Week 14 reference kernels: GAN losses, the WGAN-GP gradient penalty, one alternating
-training step, and the Fréchet distance between two Gaussians.
+"""Week 14 reference kernels: GAN losses, the generators and discriminators (MLP and DCGAN),
+the critic's input gradient, the WGAN-GP gradient penalty, one alternating training step,
+and the Fréchet distance between two Gaussians.
 
-The graded functions are pure. :func:`gradient_penalty` and :func:`gan_training_step`
-use small critics and generators written as functions of their weights so they can be
-checked exactly; the image models below (MLP GAN, DCGAN, WGAN-GP) train with the same
-losses, penalty and update order. ``bench/bench_week14.py`` trains the three for the same
-CPU time and scores them with a Fréchet distance on the features of the week-12 ResNet
-trained on all ten Fashion-MNIST classes.
+The graded functions are pure. The modules are checked through ``run_*`` functions that load
+given weights into them (:func:`load_weights`); the gradient penalty through
+:func:`penalty_and_critic_grads`, which also returns its gradient with respect to a small
+critic's weights. ``bench/bench_week14.py`` trains the three image GANs (MLP GAN, DCGAN,
+WGAN-GP) for the same CPU time and scores them with a Fréchet distance on the features of
+the week-12 ResNet trained on all ten Fashion-MNIST classes.
 """
 
 from __future__ import annotations
@@ -52,18 +53,55 @@ def gan_losses(real_logits: torch.Tensor, fake_logits: torch.Tensor
 
 def mlp_critic(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
                b2: torch.Tensor) -> torch.Tensor:
-    """A one-hidden-layer critic as a function of its weights: ``(N, D) -> (N,)`` scores.
+    """A one-hidden-layer critic as a function of its weights: ``(N, ...) -> (N,)`` scores.
 
-    ``critic(x) = tanh(x @ W1 + b1) @ w2 + b2`` with ``W1 (D, H)``, ``b1 (H,)``, ``w2 (H,)``,
-    ``b2 (1,)``.
+    ``critic(x) = tanh(x.flatten(1) @ W1 + b1) @ w2 + b2`` with ``W1 (D, H)``, ``b1 (H,)``,
+    ``w2 (H,)``, ``b2 (1,)``; ``D`` is the number of values of one example.
     """
-    return torch.tanh(x @ W1 + b1) @ w2 + b2
+    return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
 
 
-def penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
-            fake: torch.Tensor, alpha: torch.Tensor, lam: float) -> torch.Tensor:
-    """WGAN-GP penalty of any critic; see :func:`gradient_penalty` (images are flattened
-    per example to take the norm). Differentiable with respect to the critic's weights."""
+def critic_input_gradient(x: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
+                          w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+    """``∇_x critic(x_n)`` of :func:`mlp_critic` for every example, in closed form.
+
+    With ``h = tanh(x W1 + b1)``: ``∂f/∂x = ((1 - h²) ⊙ w2) W1ᵀ`` (the chain rule through
+    the output layer, ``tanh' = 1 - tanh²``, and the first layer).
+
+    Args:
+        x: ``(N, D)``; W1: ``(D, H)``; b1: ``(H,)``; w2: ``(H,)``; b2: ``(1,)``.
+
+    Returns:
+        ``(N, D)``: row ``n`` is the gradient of the score of example ``n``.
+    """
+    h = torch.tanh(x @ W1 + b1)
+    return ((1 - h ** 2) * w2) @ W1.T
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor, alpha: torch.Tensor, lam: float) -> torch.Tensor:
+    """The WGAN-GP gradient penalty of any critic (Gulrajani et al., 2017).
+
+    At random points between real and generated examples,
+    ``x̂_n = alpha_n * real_n + (1 - alpha_n) * fake_n``, the critic's gradient with respect
+    to its *input* should have norm 1 (a 1-Lipschitz critic)::
+
+        penalty = lam * mean_n (‖∇_x critic(x̂_n)‖₂ - 1)²
+
+    Each example's gradient is its own: ``∂ Σ_m critic(x̂_m) / ∂ x̂_n = ∇ critic(x̂_n)`` for
+    a critic without batch statistics; images are flattened per example to take the norm.
+    Built with ``create_graph=True``, so the penalty is differentiable with respect to the
+    critic's weights (the critic's training step back-propagates through it).
+
+    Args:
+        critic: ``(N, ...) -> (N,)`` scores.
+        real, fake: ``(N, ...)``, the same shape.
+        alpha: ``(N,)`` mixing coefficients in [0, 1].
+        lam: the penalty's weight (10 in the paper).
+
+    Returns:
+        The penalty, a scalar that carries gradient to the critic's weights.
+    """
     shape = (-1,) + (1,) * (real.dim() - 1)
     mixed = (alpha.reshape(shape) * real + (1 - alpha.reshape(shape)) * fake).detach()
     mixed.requires_grad_(True)
@@ -72,29 +110,52 @@ def penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
     return lam * ((norms - 1) ** 2).mean()
 
 
-def gradient_penalty(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
-                     W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
-                     lam: float) -> torch.Tensor:
-    """The WGAN-GP gradient penalty of :func:`mlp_critic` (Gulrajani et al., 2017).
+penalty = gradient_penalty  # the name the training code uses
 
-    At random points between real and generated examples,
-    ``x̂_n = alpha_n * real_n + (1 - alpha_n) * fake_n``, the critic's gradient with respect
-    to its *input* should have norm 1 (a 1-Lipschitz critic)::
 
-        penalty = lam * mean_n (‖∇_x critic(x̂_n)‖₂ - 1)²
+def penalty_and_critic_grads(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor,
+                             W1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
+                             b2: torch.Tensor, lam: float) -> tuple[torch.Tensor, ...]:
+    """How ``w14_gradient_penalty`` is checked: the penalty of :func:`mlp_critic` *and* its
+    gradient with respect to the critic's four weights.
 
-    Each example's gradient is its own: ``∂ Σ_m critic(x̂_m) / ∂ x̂_n = ∇ critic(x̂_n)``.
-
-    Args:
-        real, fake: ``(N, D)``.
-        alpha: ``(N, 1)`` mixing coefficients in [0, 1].
-        W1, b1, w2, b2: the critic's weights (see :func:`mlp_critic`).
-        lam: the penalty's weight (10 in the paper).
+    A penalty that does not carry gradient to the weights (built without
+    ``create_graph=True``, or detached) cannot train the critic; its gradients are reported
+    as zeros, which the reference's are not.
 
     Returns:
-        The penalty, a scalar.
+        ``(penalty, dW1, db1, dw2, db2)``.
     """
-    return penalty(lambda x: mlp_critic(x, W1, b1, w2, b2), real, fake, alpha, lam)
+    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
+    value = gradient_penalty(lambda x: mlp_critic(x, *weights), real, fake, alpha, lam)
+    if not value.requires_grad:
+        return (value.detach(), *(torch.zeros_like(w) for w in weights))
+    grads = torch.autograd.grad(value, weights, allow_unused=True)
+    return (value.detach(), *(torch.zeros_like(w) if g is None else g
+                              for w, g in zip(weights, grads)))
+
+
+def wgan_clip_step(real: torch.Tensor, fake: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
+                   w2: torch.Tensor, b2: torch.Tensor, lr: float, clip: float
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One critic step of the original WGAN (Arjovsky et al., 2017), with plain SGD.
+
+    The critic :func:`mlp_critic` maximizes ``mean f(real) - mean f(fake)``, i.e. minimizes
+    ``mean f(fake) - mean f(real)``; after the SGD step every weight (biases included) is
+    clipped to ``[-clip, clip]``, the original (crude) way of keeping the critic Lipschitz.
+
+    Args:
+        real, fake: ``(N, D)`` and ``(M, D)``; W1: ``(D, H)``; b1, w2: ``(H,)``; b2: ``(1,)``.
+        lr: learning rate; clip: ``c > 0``.
+
+    Returns:
+        The new ``(W1, b1, w2, b2)``; the inputs are left unchanged.
+    """
+    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
+    loss = mlp_critic(fake, *weights).mean() - mlp_critic(real, *weights).mean()
+    grads = [torch.zeros_like(w) if g is None else g
+             for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True))]
+    return tuple((w - lr * g).clamp(-clip, clip).detach() for w, g in zip(weights, grads))
 
 
 def gan_training_step(z: torch.Tensor, real: torch.Tensor, Wg: torch.Tensor, bg: torch.Tensor,
@@ -232,6 +293,49 @@ def make_gan(kind: str) -> tuple[nn.Module, nn.Module]:
     if kind == "wgan-gp":
         return ConvGenerator(), ConvDiscriminator(norm=False)
     raise ValueError(f"unknown GAN {kind!r}; use one of {GAN_KINDS}")
+
+
+def load_weights(module: nn.Module, weights: list[torch.Tensor]) -> nn.Module:
+    """Copy ``weights`` into ``module.parameters()``, in the order they are registered.
+
+    Raises ``ValueError`` naming both lists of shapes when they differ (a missing or extra
+    layer, a bias where there should be none, a transposed weight).
+    """
+    params = list(module.parameters())
+    got = [tuple(p.shape) for p in params]
+    want = [tuple(w.shape) for w in weights]
+    if got != want:
+        raise ValueError(f"{type(module).__name__}'s parameters, in the order they are "
+                         f"registered, have shapes {got}; the check's weights have shapes "
+                         f"{want}")
+    with torch.no_grad():
+        for param, weight in zip(params, weights):
+            param.copy_(weight)
+    return module
+
+
+def run_mlp_generator(z: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
+    """How ``w14_mlp_generator`` is checked: ``MLPGenerator`` with the given weights on ``z``."""
+    model = MLPGenerator(z_dim=z.shape[1], hidden=weights[0].shape[0]).double()
+    return load_weights(model, list(weights)).train()(z)
+
+
+def run_mlp_discriminator(x: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
+    """How ``w14_mlp_discriminator`` is checked."""
+    model = MLPDiscriminator(hidden=weights[2].shape[0]).double()
+    return load_weights(model, list(weights)).train()(x)
+
+
+def run_dcgan_generator(z: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
+    """How ``w14_dcgan_generator`` is checked (batch norm in training mode)."""
+    model = ConvGenerator(z_dim=z.shape[1], channels=weights[3].shape[1]).double()
+    return load_weights(model, list(weights)).train()(z)
+
+
+def run_dcgan_discriminator(x: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
+    """How ``w14_dcgan_discriminator`` is checked: 7 weights with batch norm, 6 without."""
+    model = ConvDiscriminator(channels=weights[0].shape[0], norm=len(weights) == 7).double()
+    return load_weights(model, list(weights)).train()(x)
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,19 @@ def svm_loss_vectorized(W, b, X, y):
     ds[np.arange(n), y] = -ds.sum(axis=1)
     return margins.sum() / n, X.T @ ds / n, np.zeros_like(b)
 '''),
+    Variant("w02_svm_loss_vectorized", "[hidden only] a margin of exactly 0 counted as active", '''
+def svm_loss_vectorized(W, b, X, y):
+    n = X.shape[0]
+    rows = np.arange(n)
+    s = X @ W + b
+    margins = s - s[rows, y][:, None] + 1
+    active = margins >= 0  # wrong side of the kink: the contract says inactive at exactly 0
+    active[rows, y] = False
+    ds = active.astype(float)
+    ds[rows, y] = -ds.sum(axis=1)
+    loss = np.sum(np.where(active, margins, 0.0)) / n
+    return loss, X.T @ ds / n, ds.sum(axis=0) / n
+'''),
     # l1_l2_penalty
     Variant("w02_l1_l2_penalty", "L2 term without the 1/2", '''
 def l1_l2_penalty(W, l1, l2):
@@ -242,5 +255,18 @@ def l1_l2_penalty(W, l1, l2):
     Variant("w02_l1_l2_penalty", "L1 penalty on the sum, not the absolute values", '''
 def l1_l2_penalty(W, l1, l2):
     return l1 * abs(W.sum()) + 0.5 * l2 * (W ** 2).sum(), l1 * np.sign(W) + l2 * W
+'''),
+    Variant("w02_logistic_loss", "[hidden only] log(1 − σ(s)) guarded only where σ(s) rounds to exactly 1", '''
+def logistic_loss(w, b, X, y):
+    s = X @ w + b
+    e = np.exp(-np.abs(s))
+    p = np.where(s >= 0, 1 / (1 + e), e / (1 + e))
+    with np.errstate(divide="ignore"):
+        # guards: log σ(s) ≈ s once σ underflows, log(1 − σ(s)) ≈ −s once σ rounds to 1
+        log_p = np.where(p > 0, np.log(np.maximum(p, 1e-300)), s)
+        log_1mp = np.where(p < 1, np.log(np.maximum(1 - p, 1e-300)), -s)
+    loss = -np.mean(y * log_p + (1 - y) * log_1mp)
+    ds = (p - y) / len(y)
+    return loss, X.T @ ds, ds.sum()
 '''),
 ]

@@ -83,6 +83,21 @@ def gmm_m_step(X, log_resp, reg=1e-6):
     cov += reg * np.eye(X.shape[1])
     return nk / len(X), means, cov
 '''),
+    Variant("w03_distances_no_loops", "absolute value of the rounding residue (a guard too)", '''
+def distances_no_loops(X_test, X_train):
+    sq = np.sum(X_test ** 2, axis=1)[:, None] + np.sum(X_train ** 2, axis=1)[None, :] \
+        - 2 * X_test @ X_train.T
+    return np.sqrt(np.abs(sq))
+'''),
+    Variant("w03_knn_predict", "np.unique counts (sorted labels), argmax", '''
+def knn_predict(dists, y_train, k):
+    nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
+    out = []
+    for row in nearest:
+        values, counts = np.unique(y_train[row], return_counts=True)
+        out.append(values[np.argmax(counts)])
+    return np.array(out)
+'''),
 ]
 
 MUTANTS = [
@@ -323,5 +338,42 @@ def gmm_m_step(X, log_resp, reg=1e-6):
     cov = np.stack([(r[:, k, None] * (X - means[k])).T @ (X - means[k]) / nk[k]
                     + reg * np.eye(X.shape[1]) for k in range(len(nk))])
     return nk, means, cov
+'''),
+    Variant("w03_distances_no_loops", "[hidden only] no clip before the square root", '''
+def distances_no_loops(X_test, X_train):
+    sq = np.sum(X_test ** 2, axis=1)[:, None] + np.sum(X_train ** 2, axis=1)[None, :] \
+        - 2 * X_test @ X_train.T
+    return np.sqrt(sq)
+'''),
+    Variant("w03_knn_predict", "default (unstable) argsort", '''
+def knn_predict(dists, y_train, k):
+    nearest = np.argsort(dists, axis=1)[:, :k]
+    c = y_train.max() + 1
+    return np.array([np.argmax(np.bincount(y_train[row], minlength=c)) for row in nearest])
+'''),
+    Variant("w03_knn_predict", "argpartition for the k nearest (no order among ties)", '''
+def knn_predict(dists, y_train, k):
+    if k < dists.shape[1]:
+        nearest = np.argpartition(dists, k - 1, axis=1)[:, :k]
+    else:
+        nearest = np.argsort(dists, axis=1, kind="stable")
+    c = y_train.max() + 1
+    return np.array([np.argmax(np.bincount(y_train[row], minlength=c)) for row in nearest])
+'''),
+    Variant("w03_knn_predict", "Counter.most_common: a tied vote goes to the first-counted label", '''
+def knn_predict(dists, y_train, k):
+    from collections import Counter
+    nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
+    return np.array([Counter(y_train[row].tolist()).most_common(1)[0][0] for row in nearest])
+'''),
+    Variant("w03_gmm_m_step", "[hidden only] one-pass covariance E[xxᵀ] − μμᵀ", '''
+def gmm_m_step(X, log_resp, reg=1e-6):
+    r = np.exp(log_resp)
+    nk = r.sum(axis=0)
+    means = r.T @ X / nk[:, None]
+    d = X.shape[1]
+    covs = np.stack([(r[:, k, None] * X).T @ X / nk[k] - np.outer(means[k], means[k])
+                     + reg * np.eye(d) for k in range(len(nk))])
+    return nk / len(X), means, covs
 '''),
 ]

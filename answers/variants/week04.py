@@ -22,23 +22,26 @@ def backprop_graph(n_nodes, edges, local_grads, root):
                 ready.append(i)
     return grad
 '''),
-    Variant("w04_backprop_graph", "recursive depth-first topological sort, micrograd style", '''
+    Variant("w04_backprop_graph", "iterative post-order with an explicit stack of (node, expanded)", '''
 def backprop_graph(n_nodes, edges, local_grads, root):
-    topo, visited = [], set()
-    def build(v):
-        if v not in visited:
-            visited.add(v)
-            for i, j in edges:
-                if j == v:
-                    build(int(i))
-            topo.append(v)
-    build(int(root))
+    edges = np.asarray(edges).reshape(-1, 2)
+    inputs = [[] for _ in range(n_nodes)]
+    for e, (i, j) in enumerate(edges):
+        inputs[j].append(e)
+    order, seen, stack = [], set(), [(int(root), False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((int(edges[e, 0]), False) for e in inputs[node])
     grad = np.zeros(n_nodes)
     grad[root] = 1.0
-    for v in reversed(topo):
-        for (i, j), local in zip(edges, local_grads):
-            if j == v:
-                grad[i] += local * grad[v]
+    for node in reversed(order):
+        for e in inputs[node]:
+            grad[edges[e, 0]] += grad[node] * local_grads[e]
     return grad
 '''),
     Variant("w04_backprop_graph", "linear algebra: solve (I - L) g = e_root", '''
@@ -94,9 +97,9 @@ def two_layer_net(x, y, w1, b1, w2, b2):
     h = np.maximum(x_flat @ w1 + b1, 0)
     scores = h @ w2 + b2
     scores = scores - scores.max(axis=1, keepdims=True)
-    p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
-    loss = -np.log(p[np.arange(n), y]).mean()
-    dscores = p.copy()
+    log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    dscores = np.exp(log_p)
     dscores[np.arange(n), y] -= 1
     dscores /= n
     dh = dscores @ w2.T
@@ -332,5 +335,57 @@ def two_layer_net(x, y, w1, b1, w2, b2):
     dscores[np.arange(n), y] -= 1
     dz = (dscores @ w2.T) * (z > 0)
     return loss, x_flat.T @ dz, dz.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
+'''),
+    Variant("w04_backprop_graph", "recursive depth-first sort, micrograd style (RecursionError on deep graphs)", '''
+def backprop_graph(n_nodes, edges, local_grads, root):
+    topo, visited = [], set()
+    def build(v):
+        if v not in visited:
+            visited.add(v)
+            for i, j in edges:
+                if j == v:
+                    build(int(i))
+            topo.append(v)
+    build(int(root))
+    grad = np.zeros(n_nodes)
+    grad[root] = 1.0
+    for v in reversed(topo):
+        for (i, j), local in zip(edges, local_grads):
+            if j == v:
+                grad[i] += local * grad[v]
+    return grad
+'''),
+    Variant("w04_two_layer_net", "[hidden only] unshifted softmax inside the network", '''
+def two_layer_net(x, y, w1, b1, w2, b2):
+    n = x.shape[0]
+    xf = x.reshape(n, -1)
+    z = xf @ w1 + b1
+    h = np.maximum(z, 0)
+    s = h @ w2 + b2
+    e = np.exp(s)
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(n), y]))
+    ds = p.copy()
+    ds[np.arange(n), y] -= 1
+    ds /= n
+    dw2, db2 = h.T @ ds, ds.sum(axis=0)
+    dz = (ds @ w2.T) * (z > 0)
+    return loss, xf.T @ dz, dz.sum(axis=0), dw2, db2
+'''),
+    Variant("w04_two_layer_net", "[hidden only] log of a shifted softmax probability (−inf on confident mistakes)", '''
+def two_layer_net(x, y, w1, b1, w2, b2):
+    n = x.shape[0]
+    x_flat = x.reshape(n, -1)
+    h = np.maximum(x_flat @ w1 + b1, 0)
+    scores = h @ w2 + b2
+    scores = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).mean()
+    dscores = p.copy()
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dh = dscores @ w2.T
+    dh[h <= 0] = 0
+    return loss, x_flat.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
 '''),
 ]

@@ -53,12 +53,11 @@ def xavier_uniform(u):
 def he_normal(z):
     return z / np.sqrt(z.shape[0] / 2)
 '''),
-    Variant("w05_clip_grad_norm", "norm of the concatenation, clip only above max_norm", '''
+    Variant("w05_clip_grad_norm", "norm of the concatenation, factor clamped with np.minimum", '''
 def clip_grad_norm(*grads, max_norm):
     total = np.linalg.norm(np.concatenate([g.ravel() for g in grads]))
-    if total > max_norm:
-        grads = [g * (max_norm / (total + 1e-6)) for g in grads]
-    return (*grads, total)
+    factor = np.minimum(max_norm / (total + 1e-6), 1.0)
+    return (*(g * factor for g in grads), total)
 '''),
 ]
 
@@ -248,5 +247,12 @@ def clip_grad_norm(*grads, max_norm):
 def clip_grad_norm(*grads, max_norm):
     total = np.sqrt(sum((g**2).sum() for g in grads))
     return (*(np.clip(g, -max_norm, max_norm) for g in grads), total)
+'''),
+    Variant("w05_clip_grad_norm", "[hidden only] scales only when the norm exceeds max_norm", '''
+def clip_grad_norm(*grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+    if norm > max_norm:
+        grads = [g * (max_norm / (norm + 1e-6)) for g in grads]
+    return (*grads, norm)
 '''),
 ]

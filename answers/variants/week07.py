@@ -2,6 +2,27 @@
 
 from answers.variants import Variant
 
+_LP = '''
+def _lp(x, p, pool, stride):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5))
+    safe = np.where(m > 0, m, 1.0)[..., None, None]
+    return m * ((w / safe) ** p).sum(axis=(4, 5)) ** (1 / p)
+
+
+def _scatter(x, pool, stride, per_offset):
+    """Adds per_offset(view of x holding one offset of every window) into dx."""
+    Ho, Wo = (x.shape[2] - pool) // stride + 1, (x.shape[3] - pool) // stride + 1
+    dx = np.zeros_like(x)
+    for a in range(pool):
+        for b in range(pool):
+            sl = (slice(None), slice(None), slice(a, a + stride * Ho, stride),
+                  slice(b, b + stride * Wo, stride))
+            dx[sl] += per_offset(x[sl])
+    return dx
+'''
+
 ALTERNATIVES = [
     Variant("w07_conv_output_size", "counts window start positions with range()", '''
 def conv_output_size(size, kernel, stride=1, pad=0):
@@ -102,6 +123,49 @@ def maxpool_backward(dout, x, pool=2, stride=2):
                     window = x[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool]
                     p, q = np.unravel_index(np.argmax(window), window.shape)
                     dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+    return dx
+'''),
+    Variant("w07_lp_pool_forward", "loops over windows, np.linalg.norm of each rescaled window", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool) // stride + 1, (W - pool) // stride + 1
+    out = np.zeros((N, C, Ho, Wo))
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    w = x[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool].ravel()
+                    m = np.abs(w).max()
+                    if m > 0:
+                        out[n, c, i, j] = m * np.linalg.norm(w / m, ord=p)
+    return out
+'''),
+    Variant("w07_lp_pool_forward", "log-sum-exp of p·log|x| over a window view", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy.special import logsumexp
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    with np.errstate(divide="ignore"):
+        log_norm = logsumexp(p * np.log(w), axis=(4, 5)) / p
+    return np.exp(log_norm)
+'''),
+    Variant("w07_lp_pool_backward", "loops over windows, the gradient of each window's norm", '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool) // stride + 1, (W - pool) // stride + 1
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    w = x[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool]
+                    m = np.abs(w).max()
+                    if m == 0:
+                        continue
+                    r = np.abs(w) / m
+                    norm_r = np.sum(r ** p) ** (1 / p)          # ||w||_p / m
+                    g = np.sign(w) * (r / norm_r) ** (p - 1)
+                    dx[n, c, i*stride:i*stride + pool, j*stride:j*stride + pool] += dout[n, c, i, j] * g
     return dx
 '''),
 ]
@@ -511,5 +575,93 @@ def maxpool_backward(dout, x, pool=2, stride=2):
                     q, p = np.unravel_index(np.argmax(window.T), window.T.shape)
                     dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
     return dx
+'''),
+    # lp_pool_forward
+    Variant("w07_lp_pool_forward", "no guard: the powers of |x| directly (overflow for large p)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return (w ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "rescales by the whole tensor's maximum, not each window's", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    m = np.abs(x).max()
+    m = m if m > 0 else 1.0
+    w = sliding_window_view(np.abs(x) / m, (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return m * (w ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "rescales each window by its max but divides 0 by 0", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5), keepdims=True)
+    return m[..., 0, 0] * ((w / m) ** p).sum(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "signed powers (x^p, not |x|^p)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(x, (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = np.abs(w).max(axis=(4, 5), keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    return m[..., 0, 0] * np.abs(((w / m) ** p).sum(axis=(4, 5))) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "the mean over the window instead of the sum", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    m = w.max(axis=(4, 5), keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    return m[..., 0, 0] * ((w / m) ** p).mean(axis=(4, 5)) ** (1 / p)
+'''),
+    Variant("w07_lp_pool_forward", "forgets the root (the p-th power of the norm)", '''
+def lp_pool_forward(x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    return (w ** p).sum(axis=(4, 5))
+'''),
+    # lp_pool_backward
+    Variant("w07_lp_pool_backward", "forgets the sign of x (the derivative of |x|)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    return _scatter(x, pool, stride, lambda v: dout * (np.abs(v) / safe) ** (p - 1))
+'''),
+    Variant("w07_lp_pool_backward", "power p instead of p - 1", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) / safe) ** p)
+'''),
+    Variant("w07_lp_pool_backward", "powers of |x| and of the norm separately (overflow for large p)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    return _scatter(x, pool, stride,
+                    lambda v: dout * np.sign(v) * np.abs(v) ** (p - 1) * y ** (1 - p))
+'''),
+    Variant("w07_lp_pool_backward", "a window of zeros divides 0 by 0", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) / y) ** (p - 1))
+'''),
+    Variant("w07_lp_pool_backward", "overlapping windows overwrite instead of adding", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    y = _lp(x, p, pool, stride)
+    safe = np.where(y > 0, y, 1.0)
+    Ho, Wo = y.shape[2:]
+    dx = np.zeros_like(x)
+    for a in range(pool):
+        for b in range(pool):
+            sl = (slice(None), slice(None), slice(a, a + stride * Ho, stride),
+                  slice(b, b + stride * Wo, stride))
+            dx[sl] = dout * np.sign(x[sl]) * (np.abs(x[sl]) / safe) ** (p - 1)
+    return dx
+'''),
+    Variant("w07_lp_pool_backward", "all of the gradient to the window's maximum (max pooling's rule)", _LP + '''
+def lp_pool_backward(dout, x, p, pool=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+    mx = sliding_window_view(np.abs(x), (pool, pool), axis=(2, 3))[:, :, ::stride, ::stride]
+    mx = mx.max(axis=(4, 5))
+    return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) == mx))
 '''),
 ]

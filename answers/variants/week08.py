@@ -67,6 +67,30 @@ def cd_gradients(v0, vk, W, b_h, b_v):
     negative = np.einsum("nd,nh->dh", vk, pk) / len(vk)
     return negative - positive, pk.mean(0) - p0.mean(0), vk.mean(0) - v0.mean(0)
 '''),
+    Variant("w08_grbm_free_energy", "quadratic with einsum, softplus as max + log1p(exp(-|a|))", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    a = v @ W + b_h
+    softplus = np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
+    d = v - b_v
+    return 0.5 * np.einsum("nd,nd->n", d, d) - softplus.sum(axis=1)
+'''),
+    Variant("w08_grbm_cd1_gradients", "einsum statistics, np.where sampling", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    N = v0.shape[0]
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = np.where(u_h < p0, 1.0, 0.0)
+    v1 = h0 @ W.T + b_v + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    pos = np.einsum("nd,nh->dh", v0, p0)
+    neg = np.einsum("nd,nh->dh", v1, p1)
+    return (neg - pos) / N, p1.mean(0) - p0.mean(0), v1.mean(0) - v0.mean(0)
+'''),
+    Variant("w08_kl_gaussians", "from standard deviations: log(σq/σp) + (σp² + Δμ²)/(2σq²) - ½, as ratios", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    log_ratio = 0.5 * (logvar_p - logvar_q)          # log(σp/σq)
+    z = (mu_p - mu_q) / np.exp(0.5 * logvar_q)
+    return np.sum(-log_ratio + 0.5 * (np.exp(2 * log_ratio) + z ** 2) - 0.5, axis=-1)
+'''),
 ]
 
 MUTANTS = [
@@ -274,5 +298,118 @@ def gibbs_chain(v0, W, b_h, b_v, u_h, u_v):
         p_v = _sigmoid(h @ W.T + b_v)
         v = (u_v[t] <= p_v).astype(float)
     return v, p_v
+'''),
+    # grbm_free_energy
+    Variant("w08_grbm_free_energy", "the binary RBM's linear visible term -v·b_v", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    return -v @ b_v - np.logaddexp(0, v @ W + b_h).sum(axis=1)
+'''),
+    Variant("w08_grbm_free_energy", "quadratic term with the wrong sign", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    return -0.5 * ((v - b_v) ** 2).sum(axis=1) - np.logaddexp(0, v @ W + b_h).sum(axis=1)
+'''),
+    Variant("w08_grbm_free_energy", "drops the constant ½‖b_v‖² (½‖v‖² - v·b_v)", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    return 0.5 * (v ** 2).sum(axis=1) - v @ b_v - np.logaddexp(0, v @ W + b_h).sum(axis=1)
+'''),
+    Variant("w08_grbm_free_energy", "naive softplus log(1 + exp(a))", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    return 0.5 * ((v - b_v) ** 2).sum(axis=1) - np.log(1 + np.exp(v @ W + b_h)).sum(axis=1)
+'''),
+    Variant("w08_grbm_free_energy", "expands the square: ½‖v‖² - v·b_v + ½‖b_v‖² [hidden only]", '''
+def grbm_free_energy(v, W, b_h, b_v):
+    quad = 0.5 * (v ** 2).sum(axis=1) - v @ b_v + 0.5 * b_v @ b_v
+    return quad - np.logaddexp(0, v @ W + b_h).sum(axis=1)
+'''),
+    # grbm_cd1_gradients
+    Variant("w08_grbm_cd1_gradients", "sigmoid reconstruction (the binary RBM's visible units)", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = (u_h < p0).astype(float)
+    v1 = _sigmoid(b_v + h0 @ W.T) + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v1.T @ p1 - v0.T @ p0) / n, (p1 - p0).mean(0), (v1 - v0).mean(0)
+'''),
+    Variant("w08_grbm_cd1_gradients", "reconstructs from the probabilities p(h|v0), not the sample", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    v1 = b_v + p0 @ W.T + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v1.T @ p1 - v0.T @ p0) / n, (p1 - p0).mean(0), (v1 - v0).mean(0)
+'''),
+    Variant("w08_grbm_cd1_gradients", "mean-field reconstruction (ignores the noise)", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = (u_h < p0).astype(float)
+    v1 = b_v + h0 @ W.T
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v1.T @ p1 - v0.T @ p0) / n, (p1 - p0).mean(0), (v1 - v0).mean(0)
+'''),
+    Variant("w08_grbm_cd1_gradients", "ascent direction (data minus model)", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = (u_h < p0).astype(float)
+    v1 = b_v + h0 @ W.T + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v0.T @ p0 - v1.T @ p1) / n, (p0 - p1).mean(0), (v0 - v1).mean(0)
+'''),
+    Variant("w08_grbm_cd1_gradients", "positive phase with the sampled h0 instead of p(h|v0)", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = (u_h < p0).astype(float)
+    v1 = b_v + h0 @ W.T + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v1.T @ p1 - v0.T @ h0) / n, (p1 - h0).mean(0), (v1 - v0).mean(0)
+'''),
+    Variant("w08_grbm_cd1_gradients", "samples with u <= p (the tie rule) [hidden only]", _SIGMOID + '''
+def grbm_cd1_gradients(v0, W, b_h, b_v, u_h, noise):
+    p0 = _sigmoid(v0 @ W + b_h)
+    h0 = (u_h <= p0).astype(float)
+    v1 = b_v + h0 @ W.T + noise
+    p1 = _sigmoid(v1 @ W + b_h)
+    n = len(v0)
+    return (v1.T @ p1 - v0.T @ p0) / n, (p1 - p0).mean(0), (v1 - v0).mean(0)
+'''),
+    # kl_gaussians
+    Variant("w08_kl_gaussians", "the other direction, KL(q ‖ p)", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    t = (logvar_p - logvar_q + np.exp(logvar_q - logvar_p)
+         + ((mu_q - mu_p) * np.exp(-0.5 * logvar_p)) ** 2 - 1)
+    return 0.5 * t.sum(axis=-1)
+'''),
+    Variant("w08_kl_gaussians", "standard deviations where variances belong in the ratio", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    t = (logvar_q - logvar_p + np.exp(0.5 * (logvar_p - logvar_q))
+         + ((mu_p - mu_q) * np.exp(-0.5 * logvar_q)) ** 2 - 1)
+    return 0.5 * t.sum(axis=-1)
+'''),
+    Variant("w08_kl_gaussians", "forgets the -1 per dimension", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    t = (logvar_q - logvar_p + np.exp(logvar_p - logvar_q)
+         + ((mu_p - mu_q) * np.exp(-0.5 * logvar_q)) ** 2)
+    return 0.5 * t.sum(axis=-1)
+'''),
+    Variant("w08_kl_gaussians", "averages over dimensions instead of adding", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    t = (logvar_q - logvar_p + np.exp(logvar_p - logvar_q)
+         + ((mu_p - mu_q) * np.exp(-0.5 * logvar_q)) ** 2 - 1)
+    return 0.5 * t.mean(axis=-1)
+'''),
+    Variant("w08_kl_gaussians", "ratio of the variances themselves (overflows)", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    var_p, var_q = np.exp(logvar_p), np.exp(logvar_q)
+    t = logvar_q - logvar_p + var_p / var_q + (mu_p - mu_q) ** 2 / var_q - 1
+    return 0.5 * t.sum(axis=-1)
+'''),
+    Variant("w08_kl_gaussians", "stable variance ratio, but squares the mean gap before scaling [hidden only]", '''
+def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
+    t = (logvar_q - logvar_p + np.exp(logvar_p - logvar_q)
+         + (mu_p - mu_q) ** 2 * np.exp(-logvar_q) - 1)
+    return 0.5 * t.sum(axis=-1)
 '''),
 ]

@@ -427,7 +427,7 @@ def training_step(x, y, w, b, lr, momentum):
     return torch.stack(losses), w.detach(), b.detach()
 '''),
     # log cosh
-    Variant("w10_logcosh", "a 'guard' flushing |x| < 1e-100 to 0 (hidden only) [hidden only]",
+    Variant("w10_logcosh", "a 'guard' flushing |x| < 1e-100 to 0 [hidden only]",
             _logcosh("a = x.abs()\n        "
                      "near = torch.log1p(2 * torch.sinh(x.clamp(-1, 1) / 2) ** 2)\n        "
                      "y = torch.where(a < 1, near, a + torch.log1p(torch.exp(-2 * a)) - math.log(2))\n        "

@@ -439,7 +439,7 @@ def perplexity(logits, targets):
 
 MUTANTS += [
     Variant("w11_plateau_lr", "the count is not reset by an improving epoch, only by a decay "
-            "(hidden only) [hidden only]", '''
+            "[hidden only] [hidden only]", '''
 import numpy as np
 
 def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
@@ -457,7 +457,7 @@ def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
 ]
 
 MUTANTS += [
-    Variant("w11_sample_probs", "an arg-max one-hot below temperature 0.05 (hidden only) "
+    Variant("w11_sample_probs", "an arg-max one-hot below temperature 0.05 [hidden only] "
             "[hidden only]", '''
 import numpy as np
 
@@ -472,7 +472,7 @@ def sample_next_word_probs(logits, temperature):
 
 MUTANTS += [
     Variant("w11_sample_probs", "softmax first, then p ** (1 / T) renormalised: 0 / 0 when "
-            "every p ** (1 / T) underflows (hidden only) [hidden only]", '''
+            "every p ** (1 / T) underflows [hidden only]", '''
 def sample_next_word_probs(logits, temperature):
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
     p = (e / e.sum(axis=-1, keepdims=True)) ** (1 / temperature)

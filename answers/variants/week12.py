@@ -342,7 +342,7 @@ MUTANTS += [
 
 MUTANTS += [
     Variant("w12_prepare_finetuning", "freezes only a prefix: stops at the first trainable group "
-            "(hidden only) [hidden only]", _prepare('''\
+            "[hidden only] [hidden only]", _prepare('''\
     model.head = nn.Linear(model.head.in_features, n_classes).to(model.head.weight.dtype)
     groups, frozen = [], True
     for part, lr in zip([*model.stages, model.head], lrs):

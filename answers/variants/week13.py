@@ -1,4 +1,8 @@
-"""Week 13 alternatives (must pass) and mutants (must fail)."""
+"""Week 13 alternatives (must pass) and mutants (must fail).
+
+``HIDDEN_ONLY_MUTANTS`` are wrong implementations that pass the public check and are caught
+only by the hidden cases of ``answers.hidden.week13`` (tests/test_week13.py proves both).
+"""
 
 from answers.variants import Variant
 
@@ -59,6 +63,48 @@ def beam_search_step(log_probs, beam_scores, beam_size):
     best, flat = per_beam.flatten().topk(beam_size)
     parents = flat // k
     return best, parents, per_token.flatten()[flat]
+'''),
+    Variant("w13_attention_backward", "loops over rows with the softmax Jacobian matrix",
+            _TORCH + '''
+def attention_backward(dcontext, weights, values):
+    dscores, dvalues = [], []
+    for n in range(weights.shape[0]):
+        a = weights[n]                                   # (T,)
+        jacobian = torch.diag(a) - torch.outer(a, a)     # d weights / d scores
+        dweights = values[n] @ dcontext[n]               # (T,)
+        dscores.append(jacobian @ dweights)
+        dvalues.append(torch.outer(a, dcontext[n]))
+    return torch.stack(dscores), torch.stack(dvalues)
+'''),
+    Variant("w13_attention_decoder_step", "GRU cell written out, attention inline", _TORCH + '''
+def attention_decoder_step(tokens, state, enc_outputs, mask, embedding, W_q, W_k, v,
+                           W_ih, W_hh, b_ih, b_hh, W_out, b_out):
+    scores = torch.tanh((state @ W_q)[:, None, :] + enc_outputs @ W_k) @ v
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    context = torch.einsum("nt,nth->nh", weights, enc_outputs)
+    x = torch.cat([embedding[tokens], context], dim=1)
+    gi, gh = x @ W_ih.T + b_ih, state @ W_hh.T + b_hh
+    i_r, i_z, i_n = gi.chunk(3, dim=1)
+    h_r, h_z, h_n = gh.chunk(3, dim=1)
+    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+    candidate = torch.tanh(i_n + r * h_n)
+    new_state = (1 - z) * candidate + z * state
+    logits = new_state @ W_out[:state.shape[1]] + context @ W_out[state.shape[1]:] + b_out
+    return logits, new_state, weights
+'''),
+    Variant("w13_sequence_loss", "F.cross_entropy with ignore_index", _TORCH + '''
+import torch.nn.functional as F
+
+def sequence_loss(logits, targets, pad_id):
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)
+'''),
+    Variant("w13_sequence_loss", "logsumexp minus the picked logit, boolean indexing",
+            _TORCH + '''
+def sequence_loss(logits, targets, pad_id):
+    real = targets != pad_id
+    rows, picked = logits[real], targets[real]
+    nll = torch.logsumexp(rows, dim=1) - rows.gather(1, picked[:, None])[:, 0]
+    return nll.mean()
 '''),
 ]
 
@@ -170,5 +216,125 @@ def beam_search_step(log_probs, beam_scores, beam_size):
     v = log_probs.shape[1]
     _, flat = (beam_scores[:, None] + log_probs).flatten().topk(beam_size)
     return log_probs.flatten()[flat], flat // v, flat % v
+'''),
+    # attention backward
+    Variant("w13_attention_backward", "forgets the softmax's normalizer (dscores = a * dweights)",
+            _TORCH + '''
+def attention_backward(dcontext, weights, values):
+    dweights = torch.einsum("ntd,nd->nt", values, dcontext)
+    return weights * dweights, weights[:, :, None] * dcontext[:, None, :]
+'''),
+    Variant("w13_attention_backward", "subtracts the plain mean of dweights, not the weighted one",
+            _TORCH + '''
+def attention_backward(dcontext, weights, values):
+    dweights = torch.einsum("ntd,nd->nt", values, dcontext)
+    dscores = weights * (dweights - dweights.mean(dim=1, keepdim=True))
+    return dscores, weights[:, :, None] * dcontext[:, None, :]
+'''),
+    Variant("w13_attention_backward", "dvalues ignores the weights (broadcast dcontext)",
+            _TORCH + '''
+def attention_backward(dcontext, weights, values):
+    dweights = torch.einsum("ntd,nd->nt", values, dcontext)
+    dscores = weights * (dweights - (weights * dweights).sum(dim=1, keepdim=True))
+    return dscores, dcontext[:, None, :].expand_as(values).clone()
+'''),
+    Variant("w13_attention_backward", "uses the diagonal of the softmax Jacobian only",
+            _TORCH + '''
+def attention_backward(dcontext, weights, values):
+    dweights = torch.einsum("ntd,nd->nt", values, dcontext)
+    return weights * (1 - weights) * dweights, weights[:, :, None] * dcontext[:, None, :]
+'''),
+    # decoder step
+    Variant("w13_attention_decoder_step", "the new state queries the encoder (Luong order)",
+            _TORCH + '''
+def _attend(query, keys, W_q, W_k, v, mask):
+    scores = torch.tanh((query @ W_q)[:, None, :] + keys @ W_k) @ v
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    return (weights[:, :, None] * keys).sum(dim=1), weights
+
+def attention_decoder_step(tokens, state, enc_outputs, mask, embedding, W_q, W_k, v,
+                           W_ih, W_hh, b_ih, b_hh, W_out, b_out):
+    context_old, _ = _attend(state, enc_outputs, W_q, W_k, v, mask)
+    new_state = torch.gru_cell(torch.cat([embedding[tokens], context_old], 1), state,
+                               W_ih, W_hh, b_ih, b_hh)
+    context, weights = _attend(new_state, enc_outputs, W_q, W_k, v, mask)
+    return torch.cat([new_state, context], 1) @ W_out + b_out, new_state, weights
+'''),
+    Variant("w13_attention_decoder_step", "the cell's input concatenated as [context, embedding]",
+            _TORCH + '''
+def attention_decoder_step(tokens, state, enc_outputs, mask, embedding, W_q, W_k, v,
+                           W_ih, W_hh, b_ih, b_hh, W_out, b_out):
+    scores = torch.tanh((state @ W_q)[:, None, :] + enc_outputs @ W_k) @ v
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    context = (weights[:, :, None] * enc_outputs).sum(dim=1)
+    new_state = torch.gru_cell(torch.cat([context, embedding[tokens]], 1), state,
+                               W_ih, W_hh, b_ih, b_hh)
+    return torch.cat([new_state, context], 1) @ W_out + b_out, new_state, weights
+'''),
+    Variant("w13_attention_decoder_step", "the output layer reads the previous state",
+            _TORCH + '''
+def attention_decoder_step(tokens, state, enc_outputs, mask, embedding, W_q, W_k, v,
+                           W_ih, W_hh, b_ih, b_hh, W_out, b_out):
+    scores = torch.tanh((state @ W_q)[:, None, :] + enc_outputs @ W_k) @ v
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    context = (weights[:, :, None] * enc_outputs).sum(dim=1)
+    new_state = torch.gru_cell(torch.cat([embedding[tokens], context], 1), state,
+                               W_ih, W_hh, b_ih, b_hh)
+    return torch.cat([state, context], 1) @ W_out + b_out, new_state, weights
+'''),
+    Variant("w13_attention_decoder_step", "ignores the source mask", _TORCH + '''
+def attention_decoder_step(tokens, state, enc_outputs, mask, embedding, W_q, W_k, v,
+                           W_ih, W_hh, b_ih, b_hh, W_out, b_out):
+    weights = torch.softmax(torch.tanh((state @ W_q)[:, None, :] + enc_outputs @ W_k) @ v, 1)
+    context = (weights[:, :, None] * enc_outputs).sum(dim=1)
+    new_state = torch.gru_cell(torch.cat([embedding[tokens], context], 1), state,
+                               W_ih, W_hh, b_ih, b_hh)
+    return torch.cat([new_state, context], 1) @ W_out + b_out, new_state, weights
+'''),
+    # sequence loss
+    Variant("w13_sequence_loss", "padding counted as a class to predict", _TORCH + '''
+import torch.nn.functional as F
+
+def sequence_loss(logits, targets, pad_id):
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+'''),
+    Variant("w13_sequence_loss", "mean of per-sequence means (sequences, not tokens, count)",
+            _TORCH + '''
+def sequence_loss(logits, targets, pad_id):
+    nll = -torch.log_softmax(logits, -1).gather(-1, targets[..., None])[..., 0]
+    real = targets != pad_id
+    per_sequence = (nll * real).sum(1) / real.sum(1).clamp(min=1)
+    return per_sequence[real.any(1)].mean()
+'''),
+    Variant("w13_sequence_loss", "sum over tokens divided by the batch size", _TORCH + '''
+def sequence_loss(logits, targets, pad_id):
+    nll = -torch.log_softmax(logits, -1).gather(-1, targets[..., None])[..., 0]
+    return (nll * (targets != pad_id)).sum() / targets.shape[0]
+'''),
+]
+
+
+HIDDEN_ONLY_MUTANTS = [
+    Variant("w13_sequence_loss", "log of softmax (−inf once a probability rounds to 0; "
+            "hidden cases only)", _TORCH + '''
+def sequence_loss(logits, targets, pad_id):
+    probs = torch.softmax(logits, dim=-1)
+    nll = -torch.log(probs.gather(-1, targets[..., None])[..., 0])
+    real = targets != pad_id
+    return (nll * real).sum() / real.sum()
+'''),
+    Variant("w13_sequence_loss", "padding id hard-coded to 0 (hidden cases only)", _TORCH + '''
+import torch.nn.functional as F
+
+def sequence_loss(logits, targets, pad_id):
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=0)
+'''),
+    Variant("w13_beam_search_step", "multiplies probabilities, then takes the log "
+            "(underflows for long hypotheses; hidden cases only)", _TORCH + '''
+def beam_search_step(log_probs, beam_scores, beam_size):
+    v = log_probs.shape[1]
+    probs = torch.exp(beam_scores)[:, None] * torch.exp(log_probs)
+    best, flat = probs.flatten().topk(beam_size)
+    return torch.log(best), flat // v, flat % v
 '''),
 ]

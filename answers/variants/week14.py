@@ -1,4 +1,10 @@
-"""Week 14 alternatives (must pass) and mutants (must fail)."""
+"""Week 14 alternatives (must pass) and mutants (must fail).
+
+The module exercises and the gradient penalty are checked through the assignment's harness
+(``_HARNESS``: ``load_weights``, the ``run_*`` functions and ``penalty_and_critic_grads``),
+so every variant of those exercises carries the harness. ``HIDDEN_ONLY_MUTANTS`` pass the
+public check and are caught only by the hidden cases (tests/test_week14.py proves both).
+"""
 
 from answers.variants import Variant
 
@@ -6,6 +12,56 @@ _TORCH = '''
 import torch
 import torch.nn.functional as F
 '''
+
+_HARNESS = '''
+def load_weights(module, weights):
+    """Copy `weights` into `module.parameters()`, in the order the parameters are registered."""
+    params = list(module.parameters())
+    got = [tuple(p.shape) for p in params]
+    want = [tuple(w.shape) for w in weights]
+    if got != want:
+        raise ValueError(f"{type(module).__name__}'s parameters, in the order they are "
+                         f"registered, have shapes {got}; the check's weights have shapes "
+                         f"{want}")
+    with torch.no_grad():
+        for param, weight in zip(params, weights):
+            param.copy_(weight)
+    return module
+
+def run_mlp_generator(z, *weights):
+    model = MLPGenerator(z_dim=z.shape[1], hidden=weights[0].shape[0]).double()
+    return load_weights(model, list(weights)).train()(z)
+
+def run_mlp_discriminator(x, *weights):
+    model = MLPDiscriminator(hidden=weights[2].shape[0]).double()
+    return load_weights(model, list(weights)).train()(x)
+
+def run_dcgan_generator(z, *weights):
+    model = DCGANGenerator(z_dim=z.shape[1], channels=weights[3].shape[1]).double()
+    return load_weights(model, list(weights)).train()(z)
+
+def run_dcgan_discriminator(x, *weights):  # 7 weights: with batch norm; 6: without
+    model = DCGANDiscriminator(channels=weights[0].shape[0], norm=len(weights) == 7).double()
+    return load_weights(model, list(weights)).train()(x)
+
+def critic_mlp(x, W1, b1, w2, b2):
+    """The small critic of Sections 5 and 6: (N, ...) -> (N,) scores."""
+    return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
+
+def penalty_and_critic_grads(real, fake, alpha, W1, b1, w2, b2, lam):
+    """Your gradient_penalty for critic_mlp, and its gradient w.r.t. the critic's weights."""
+    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
+    value = gradient_penalty(lambda x: critic_mlp(x, *weights), real, fake, alpha, lam)
+    if not value.requires_grad:  # no graph back to the weights: it could not train the critic
+        return (value.detach(), *(torch.zeros_like(w) for w in weights))
+    grads = torch.autograd.grad(value, weights, allow_unused=True)
+    return (value.detach(), *(torch.zeros_like(w) if g is None else g
+                              for w, g in zip(weights, grads)))
+'''
+
+_NN = _TORCH + '''
+from torch import nn
+''' + _HARNESS
 
 _STEP_MUTANT_HEADER = _TORCH + '''
 def _losses(real_logits, fake_logits):
@@ -27,14 +83,6 @@ def gan_losses(real_logits, fake_logits):
 def gan_losses(real_logits, fake_logits):
     d_loss = -F.logsigmoid(real_logits).mean() - F.logsigmoid(-fake_logits).mean()
     return d_loss, -F.logsigmoid(fake_logits).mean()
-'''),
-    Variant("w14_gradient_penalty", "the critic's input gradient in closed form", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    mixed = alpha * real + (1 - alpha) * fake
-    h = torch.tanh(mixed @ W1 + b1)                   # (N, H)
-    grad = ((1 - h ** 2) * w2) @ W1.T                 # d critic / d x, (N, D)
-    norms = torch.sqrt((grad ** 2).sum(dim=1))
-    return lam * ((norms - 1) ** 2).mean()
 '''),
     Variant("w14_gan_training_step", "hand-derived gradients, no autograd", _TORCH + '''
 def gan_training_step(z, real, Wg, bg, wd, bd, lr):
@@ -64,6 +112,129 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     trace_sqrt = np.sqrt(np.clip(eigenvalues.real, 0, None)).sum()
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1 + sigma2) - 2 * trace_sqrt)
 '''),
+    Variant("w14_mlp_generator", "separate layers, functional activations", _NN + '''
+import torch.nn.functional as F
+
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.fc1 = nn.Linear(z_dim, hidden)
+        self.fc2 = nn.Linear(hidden, 2 * hidden)
+        self.fc3 = nn.Linear(2 * hidden, 28 * 28)
+
+    def forward(self, z):
+        h = F.leaky_relu(self.fc1(z), 0.2)
+        h = F.leaky_relu(self.fc2(h), 0.2)
+        return torch.tanh(self.fc3(h)).reshape(len(z), 1, 28, 28)
+
+'''),
+    Variant("w14_mlp_discriminator", "separate layers, reshape and squeeze", _NN + '''
+
+import torch.nn.functional as F
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 2 * hidden)
+        self.fc2 = nn.Linear(2 * hidden, hidden)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.fc1(x.reshape(len(x), -1)), 0.2)
+        return self.out(F.leaky_relu(self.fc2(h), 0.2)).squeeze(1)
+
+'''),
+    Variant("w14_dcgan_generator", "named layers, output_padding=0 written out, functional ReLU",
+            _NN + '''
+
+import torch.nn.functional as F
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.c = channels
+        self.fc = nn.Linear(z_dim, 2 * channels * 7 * 7, bias=False)
+        self.bn0 = nn.BatchNorm1d(2 * channels * 7 * 7)
+        self.up1 = nn.ConvTranspose2d(2 * channels, channels, kernel_size=4, stride=2,
+                                      padding=1, output_padding=0, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.up2 = nn.ConvTranspose2d(channels, 1, kernel_size=4, stride=2, padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.bn0(self.fc(z))).reshape(-1, 2 * self.c, 7, 7)
+        return torch.tanh(self.up2(F.relu(self.bn1(self.up1(h)))))
+
+'''),
+    Variant("w14_dcgan_discriminator", "optional batch norm as a module list", _NN + '''
+
+import torch.nn.functional as F
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, channels=32, norm=True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, channels, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1, bias=not norm)
+        self.norm = nn.ModuleList([nn.BatchNorm2d(2 * channels)] if norm else [])
+        self.head = nn.Linear(2 * channels * 7 * 7, 1)
+
+    def forward(self, x):
+        h = self.conv2(F.leaky_relu(self.conv1(x), 0.2))
+        for layer in self.norm:
+            h = layer(h)
+        return self.head(F.leaky_relu(h, 0.2).flatten(1))[:, 0]
+
+'''),
+    Variant("w14_critic_input_gradient", "einsum with the derivative of tanh as 1/cosh²",
+            _TORCH + '''
+def critic_input_gradient(x, W1, b1, w2, b2):
+    pre = x @ W1 + b1
+    return torch.einsum("nh,h,dh->nd", 1 / torch.cosh(pre) ** 2, w2, W1)
+'''),
+    Variant("w14_gradient_penalty", "torch.lerp, grad_outputs of ones, sqrt of the sum of squares",
+            _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    a = alpha.reshape([-1] + [1] * (real.dim() - 1))
+    mixed = torch.lerp(fake, real, a).detach().requires_grad_(True)
+    grad = torch.autograd.grad(critic(mixed), mixed, torch.ones(len(mixed), dtype=real.dtype),
+                               create_graph=True)[0]
+    norms = torch.sqrt((grad.reshape(len(grad), -1) ** 2).sum(dim=1))
+    return lam * torch.mean((norms - 1) ** 2)
+'''),
+    Variant("w14_dcgan_generator", "padding 0, then crop one pixel per side (what padding=1 does)",
+            _NN + '''
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.channels = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
+                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(channels), nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, 4, 2, 0), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))[..., 1:-1, 1:-1]
+
+'''),
+    Variant("w14_wgan_clip_step", "torch.optim.SGD, then clamp_ in place under no_grad",
+            _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    optimizer = torch.optim.SGD(params, lr=lr)
+    optimizer.zero_grad()
+    (-(_critic(real, *params).mean() - _critic(fake, *params).mean())).backward()
+    optimizer.step()
+    with torch.no_grad():
+        for p in params:
+            p.clamp_(-clip, clip)
+    return tuple(p.detach() for p in params)
+'''),
 ]
 
 MUTANTS = [
@@ -88,42 +259,6 @@ def gan_losses(real_logits, fake_logits):
 def gan_losses(real_logits, fake_logits):
     d_loss = torch.cat([F.softplus(-real_logits), F.softplus(fake_logits)]).mean()
     return d_loss, F.softplus(-fake_logits).mean()
-'''),
-    # gradient penalty
-    Variant("w14_gradient_penalty", "one norm for the whole batch's gradient", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score = torch.tanh(mixed @ W1 + b1) @ w2 + b2
-    grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return lam * (grad.norm() - 1) ** 2
-'''),
-    Variant("w14_gradient_penalty", "squared norm: (‖g‖² − 1)²", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score = torch.tanh(mixed @ W1 + b1) @ w2 + b2
-    grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return lam * (((grad ** 2).sum(dim=1) - 1) ** 2).mean()
-'''),
-    Variant("w14_gradient_penalty", "alpha weights the fake side", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    mixed = (alpha * fake + (1 - alpha) * real).requires_grad_(True)
-    score = torch.tanh(mixed @ W1 + b1) @ w2 + b2
-    grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return lam * ((grad.norm(dim=1) - 1) ** 2).mean()
-'''),
-    Variant("w14_gradient_penalty", "one-sided: only norms above 1 are penalized", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score = torch.tanh(mixed @ W1 + b1) @ w2 + b2
-    grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return lam * (torch.clamp(grad.norm(dim=1) - 1, min=0) ** 2).mean()
-'''),
-    Variant("w14_gradient_penalty", "gradient at the real points only", _TORCH + '''
-def gradient_penalty(real, fake, alpha, W1, b1, w2, b2, lam):
-    x = real.clone().requires_grad_(True)
-    score = torch.tanh(x @ W1 + b1) @ w2 + b2
-    grad, = torch.autograd.grad(score.sum(), x, create_graph=True)
-    return lam * ((grad.norm(dim=1) - 1) ** 2).mean()
 '''),
     # training step
     Variant("w14_gan_training_step", "the generator step uses the old discriminator",
@@ -204,5 +339,352 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     d2 = (diff @ diff + np.trace(sigma1) + np.trace(sigma2)
           - 2 * np.trace(scipy.linalg.sqrtm(sigma1 @ sigma2)).real)
     return float(np.sqrt(max(d2, 0.0)))
+'''),
+    # modules
+    Variant("w14_mlp_generator", "ReLU instead of LeakyReLU(0.2)", _NN + '''
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, 2 * hidden), nn.ReLU(),
+                                 nn.Linear(2 * hidden, 784), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+'''),
+    Variant("w14_mlp_generator", "LeakyReLU with PyTorch's default slope 0.01", _NN + '''
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(),
+                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(),
+                                 nn.Linear(2 * hidden, 784), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+'''),
+    Variant("w14_mlp_generator", "sigmoid output (pixels in [0, 1], not [-1, 1])", _NN + '''
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(2 * hidden, 784), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+'''),
+    Variant("w14_mlp_generator", "no output activation", _NN + '''
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(2 * hidden, 784))
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+'''),
+    Variant("w14_mlp_generator", "images without the channel dimension (N, 28, 28)", _NN + '''
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim=64, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, 2 * hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(2 * hidden, 784), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 28, 28)
+
+'''),
+    Variant("w14_mlp_discriminator", "sigmoid at the end (probabilities, not logits)", _NN + '''
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.net(x).flatten()
+
+'''),
+    Variant("w14_mlp_discriminator", "returns (N, 1) scores, not a flat vector", _NN + '''
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(2 * hidden, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+'''),
+    Variant("w14_mlp_discriminator", "ReLU instead of LeakyReLU(0.2)", _NN + '''
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * hidden), nn.ReLU(),
+                                 nn.Linear(2 * hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.net(x).flatten()
+
+'''),
+    Variant("w14_dcgan_generator", "a bias in the projection before batch norm", _NN + '''
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.channels = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49),
+                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(channels), nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
+
+'''),
+    Variant("w14_dcgan_generator", "batch norm after the ReLU", _NN + '''
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.channels = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
+                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
+            nn.ReLU(), nn.BatchNorm2d(channels),
+            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
+
+'''),
+    Variant("w14_dcgan_generator", "projection reshaped as rows × columns × channels", _NN + '''
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.channels = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
+                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(channels), nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(-1, 7, 7, 2 * self.channels).permute(0, 3, 1, 2))
+
+'''),
+    Variant("w14_dcgan_discriminator", "batch norm even when norm=False", _NN + '''
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, channels=32, norm=True):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
+            nn.BatchNorm2d(2 * channels), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
+
+    def forward(self, x):
+        return self.net(x).flatten()
+
+'''),
+    Variant("w14_dcgan_discriminator", "ReLU instead of LeakyReLU(0.2)", _NN + '''
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, channels=32, norm=True):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, channels, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
+            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.ReLU(),
+            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
+
+    def forward(self, x):
+        return self.net(x).flatten()
+
+'''),
+    Variant("w14_dcgan_discriminator", "sigmoid on the score", _NN + '''
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, channels=32, norm=True):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, channels, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, 2 * channels, 4, 2, 1, bias=not norm),
+            nn.BatchNorm2d(2 * channels) if norm else nn.Identity(), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * channels * 49, 1))
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x).flatten())
+
+'''),
+    Variant("w14_dcgan_generator", "padding 0 in the first transposed convolution (wrong size)",
+            _NN + '''
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim=64, channels=32):
+        super().__init__()
+        self.channels = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * channels * 49, bias=False),
+                                     nn.BatchNorm1d(2 * channels * 49), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 0, bias=False),
+            nn.BatchNorm2d(channels), nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(-1, 2 * self.channels, 7, 7))
+
+'''),
+    # critic input gradient
+    Variant("w14_critic_input_gradient", "forgets the derivative of tanh", _TORCH + '''
+def critic_input_gradient(x, W1, b1, w2, b2):
+    return w2.expand(len(x), -1) @ W1.T
+'''),
+    Variant("w14_critic_input_gradient", "derivative of tanh taken as 1 - tanh (not squared)",
+            _TORCH + '''
+def critic_input_gradient(x, W1, b1, w2, b2):
+    h = torch.tanh(x @ W1 + b1)
+    return ((1 - h) * w2) @ W1.T
+'''),
+    Variant("w14_critic_input_gradient", "sums over the batch (one gradient for all examples)",
+            _TORCH + '''
+def critic_input_gradient(x, W1, b1, w2, b2):
+    h = torch.tanh(x @ W1 + b1)
+    g = ((1 - h ** 2) * w2).sum(dim=0, keepdim=True) @ W1.T
+    return g.expand(len(x), -1)
+'''),
+    # WGAN weight clipping
+    Variant("w14_wgan_clip_step", "clips before the step (the returned weights leave the box)",
+            _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clamp(-clip, clip).requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).detach() for p, g in zip(params, grads))
+'''),
+    Variant("w14_wgan_clip_step", "the loss with the wrong sign (the critic prefers fakes)",
+            _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(real, *params).mean() - _critic(fake, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).clamp(-clip, clip).detach()
+                 for p, g in zip(params, grads))
+'''),
+    Variant("w14_wgan_clip_step", "clips the weight matrices and vectors but not the biases",
+            _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    new = [(p - lr * (0 if g is None else g)).detach() for p, g in zip(params, grads)]
+    return new[0].clamp(-clip, clip), new[1], new[2].clamp(-clip, clip), new[3]
+'''),
+    Variant("w14_wgan_clip_step", "clamps to [0, c] instead of [-c, c]", _TORCH + '''
+def _critic(x, W1, b1, w2, b2):
+    return torch.tanh(x @ W1 + b1) @ w2 + b2
+
+def wgan_clip_step(real, fake, W1, b1, w2, b2, lr, clip):
+    params = [p.clone().requires_grad_(True) for p in (W1, b1, w2, b2)]
+    loss = _critic(fake, *params).mean() - _critic(real, *params).mean()
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return tuple((p - lr * (0 if g is None else g)).clamp(0, clip).detach()
+                 for p, g in zip(params, grads))
+'''),
+    # gradient penalty
+    Variant("w14_gradient_penalty", "no create_graph (the penalty cannot train the critic)",
+            _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed)
+    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+'''),
+    Variant("w14_gradient_penalty", "the input gradient detached before the norm", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * ((grad.detach().flatten(1).norm(dim=1) - 1) ** 2).mean()
+'''),
+    Variant("w14_gradient_penalty", "one norm for the whole batch's gradient", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * (grad.norm() - 1) ** 2
+'''),
+    Variant("w14_gradient_penalty", "squared norm: (‖g‖² − 1)²", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * (((grad.flatten(1) ** 2).sum(dim=1) - 1) ** 2).mean()
+'''),
+    Variant("w14_gradient_penalty", "alpha weights the fake side", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * fake + (1 - alpha.view(shape)) * real).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+'''),
+    Variant("w14_gradient_penalty", "one-sided: only norms above 1 are penalized", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    mixed = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * (torch.clamp(grad.flatten(1).norm(dim=1) - 1, min=0) ** 2).mean()
+'''),
+    Variant("w14_gradient_penalty", "gradient at the real points only", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    x = real.clone().requires_grad_(True)
+    grad, = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return lam * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+'''),
+]
+
+HIDDEN_ONLY_MUTANTS = [
+    Variant("w14_gradient_penalty", "written for (N, D) rows: alpha[:, None] and the norm "
+            "over dim 1 (hidden cases only: image-shaped examples)", _NN + '''
+
+def gradient_penalty(critic, real, fake, alpha, lam):
+    mixed = (alpha[:, None] * real + (1 - alpha[:, None]) * fake).detach().requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return lam * ((grad.norm(dim=1) - 1) ** 2).mean()
 '''),
 ]

@@ -84,35 +84,58 @@ def _penalty_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_LECTURE = "course/week02-linear-models.ipynb"
+
 register(
     Exercise(
         id="w02_logistic_loss", function="logistic_loss",
         reference=f"{REFERENCE}:logistic_loss", make_cases=_logistic_cases, points=3,
-        hint="per example the loss is log(1 + e^s) - y·s: compute it as np.logaddexp(0, s) "
-             "- y * s (never log(sigmoid(s))); ds = (sigmoid(s) - y) / N, dw = Xᵀ ds, "
-             "db = Σ ds."),
+        hidden="answers.hidden.week02:logistic_hidden",
+        outputs=("loss", "dw", "db"),
+        see=f"{_LECTURE} §2 Binary logistic regression: loss, gradient, and stability",
+        hint="the failing case names the regime. For large |s| a probability rounds to exactly "
+             "0 or 1 (or exp overflows) before its log is taken: compute the loss from the "
+             "score itself, never from a rounded probability; the log-sum-exp idea of Week 1 "
+             "applies with two terms. If only dw or db is off, check the sign of the error "
+             "signal and the averaging over the batch."),
     Exercise(
         id="w02_softmax_loss_naive", function="softmax_loss_naive",
         reference=f"{REFERENCE}:softmax_loss_naive", make_cases=_multiclass_cases, points=2,
-        hint="for each example shift its scores by their maximum before np.exp; "
-             "dL_i/ds_j = p_j - [j == y_i]; add that times x_i to column j of dW, then "
-             "divide loss, dW and db by N."),
+        outputs=("loss", "dW", "db"),
+        see=f"{_LECTURE} §3 Softmax regression: loops, then matrices",
+        hint="per example: shift its scores before exponentiating (exp overflows on huge "
+             "scores), the loss is minus the log-probability of the correct class, and each "
+             "class's score receives 'predicted minus target'; that signal times the input "
+             "goes into the class's column of dW and into db. Loss and both gradients are "
+             "averaged over the examples."),
     Exercise(
         id="w02_softmax_loss_vectorized", function="softmax_loss_vectorized",
         reference=f"{REFERENCE}:softmax_loss_vectorized", make_cases=_multiclass_cases,
-        points=3,
-        hint="shift each row by its own maximum (axis=1, keepdims=True); dscores = "
-             "softmax(S), then subtract 1 at [np.arange(N), y] and divide by N; "
-             "dW = X.T @ dscores, db = dscores.sum(axis=0)."),
+        points=3, outputs=("loss", "dW", "db"),
+        see=f"{_LECTURE} §3 Softmax regression: loops, then matrices",
+        hint="the same maths as the loop version, all rows at once. The shift that keeps exp "
+             "finite must be each row's own: one global shift underflows the rows whose "
+             "scores are much smaller. Pick one entry per row with integer indexing (not a "
+             "whole column); let the shapes tell you where the transpose goes, and sum the "
+             "bias gradient over examples, not classes."),
     Exercise(
         id="w02_svm_loss_vectorized", function="svm_loss_vectorized",
         reference=f"{REFERENCE}:svm_loss_vectorized", make_cases=_svm_cases, points=3,
-        hint="margins = S - S[np.arange(N), y][:, None] + 1, with the correct class's "
-             "margin set to 0; in dscores each active margin counts +1 for its class and "
-             "-1 for the correct class (so -(number of active margins) there); divide by N."),
+        hidden="answers.hidden.week02:svm_hidden",
+        outputs=("loss", "dW", "db"),
+        see=f"{_LECTURE} §4 The multiclass SVM (hinge) loss",
+        hint="differentiate the sum of hinges term by term: an inactive term (negative or "
+             "exactly 0) contributes nothing; an active term moves two scores of its row in "
+             "opposite directions, and the correct class's score takes part in every term "
+             "of its row. The correct class is not a term of its own loss. Compare your dW "
+             "with gradient_check on a small random problem."),
     Exercise(
         id="w02_l1_l2_penalty", function="l1_l2_penalty",
         reference=f"{REFERENCE}:l1_l2_penalty", make_cases=_penalty_cases, points=2,
-        hint="penalty = l1·Σ|W| + (l2/2)·Σ W² (note the 1/2); gradient = l1·sign(W) + "
-             "l2·W with np.sign, which is 0 at W = 0."),
+        outputs=("penalty", "dW"),
+        see=f"{_LECTURE} §8 L2 versus L1 regularization",
+        hint="read the penalty's definition again: which term carries the factor 1/2, and "
+             "what does that do to its derivative? The L1 term is on absolute values; its "
+             "subgradient is 0 where a weight is exactly 0. W may be a vector or a matrix: "
+             "every entry counts."),
 )

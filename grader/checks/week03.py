@@ -130,53 +130,75 @@ def _m_step_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-_DISTANCE_HINT = ("dists[i, j] is the Euclidean distance (with the square root) between "
-                  "X_test[i] and X_train[j]; the result has shape (M, N) = "
-                  "(len(X_test), len(X_train)).")
+_LECTURE = "course/week03-knn-pca-gmm.ipynb"
+_DISTANCE_SEE = f"{_LECTURE} §2 Distance matrices: two loops, one loop, no loops"
+_DISTANCE_HINT = ("dists[i, j] is the Euclidean distance (with the square root) between test "
+                  "point i and training point j, so the result has one row per test point and "
+                  "one column per training point.")
 
 register(
     Exercise(
         id="w03_distances_two_loops", function="distances_two_loops",
         reference=f"{REFERENCE}:distances_two_loops", make_cases=_distance_cases, points=1,
-        hint=_DISTANCE_HINT, atol=1e-6),
+        see=_DISTANCE_SEE, hint=_DISTANCE_HINT, atol=1e-6),
     Exercise(
         id="w03_distances_one_loop", function="distances_one_loop",
         reference=f"{REFERENCE}:distances_one_loop", make_cases=_distance_cases, points=1,
-        hint=_DISTANCE_HINT + " Broadcast X_train - X_test[i] and sum over axis=1.",
+        see=_DISTANCE_SEE,
+        hint=_DISTANCE_HINT + " With one loop, each test point is compared with all training "
+             "points at once by broadcasting; reduce over the feature axis only.",
         atol=1e-6),
     Exercise(
         id="w03_distances_no_loops", function="distances_no_loops",
         reference=f"{REFERENCE}:distances_no_loops", make_cases=_distance_cases, points=2,
-        hint=_DISTANCE_HINT + " Expand ||a - b||² = ||a||² + ||b||² - 2 a·b: a (M, 1) column "
-             "plus a (1, N) row minus 2 X_test @ X_train.T; clip at 0 before np.sqrt (rounding "
-             "makes exact zeros slightly negative).",
+        hidden="answers.hidden.week03:distances_hidden", see=_DISTANCE_SEE,
+        hint=_DISTANCE_HINT + " The expansion of the squared distance has three terms: two "
+             "norms that broadcast as a column and a row, and one matrix product (check its "
+             "sign and factor). nan means a negative number reached the square root: for "
+             "coinciding points cancellation leaves residues of either sign.",
         atol=1e-6),
     Exercise(
         id="w03_knn_predict", function="knn_predict", reference=f"{REFERENCE}:knn_predict",
-        make_cases=_knn_cases, points=2,
-        hint="np.argsort(dists, axis=1, kind='stable')[:, :k] gives the k nearest (equal "
-             "distances in index order); count the votes per class with np.bincount (use "
-             "minlength) and take np.argmax, which returns the smallest tied label."),
+        make_cases=_knn_cases, points=2, hidden="answers.hidden.week03:knn_hidden",
+        see=f"{_LECTURE} §3 Voting, ties, and a check against scikit-learn",
+        hint="the failing case names the tie it tests. Equal distances must keep training "
+             "index order (does your ranking promise that for equal keys?), and a tied vote "
+             "must go to the smallest label (which of several equal maxima does your choice "
+             "return?). Count votes for every class, including labels absent from a row."),
     Exercise(
         id="w03_pca_fit", function="pca_fit", reference=f"{REFERENCE}:pca_fit",
         make_cases=_pca_fit_cases, points=3, rtol=1e-6, atol=1e-9,
-        hint="centre X first; np.linalg.svd(Xc, full_matrices=False) gives Vᵀ whose first "
-             "n_components rows are the components; explained variance is S² / (N - 1); "
-             "flip each component so that its entry of largest absolute value is positive."),
+        outputs=("mean", "components", "explained_variance"),
+        see=f"{_LECTURE} §6 PCA: explained variance, eigen-images, reconstruction",
+        hint="the directions come from the centred data, largest variance first; the variance "
+             "along a direction is the unbiased one (as scikit-learn reports); each direction "
+             "is defined only up to its sign, and the contract fixes it by the entry of "
+             "largest absolute value."),
     Exercise(
         id="w03_pca_transform", function="pca_transform",
         reference=f"{REFERENCE}:pca_transform", make_cases=_pca_transform_cases, points=1,
-        hint="subtract the *fitted* mean (the argument, not X.mean()), then multiply by "
-             "components.T: (N, D) @ (D, K) -> (N, K)."),
+        see=f"{_LECTURE} §6 PCA: explained variance, eigen-images, reconstruction",
+        hint="coordinates are measured from the *fitted* mean, the one passed in, not the "
+             "mean of the data given now (a test set has its own); one coordinate per "
+             "component."),
     Exercise(
         id="w03_gmm_e_step", function="gmm_e_step", reference=f"{REFERENCE}:gmm_e_step",
         make_cases=_e_step_cases, points=3, rtol=1e-6, atol=1e-8,
-        hint="work in logs: log π_k + log N(x | μ_k, Σ_k) with log N = -½(D log 2π + log det Σ "
-             "+ Mahalanobis²); normalize each row with a max-shifted log-sum-exp; return the "
-             "*mean* over points of that log-sum-exp as the log-likelihood."),
+        outputs=("log_resp", "mean_log_likelihood"),
+        see=f"{_LECTURE} §7 Gaussian mixtures and EM in log space",
+        hint="stay in log space from the start: a far-away point has every density equal to 0 "
+             "in float64. Each row is normalized with a max-shifted log-sum-exp over the "
+             "components (weights included); the log-likelihood is the mean over points of "
+             "that normalizer. Factor the covariance rather than inverting it or taking det."),
     Exercise(
         id="w03_gmm_m_step", function="gmm_m_step", reference=f"{REFERENCE}:gmm_m_step",
         make_cases=_m_step_cases, points=3, rtol=1e-7, atol=1e-10,
-        hint="r = np.exp(log_resp); N_k = r.sum(axis=0); π = N_k / N; μ_k = rᵀX / N_k; "
-             "Σ_k = Σ_i r_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k + reg·I (reg on the diagonal only)."),
+        hidden="answers.hidden.week03:m_step_hidden",
+        outputs=("weights", "means", "covariances"),
+        see=f"{_LECTURE} §7 Gaussian mixtures and EM in log space",
+        hint="maximize Q one parameter group at a time: the weights under their sum-to-one "
+             "constraint, then each mean, then each covariance around the *new* mean — every "
+             "component sees all points, weighted by its responsibilities, normalized by its "
+             "own total responsibility. Far from the origin, form covariances from centred "
+             "data; the ridge goes on the diagonal only."),
 )

@@ -25,12 +25,17 @@ REFERENCE = "answers.kernels.week04"
 # Graphs: (n_nodes, edges (E, 2) int64, local_grads (E,), root)
 # --------------------------------------------------------------------------------------
 def _graph(name: str, n_nodes: int, edges: list[tuple[int, int]], rng: np.random.Generator,
-           root: int, relabel: np.ndarray | None = None) -> Case:
-    """A case from edges between nodes in topological order, optionally renumbered."""
+           root: int, relabel: np.ndarray | None = None,
+           magnitudes: tuple[float, float] = (0.5, 2.0)) -> Case:
+    """A case from edges between nodes in topological order, optionally renumbered.
+
+    Local derivatives have random signs and magnitudes in ``magnitudes`` (keep them near 1 on
+    long paths, whose gradients are products of thousands of them).
+    """
     edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
     if relabel is not None:
         edge_array, root = relabel[edge_array], int(relabel[root])
-    local_grads = rng.uniform(0.5, 2.0, size=len(edge_array)) * rng.choice([-1, 1], len(edge_array))
+    local_grads = rng.uniform(*magnitudes, size=len(edge_array)) * rng.choice([-1, 1], len(edge_array))
     return Case(name, (n_nodes, edge_array, local_grads, int(root)))
 
 
@@ -66,6 +71,9 @@ def _graph_cases(rng: np.random.Generator) -> list[Case]:
         _graph("a single node, no edges", 1, [], rng, root=0),
         _graph("a long chain of 30 nodes, shuffled ids", 30, [(i, i + 1) for i in range(29)],
                rng, root=29, relabel=rng.permutation(30)),
+        _graph("a chain of 1,100 nodes, shuffled ids (deeper than Python's recursion limit)",
+               1100, [(i, i + 1) for i in range(1099)], rng, root=1099,
+               relabel=rng.permutation(1100), magnitudes=(0.95, 1.05)),
         _graph(f"random graph of {n_random} nodes, shuffled ids", n_random,
                _random_dag(rng, n_random, 0.3), rng, root=n_random - 1,
                relabel=rng.permutation(n_random)),
@@ -179,51 +187,70 @@ def _two_layer_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_LECTURE = "course/week04-backprop.ipynb"
+_LAYERS = f"{_LECTURE} §4 From scalars to arrays: layers with forward and backward passes"
+
 register(
     Exercise(
         id="w04_backprop_graph", function="backprop_graph",
         reference=f"{REFERENCE}:backprop_graph", make_cases=_graph_cases, points=3,
-        hint="order the nodes topologically (depth-first from the root, a node after all "
-             "its inputs), then walk that order backwards; start from grad[root] = 1 and "
-             "ADD grad[j] * local_grad into each input (+=, never =). Node ids are not in "
-             "topological order, and breadth-first order is not topological either."),
+        hidden="answers.hidden.week04:graph_hidden",
+        see=f"{_LECTURE} §1 The chain rule on a computational graph",
+        hint="a node's gradient is complete only when every node that uses it has passed its "
+             "share back, so the sweep needs a reverse topological order (neither node ids nor "
+             "breadth-first order are one); shares from several users and from repeated edges "
+             "add up. On deep graphs, a recursive traversal hits Python's recursion limit "
+             "(about 1,000 calls)."),
     Exercise(
         id="w04_affine_forward", function="affine_forward",
         reference=f"{REFERENCE}:affine_forward_output", make_cases=_affine_forward_cases,
-        points=1,
-        hint="flatten every example first: x.reshape(x.shape[0], -1) has shape (N, D); "
-             "then x_flat @ w + b, with b broadcast over the rows."),
+        points=1, see=_LAYERS,
+        hint="each example may be an image: flatten every example into one row of D features "
+             "(keep the batch axis), then the matrix product and the bias, broadcast over the "
+             "rows."),
     Exercise(
         id="w04_affine_backward", function="affine_backward",
         reference=f"{REFERENCE}:affine_backward_unpacked", make_cases=_affine_backward_cases,
-        points=3,
-        hint="dx = dout @ w.T reshaped to x.shape, dw = x_flat.T @ dout, db = dout summed "
-             "over the batch (axis 0). Check each shape against its parameter's."),
+        points=3, outputs=("dx", "dw", "db"), see=_LAYERS,
+        hint="derive it with the lecture's recipe: write one output entry as a sum, find every "
+             "output entry a given weight, input or bias entry appears in, and sum over those; "
+             "then read the sums as matrix products whose shapes match each parameter. A square "
+             "weight matrix hides a missing transpose; image-shaped x needs dx in x's shape; "
+             "a bias broadcast over the batch has its gradient summed over it."),
     Exercise(
         id="w04_relu_backward", function="relu_backward",
         reference=f"{REFERENCE}:relu_backward", make_cases=_relu_backward_cases, points=1,
-        hint="multiply dout by the mask (x > 0): strictly positive, so the gradient at "
-             "exactly 0 is 0 (as in PyTorch). Mask on the input x, not on dout."),
+        see=_LAYERS,
+        hint="the gradient passes where the forward INPUT was strictly positive and is blocked "
+             "elsewhere, exactly 0 included (PyTorch's convention). The mask comes from the "
+             "cached input, not from dout."),
     Exercise(
         id="w04_sigmoid_backward", function="sigmoid_backward",
         reference=f"{REFERENCE}:sigmoid_backward", make_cases=_sigmoid_backward_cases,
-        points=1,
-        hint="the second argument is the forward OUTPUT s = σ(x), not x: dx = dout * s * (1 - s). "
-             "Do not apply σ to it again."),
+        points=1, see=_LAYERS,
+        hint="the second argument is the forward OUTPUT, already σ(x): express σ' through the "
+             "output and do not apply σ again; multiply by the upstream gradient."),
     Exercise(
         id="w04_tanh_backward", function="tanh_backward",
         reference=f"{REFERENCE}:tanh_backward", make_cases=_tanh_backward_cases, points=1,
-        hint="the second argument is the forward OUTPUT t = tanh(x): dx = dout * (1 - t**2). "
-             "Do not apply tanh to it again."),
+        see=_LAYERS,
+        hint="the second argument is the forward OUTPUT, already tanh(x): express tanh' through "
+             "the output and do not apply tanh again; multiply by the upstream gradient."),
     Exercise(
         id="w04_softmax_cross_entropy", function="softmax_cross_entropy",
         reference=f"{REFERENCE}:softmax_cross_entropy", make_cases=_softmax_ce_cases, points=2,
-        hint="loss = mean of -log_softmax(logits)[i, y_i] (shift by the row max first); "
-             "dlogits = (softmax(logits) - one_hot(y)) / N — the 1/N comes from the mean."),
+        outputs=("loss", "dlogits"), see=_LAYERS,
+        hint="compute the loss from log-probabilities obtained stably (Week 1: shift each row), "
+             "never the log of a probability that may have rounded to 0; the gradient is "
+             "'predicted minus target', and the mean over the batch puts a 1/N in it too."),
     Exercise(
         id="w04_two_layer_net", function="two_layer_net",
         reference=f"{REFERENCE}:two_layer_net", make_cases=_two_layer_cases, points=3,
-        hint="forward: z = affine(x), h = relu(z), scores = affine(h), then softmax "
-             "cross-entropy; backward in reverse order, through the ReLU mask (z > 0) "
-             "between the two affine backward passes. Gradients have their parameters' shapes."),
+        hidden="answers.hidden.week04:two_layer_hidden",
+        outputs=("loss", "dw1", "db1", "dw2", "db2"),
+        see=f"{_LECTURE} §6 A two-layer network on Fashion-MNIST",
+        hint="keep what each backward pass needs during the forward pass, then run the backward "
+             "passes in reverse order, each output gradient becoming the previous layer's "
+             "upstream gradient; the ReLU's backward pass sits between the two affine ones. "
+             "Large scores must not overflow the loss: reuse your stable loss layer."),
 )

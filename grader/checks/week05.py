@@ -140,60 +140,83 @@ def _clip_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_LECTURE = "course/week05-optimization.ipynb"
+_RULES = f"{_LECTURE} §2 Momentum, Nesterov, RMSProp, Adam"
+_SCHEDULES = f"{_LECTURE} §3 Learning-rate schedules"
+_INIT = f"{_LECTURE} §4 Initialization: keeping the signal's scale"
+
 register(
     Exercise(
         id="w05_sgd_step", function="sgd_step", reference=f"{REFERENCE}:sgd_step",
         make_cases=_sgd_cases, points=1,
-        hint="step against the gradient: w - lr * dw (return a new array)."),
+        see=f"{_LECTURE} §1 Gradient descent and the condition number",
+        hint="one step moves against the gradient, scaled by the learning rate; return a new "
+             "array rather than changing w in place."),
     Exercise(
         id="w05_momentum_step", function="momentum_step",
         reference=f"{REFERENCE}:momentum_step", make_cases=_velocity_cases, points=2,
-        hint="PyTorch's convention: velocity_new = momentum * velocity + dw (a sum of "
-             "gradients, no lr, no (1 - momentum)), then w_new = w - lr * velocity_new."),
+        outputs=("w_new", "velocity_new"), see=_RULES,
+        hint="PyTorch's convention: the velocity is a decaying SUM of raw gradients (no "
+             "learning rate and no (1 - momentum) inside it), and the step uses the velocity "
+             "after this step's update. A case with momentum 0 must reduce to plain SGD."),
     Exercise(
         id="w05_nesterov_step", function="nesterov_step",
         reference=f"{REFERENCE}:nesterov_step", make_cases=_velocity_cases, points=2,
-        hint="velocity_new = momentum * velocity + dw as for momentum, but step with "
-             "dw + momentum * velocity_new (the NEW velocity): w_new = w - lr * (...)."),
+        outputs=("w_new", "velocity_new"), see=_RULES,
+        hint="the velocity is updated exactly as for momentum; the difference is the step "
+             "direction, which combines the current gradient with the NEW velocity (the "
+             "look-ahead), as the formula of the assignment says."),
     Exercise(
         id="w05_rmsprop_step", function="rmsprop_step",
         reference=f"{REFERENCE}:rmsprop_step", make_cases=_rmsprop_cases, points=2,
-        hint="square_avg_new = alpha * square_avg + (1 - alpha) * dw**2, then divide by "
-             "np.sqrt(square_avg_new) + eps — eps OUTSIDE the square root, as in PyTorch."),
+        outputs=("w_new", "square_avg_new"), see=_RULES,
+        hint="the running average is an exponential moving average of the squared "
+             "gradients (its two weights add up to 1), updated before it is used; where eps "
+             "goes matters for tiny gradients: PyTorch adds it to the root, not under it."),
     Exercise(
         id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
-        make_cases=_adam_cases, points=3,
-        hint="update m and v first, then bias-correct with the step number t (from 1): "
-             "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); step "
-             "lr * m_hat / (np.sqrt(v_hat) + eps). Return the uncorrected m and v."),
+        make_cases=_adam_cases, points=3, outputs=("w_new", "m_new", "v_new"), see=_RULES,
+        hint="derive the correction by unrolling the average: with constant expected "
+             "gradients, E[m_t] is the gradient's mean times a geometric sum that depends on "
+             "t (t counts from 1). At t = 1 the corrected first moment equals the gradient. "
+             "Return the UNcorrected m and v as the new state; eps is added outside the root."),
     Exercise(
         id="w05_step_lr", function="step_lr", reference=f"{REFERENCE}:step_lr",
-        make_cases=_step_lr_cases, points=1,
-        hint="lr0 * gamma ** (t // step_size): integer division, so the rate is constant "
-             "for step_size epochs and drops at t = step_size, 2 step_size, ..."),
+        make_cases=_step_lr_cases, points=1, see=_SCHEDULES,
+        hint="the rate is constant for step_size epochs and drops by the factor gamma at "
+             "t = step_size, 2·step_size, …: the exponent counts completed periods (an "
+             "integer), not t / step_size as a fraction."),
     Exercise(
         id="w05_exponential_lr", function="exponential_lr",
         reference=f"{REFERENCE}:exponential_lr", make_cases=_exponential_lr_cases, points=1,
-        hint="lr0 * gamma ** t: at t = 0 the rate is lr0."),
+        see=_SCHEDULES,
+        hint="one factor gamma per epoch, starting from lr0 at t = 0 (not lr0·gamma); steps "
+             "may be any integer array: compute in floating point, elementwise."),
     Exercise(
         id="w05_cosine_lr", function="cosine_lr", reference=f"{REFERENCE}:cosine_lr",
-        make_cases=_cosine_lr_cases, points=1,
-        hint="eta_min + (lr0 - eta_min) * (1 + cos(pi * t / t_max)) / 2: lr0 at t = 0, "
-             "eta_min at t = t_max."),
+        make_cases=_cosine_lr_cases, points=1, see=_SCHEDULES,
+        hint="half a cosine period from t = 0 to t = t_max, rescaled so that the rate is lr0 "
+             "at t = 0 and eta_min (not 0, when given) at t = t_max."),
     Exercise(
         id="w05_xavier_uniform", function="xavier_uniform",
         reference=f"{REFERENCE}:xavier_uniform", make_cases=_xavier_cases, points=1,
-        hint="a = sqrt(6 / (fan_in + fan_out)) with (fan_in, fan_out) = u.shape; map "
-             "u in [0, 1) to [-a, a) with a * (2u - 1)."),
+        see=_INIT,
+        hint="the target is a uniform distribution symmetric around 0 with the variance the "
+             "lecture gives; the variance of U(-a, a) determines a. Fans come from u.shape in "
+             "the course's layout (fan_in, fan_out); the map from [0, 1) must be affine."),
     Exercise(
         id="w05_he_normal", function="he_normal", reference=f"{REFERENCE}:he_normal",
-        make_cases=_he_cases, points=1,
-        hint="scale the standard normal z by the standard deviation sqrt(2 / fan_in), "
-             "fan_in = z.shape[0] (the layer's number of inputs)."),
+        make_cases=_he_cases, points=1, see=_INIT,
+        hint="scaling a standard normal by s multiplies its variance by s²; the target "
+             "variance depends on the fan-in only, the layer's number of inputs (the first "
+             "axis in the course's layout)."),
     Exercise(
         id="w05_clip_grad_norm", function="clip_grad_norm",
         reference=f"{REFERENCE}:clip_grad_norm", make_cases=_clip_cases, points=2,
-        hint="one GLOBAL norm over all gradients, sqrt(sum of all squares); if it exceeds "
-             "max_norm, multiply every gradient by max_norm / (norm + 1e-6), else leave them; "
-             "return the gradients, then the norm measured BEFORE clipping."),
+        hidden="answers.hidden.week05:clip_hidden",
+        see=f"{_LECTURE} §6 Gradient clipping",
+        hint="one GLOBAL norm over all gradients together, measured before clipping and "
+             "returned last; every gradient gets the same factor. Near the threshold, check "
+             "what PyTorch does with its 1e-6: is the factor applied only above max_norm, or "
+             "always, capped at 1?"),
 )

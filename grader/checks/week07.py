@@ -1,4 +1,4 @@
-"""Week 7 checks: output sizes, receptive fields, convolution and max pooling.
+"""Week 7 checks: output sizes, receptive fields, convolution, max and Lp pooling.
 
 The cases cover what the lecture warns about: padding, strides that do not tile the input
 (the last partial window is dropped), non-square inputs and filters, 1×1 convolutions,
@@ -116,6 +116,38 @@ def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _lp_pool_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape, p: float, pool: int, stride: int, scale: float = 1.0,
+             relu: bool = False) -> Case:
+        return Case(name, (scale * _pool_input(rng, shape, relu), p),
+                    {"pool": pool, "stride": stride})
+
+    return [
+        case("p = 2, signed inputs, 2×2 windows, stride 2, N=2, C=3", (2, 3, 6, 6), 2.0, 2, 2),
+        case("p = 3 on signed inputs (the norm uses |x|)", (1, 2, 5, 7), 3.0, 2, 2),
+        case("p = 1: the sum of |x| over the window", (2, 2, 6, 6), 1.0, 3, 3),
+        case("p = 2.5, overlapping 3×3 windows, stride 1", (1, 2, 6, 5), 2.5, 3, 1),
+        case("p = 1000 (close to max pooling): the powers overflow unless guarded",
+             (2, 2, 6, 6), 1000.0, 2, 2, scale=3.0),
+        case("after a ReLU: windows full of zeros, p = 4", (2, 3, 6, 6), 4.0, 2, 2, relu=True),
+    ]
+
+
+def _with_dout(cases: list[Case], rng: np.random.Generator) -> list[Case]:
+    """The forward cases with an upstream gradient of the pooled shape in front."""
+    out = []
+    for c in cases:
+        x, p = c.args
+        pool, stride = c.kwargs["pool"], c.kwargs["stride"]
+        shape = x.shape[:2] + tuple((side - pool) // stride + 1 for side in x.shape[2:])
+        out.append(Case(c.name, (rng.normal(size=shape), x, p), c.kwargs))
+    return out
+
+
+def _lp_pool_backward_cases(rng: np.random.Generator) -> list[Case]:
+    return _with_dout(_lp_pool_cases(rng), rng)
+
+
 register(
     Exercise(
         id="w07_conv_output_size", function="conv_output_size",
@@ -185,4 +217,23 @@ register(
              "gradient; which one, when several are equal, is the decision the tie cases test "
              "— find PyTorch's rule with F.max_pool2d on a window holding two equal non-zero "
              "values. Overlapping windows may pick the same pixel."),
+    Exercise(
+        id="w07_lp_pool_forward", function="lp_pool_forward",
+        reference=f"{REFERENCE}:lp_pool_forward", make_cases=_lp_pool_cases, points=3,
+        hidden=f"{HIDDEN}:lp_pool", see=f"{LECTURE} §6 Max pooling",
+        hint="each window's p-norm: the order of the operations matters (power, sum over the "
+             "window — not a mean —, root) and the norm is of the magnitudes. For large p the "
+             "powers leave the float range long before the result does: the decision is a "
+             "rescaling that keeps every power between 0 and 1 in *each* window (a scale "
+             "shared by the whole tensor still underflows), and a window of zeros must give "
+             "0, not nan."),
+    Exercise(
+        id="w07_lp_pool_backward", function="lp_pool_backward",
+        reference=f"{REFERENCE}:lp_pool_backward", make_cases=_lp_pool_backward_cases,
+        points=3, hidden=f"{HIDDEN}:lp_pool_backward", see=f"{LECTURE} §6 Max pooling",
+        hint="the chain rule through the root, the sum and the power, and through the "
+             "absolute value (the signed cases test that); every input of a window gets a "
+             "share, overlapping windows add up. For p = 1000 write the derivative so that "
+             "each power has a base between 0 and 1 (a power of |x| alone overflows), and a "
+             "window of zeros passes no gradient."),
 )

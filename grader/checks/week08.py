@@ -1,4 +1,5 @@
-"""Week 8 checks: sliding windows and patches, (denoising) autoencoders, RBMs and CD-k.
+"""Week 8 checks: sliding windows and patches, (denoising) autoencoders, RBMs and CD-k,
+the Gaussian–Bernoulli RBM and the KL divergence between Gaussians.
 
 Shapes are non-square on purpose (``D ≠ H``, ``H ≠ W``, strides that do not divide the
 length), so swapped axes and off-by-one window counts fail. The autoencoder and RBM cases
@@ -108,6 +109,56 @@ def _cd_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _grbm_free_energy_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, n: int, d: int, h: int, scale: float = 0.5, v_offset: float = 0.0,
+             b_v_offset: float = 0.0) -> Case:
+        return Case(name, (v_offset + rng.normal(size=(n, d)), scale * rng.normal(size=(d, h)),
+                           rng.normal(size=h), b_v_offset + rng.normal(size=d)))
+
+    return [
+        case("standardized real-valued visibles, N=4, D=6, H=3", 4, 6, 3),
+        case("visible biases far from the data (offset 5)", 3, 5, 4, b_v_offset=5.0),
+        case("data far from zero (offset -3)", 3, 5, 2, v_offset=-3.0),
+        case("huge weights (softplus overflows if computed naively)", 3, 6, 2, scale=500.0),
+        case("a single example and a single hidden unit", 1, 4, 1),
+    ]
+
+
+def _grbm_cd1_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, n: int, d: int, h: int, scale: float = 0.5) -> Case:
+        return Case(name, (rng.normal(size=(n, d)), scale * rng.normal(size=(d, h)),
+                           rng.normal(size=h), rng.normal(size=d), rng.random((n, h)),
+                           rng.normal(size=(n, d))))
+
+    return [
+        case("standardized data, N=5, D=6, H=3", 5, 6, 3),
+        case("a batch of one", 1, 4, 2),
+        case("more hidden than visible units", 4, 3, 6),
+        case("strong weights (hidden units nearly deterministic)", 4, 5, 3, scale=3.0),
+    ]
+
+
+def _kl_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, n: int, d: int, spread: float = 1.0, centre: float = 0.0,
+             same: bool = False) -> Case:
+        mu_p, mu_q = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        lv_p = centre + spread * rng.normal(size=(n, d))
+        lv_q = centre + spread * rng.normal(size=(n, d))
+        if same:
+            mu_q, lv_q = mu_p.copy(), lv_p.copy()
+        return Case(name, (mu_p, lv_p, mu_q, lv_q))
+
+    mu, lv = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    return [
+        case("N=4 pairs of 3-D diagonal Gaussians", 4, 3),
+        case("p = q (KL is exactly 0)", 3, 4, same=True),
+        Case("same variances, different means", (mu, lv, rng.normal(size=(3, 2)), lv.copy())),
+        case("one pair in 1-D", 1, 1),
+        case("very broad Gaussians: log-variances near 720 (each variance overflows)", 3, 2,
+             spread=3.0, centre=720.0),
+    ]
+
+
 register(
     Exercise(
         id="w08_sliding_windows", function="sliding_windows",
@@ -162,4 +213,32 @@ register(
         hint="it is the gradient of the mean free energy of the data minus that of the chain "
              "ends (held fixed), to descend: check the sign with the case where the chain "
              "ends equal the data (zero gradient) and the batch-of-one case for the averaging."),
+    Exercise(
+        id="w08_grbm_free_energy", function="grbm_free_energy",
+        reference=f"{REFERENCE}:grbm_free_energy", make_cases=_grbm_free_energy_cases,
+        points=2, hidden=f"{HIDDEN}:grbm_free_energy",
+        see=f"{LECTURE} §4 The restricted Boltzmann machine",
+        hint="only the visible part of the energy changed: the hidden units are summed out "
+             "exactly as for the binary RBM, and what is left of the visible term is not "
+             "linear in v any more (the cases with offsets catch a term that was dropped or "
+             "a sign). Keep it finite for huge logits, and for data and biases near 1e7 "
+             "compute the visible term from the difference, not from expanded squares."),
+    Exercise(
+        id="w08_grbm_cd1_gradients", function="grbm_cd1_gradients",
+        reference=f"{REFERENCE}:grbm_cd1_gradients", make_cases=_grbm_cd1_cases, points=3,
+        outputs=("dW", "db_h", "db_v"), hidden=f"{HIDDEN}:grbm_cd1",
+        see=f"{LECTURE} §4 The restricted Boltzmann machine",
+        hint="two things differ from the binary RBM: the reconstruction is a real-valued "
+             "sample (no squashing, no thresholding, and it is driven by the *sampled* "
+             "hidden units), and the visible-bias gradient comes from the new quadratic "
+             "term. The positive phase uses probabilities, the noise is given, and the "
+             "result descends the free-energy difference, averaged over the batch."),
+    Exercise(
+        id="w08_kl_gaussians", function="kl_gaussians", reference=f"{REFERENCE}:kl_gaussians",
+        make_cases=_kl_cases, points=2, hidden=f"{HIDDEN}:kl",
+        see=f"{LECTURE} §7 KL divergence, both ways",
+        hint="the expectation under p of a log-ratio of two Gaussian densities needs only "
+             "p's mean and variance; check the direction (which distribution the expectation "
+             "is under), that each dimension adds, and that p = q gives exactly 0. The broad "
+             "cases test a decision: never form a variance you do not need on its own."),
 )

@@ -1,0 +1,56 @@
+"""Week 3 hidden cases: the inputs the public cases do not stress.
+
+* ``distances_hidden``: many coinciding test and training points (each has about even odds of
+  a negative rounding residue in the expanded formula, so a missing guard shows as ``nan``).
+* ``knn_hidden``: ties in distance at non-zero values that straddle the k-th place, and votes
+  tied between labels other than 0.
+* ``m_step_hidden``: data far from the origin (offset 1e6), where a one-pass covariance
+  E[xxᵀ] − μμᵀ cancels catastrophically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case
+
+
+def distances_hidden(rng: np.random.Generator) -> list[Case]:
+    train = 3.0 * rng.normal(size=(30, 6))
+    test = train[rng.permutation(30)[:24]]
+    return [
+        Case("24 test points that coincide with training points", (test, train)),
+        Case("nearly coinciding points (differences of 1e-9)",
+             (train[:10] + 1e-9 * rng.normal(size=(10, 6)), train)),
+    ]
+
+
+def knn_hidden(rng: np.random.Generator) -> list[Case]:
+    # Distances in {1, 2, 3}: many training points tie at the edge of the k nearest. More than
+    # 16 training points, where NumPy's default sort stops being insertion sort (stable).
+    edge = rng.integers(1, 4, size=(10, 40)).astype(np.float64)
+    # Labels 1 and 2 only (never 0), k = 4: many 2-2 votes between non-zero labels.
+    two_two = rng.random(size=(12, 8))
+    labels_12 = rng.integers(1, 3, size=8)
+    # All distances equal and non-zero: index order alone decides the neighbours.
+    flat = np.full((6, 50), 2.5)
+    return [
+        Case("ties in distance at the k-th place (distances 1, 2, 3), k=5",
+             (edge, rng.integers(0, 4, size=40), 5)),
+        Case("votes tied between labels 1 and 2 (no label 0), k=4", (two_two, labels_12, 4)),
+        Case("every distance equal (2.5): the smallest indices are the nearest, k=3",
+             (flat, rng.integers(0, 3, size=50), 3)),
+    ]
+
+
+def m_step_hidden(rng: np.random.Generator) -> list[Case]:
+    def soft(n: int, k: int) -> np.ndarray:
+        logits = 2.0 * rng.normal(size=(n, k))
+        return logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+
+    return [
+        Case("data far from the origin (offset 1e6)",
+             (1e6 + rng.normal(size=(30, 2)), soft(30, 3), 1e-6)),
+        Case("data far from the origin (offset -3e5), 3 features",
+             (-3e5 + rng.normal(size=(25, 3)), soft(25, 2), 1e-3)),
+    ]

@@ -1,0 +1,30 @@
+"""Week 5 hidden cases: the inputs the public cases do not stress.
+
+* ``clip_hidden``: global norms exactly at ``max_norm`` (where PyTorch's factor
+  ``max_norm / (norm + 1e-6)``, capped at 1, still scales by slightly less than 1), with
+  ``max_norm`` as small as 1e-4; and gradients that are all zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.check import Case
+
+
+def _with_norm(rng: np.random.Generator, shapes: list[tuple[int, ...]], norm: float) -> tuple:
+    grads = [rng.normal(size=shape) for shape in shapes]
+    total = np.sqrt(sum(np.sum(g * g) for g in grads))
+    return tuple(g * (norm / total) for g in grads)
+
+
+def clip_hidden(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("norm exactly max_norm = 1e-4 (the 1e-6 still scales)",
+             _with_norm(rng, [(3, 2), (4,)], 1e-4), {"max_norm": 1e-4}),
+        Case("norm exactly max_norm = 2e-3, one gradient",
+             _with_norm(rng, [(5,)], 2e-3), {"max_norm": 2e-3}),
+        Case("norm just below max_norm = 1e-3 (within the 1e-6)",
+             _with_norm(rng, [(2, 2)], 1e-3 - 2e-7), {"max_norm": 1e-3}),
+        Case("all gradients zero", (np.zeros((2, 3)), np.zeros(4)), {"max_norm": 1.0}),
+    ]

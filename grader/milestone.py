@@ -1,0 +1,402 @@
+"""Milestones: a model assembled from your own code, trained, saved, and graded on its result.
+
+A milestone notebook (``solutions/week05-optimization/milestone.ipynb``,
+``solutions/week07-cnn/milestone.ipynb``) asks you to build a whole model from the functions
+you wrote in this and earlier weeks, train it with your own optimizer and training loop, and
+save its parameters next to the notebook (``milestone_week07.npz``). You submit the notebook
+*and* that file. The grader then
+
+1. rebuilds your model with your own code (in its sandbox), loads your file and returns your
+   model's scores on the held-out test split; the accuracy and the points are computed
+   outside your code, on a documented curve (:func:`credit_curve`), not a cliff;
+2. runs a short **training probe** (:func:`training_probe`): from a fixed seed, a gradient
+   check of your loss function and a few dozen steps of your own training step on a small
+   subset, where the loss must fall. A checkpoint trained elsewhere, without working
+   training code, cannot earn those points.
+
+What this module gives you:
+
+* :func:`save_params` / :func:`load_params`: parameters as a plain ``.npz`` (arrays and one
+  JSON string, never pickle), with clear errors for a missing file, a file that does not
+  fit your model (names and shapes), or a file holding pickled objects;
+* :func:`train_or_load`: trains once, then reuses the saved file on every later run (and
+  says so), so re-running the notebook does not retrain for ten minutes;
+* :func:`gradient_errors`: the gradient check of a whole model (one relative error per
+  parameter array), which the training probe returns to the grader.
+
+The grader's own side (which files are expected, how they are checked before your code
+touches them) is :func:`inspect_checkpoint`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+Params = dict[str, np.ndarray]
+
+#: Name of the JSON string saved beside the parameters (training time, accuracy, ...).
+META_KEY = "__meta__"
+#: Largest checkpoint the grader reads (uncompressed bytes of all arrays together).
+MAX_CHECKPOINT_BYTES = 32 * 2**20
+#: Environment variable set inside the grader's sandbox (``grader.sandbox``).
+GRADING_ENV = "COURSE_GRADING"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: the message says what was expected instead."""
+
+
+def grading() -> bool:
+    """True inside the autograder's sandbox: notebooks must not train there."""
+    return os.environ.get(GRADING_ENV, "") == "1"
+
+
+# --------------------------------------------------------------------------------------
+# Saving and loading parameters
+# --------------------------------------------------------------------------------------
+def save_params(path: str | os.PathLike, params: Params, **info) -> Path:
+    """Save a model's parameters as ``.npz`` (no pickle), plus JSON-able ``info``.
+
+    Args:
+        path: e.g. ``"milestone_week07.npz"`` (next to the notebook).
+        params: parameter name -> numeric array (``{"W1": ..., "b1": ...}``).
+        **info: what you want to remember about the run (``val_acc=0.91, seconds=412``);
+            must be JSON-serializable.
+
+    Returns:
+        The path written. The file is written to a temporary name first and then renamed,
+        so an interrupted save never leaves a half-written checkpoint.
+    """
+    path = Path(path)
+    arrays = {}
+    for name, value in params.items():
+        array = np.asarray(value)
+        if not isinstance(name, str) or not name or name == META_KEY or "/" in name:
+            raise CheckpointError(f"parameter name {name!r} cannot be saved: use a plain "
+                                  f"string other than {META_KEY!r}, without '/'")
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                         or array.dtype == bool):
+            raise CheckpointError(f"parameter {name!r} is not a numeric array "
+                                  f"(dtype {array.dtype}): only numbers can be saved")
+        arrays[name] = array
+    meta = {"saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **info}
+    arrays[META_KEY] = np.array(json.dumps(meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
+def _read_npz(path: Path) -> tuple[Params, dict]:
+    """Every array of a ``.npz`` and its metadata, refusing pickles and oversized files."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path.name}: no such checkpoint in {path.parent.resolve()}. Train your model in "
+            f"the notebook (its training cell saves {path.name}) and keep the file next to "
+            "the notebook: it is submitted with it.")
+    problem = inspect_checkpoint(path)
+    if problem:
+        raise CheckpointError(problem)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    meta_array = arrays.pop(META_KEY, None)
+    try:
+        meta = json.loads(str(meta_array)) if meta_array is not None else {}
+    except ValueError:
+        meta = {}
+    return arrays, meta if isinstance(meta, dict) else {}
+
+
+def load_params(path: str | os.PathLike, like: Params | None = None) -> Params:
+    """Load parameters saved by :func:`save_params` (``allow_pickle=False``).
+
+    Args:
+        path: the ``.npz`` file.
+        like: your model's freshly initialized parameters. When given, the file must hold
+            exactly these names with these shapes (each mismatch is listed), and each array
+            is returned in ``like``'s dtype.
+
+    Raises:
+        FileNotFoundError: the file does not exist (the message says what to do).
+        CheckpointError: the file is not a plain ``.npz`` of numeric arrays (e.g. it holds
+            pickled objects), or it does not fit ``like``.
+    """
+    params, _ = _read_npz(Path(path))
+    if like is None:
+        return params
+    problems = []
+    for name in sorted(set(like) - set(params)):
+        problems.append(f"{name}: missing (your model expects shape {tuple(like[name].shape)})")
+    for name in sorted(set(params) - set(like)):
+        problems.append(f"{name}: saved with shape {tuple(params[name].shape)}, but your model "
+                        "has no parameter of that name")
+    for name in sorted(set(params) & set(like)):
+        if params[name].shape != np.shape(like[name]):
+            problems.append(f"{name}: saved with shape {tuple(params[name].shape)}, your model "
+                            f"expects {tuple(np.shape(like[name]))}")
+    if problems:
+        raise CheckpointError(
+            f"{Path(path).name} does not fit your model ({len(problems)} problem(s)):\n  "
+            + "\n  ".join(problems)
+            + "\nWas it saved from another version of your model? Train again (delete the "
+              "file first) so that it matches the model the notebook builds.")
+    return {name: params[name].astype(np.asarray(like[name]).dtype, copy=False)
+            for name in like}
+
+
+def checkpoint_info(path: str | os.PathLike) -> dict:
+    """The ``info`` saved with the parameters (plus ``saved_at``)."""
+    return _read_npz(Path(path))[1]
+
+
+def inspect_checkpoint(path: str | os.PathLike,
+                       max_bytes: int = MAX_CHECKPOINT_BYTES) -> str | None:
+    """What is wrong with a checkpoint file, or ``None`` when it is a plain ``.npz``.
+
+    Used by the grader (trusted side) *before* any learner code sees the file, and by
+    :func:`load_params`. Reads the zip directory first, so that an oversized (or
+    zip-bomb) file is refused before anything is decompressed.
+    """
+    path = Path(path)
+    name = path.name
+    if path.is_symlink() or not path.is_file():
+        return f"{name} is not a regular file"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return (f"{name} is not an .npz archive (save it with "
+                "grader.milestone.save_params or numpy.savez)")
+    total = sum(m.file_size for m in members)
+    if total > max_bytes:
+        return (f"{name} holds {total / 2**20:.1f} MB of arrays; at most "
+                f"{max_bytes / 2**20:.0f} MB are accepted")
+    key = "?"
+    bad = [m.filename for m in members if not m.filename.endswith(".npy")]
+    if bad:
+        return f"{name} holds entries that are not arrays: {', '.join(bad[:5])}"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                data[key]
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            return (f"{name} holds pickled Python objects (array {key!r}); only plain numeric "
+                    "arrays are accepted — save a dict of NumPy arrays with "
+                    "grader.milestone.save_params")
+        return f"{name} could not be read as arrays ({error})"
+    except Exception as error:  # truncated or corrupted member
+        return f"{name} could not be read ({type(error).__name__}: {error})"
+    return None
+
+
+def train_or_load(path: str | os.PathLike, train: Callable[[], Params | tuple[Params, dict]],
+                  like: Params) -> Params:
+    """Reuse the checkpoint at ``path`` if there is one; otherwise train, save and return.
+
+    Args:
+        path: the checkpoint (e.g. ``"milestone_week07.npz"``).
+        train: a function with no arguments that trains your model and returns its
+            parameters, or ``(params, info)`` with ``info`` a dict saved beside them.
+        like: freshly initialized parameters of your model (names and shapes to expect).
+
+    A file saved in fast mode (``COURSE_FAST=1``: seconds of training, for tests) is not
+    reused by a full-size run, which trains again. Inside the grader's sandbox (always fast
+    mode) nothing is trained: the grader evaluates the file you submitted, and a missing
+    file raises :class:`FileNotFoundError`.
+    """
+    from grader.config import fast_mode
+
+    path = Path(path)
+    stale = (path.exists() and not grading()
+             and bool(checkpoint_info(path).get("fast_mode")) != fast_mode())
+    if stale:
+        print(f"{path.name} was saved in {'fast' if not fast_mode() else 'full'} mode: "
+              "training again")
+    if path.exists() and not stale:
+        params = load_params(path, like)
+        info = {k: v for k, v in checkpoint_info(path).items() if k != "history"}
+        details = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else
+                            f"{key} {value}" for key, value in info.items())
+        print(f"loaded checkpoint {path.name} ({details}); skipping training — delete the "
+              "file to train again")
+        return params
+    if grading():
+        raise FileNotFoundError(f"{path.name} is not in the grader's folder: the grader "
+                                "does not train your model, it evaluates the file your "
+                                "training saved (submit it next to the notebook)")
+    start = time.perf_counter()
+    result = train()
+    params, info = result if isinstance(result, tuple) else (result, {})
+    info = {"train_seconds": round(time.perf_counter() - start, 1), "fast_mode": fast_mode(),
+            **info}
+    save_params(path, params, **info)
+    print(f"saved {path.name} after {info['train_seconds']:.0f} s of training; the next run "
+          "loads it instead of training")
+    return params
+
+
+# --------------------------------------------------------------------------------------
+# The training probe (runs your code; its outputs are judged by the grader, outside it)
+# --------------------------------------------------------------------------------------
+LossFn = Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]
+
+
+def gradient_errors(loss_and_grads: LossFn, params: Params, x: np.ndarray, y: np.ndarray,
+                    seed: int = 0, jitter: float = 0.05,
+                    steps: tuple[float, ...] = (1e-5, 1e-6, 1e-7)) -> dict[str, float]:
+    """Gradient check of a whole model, one relative error per parameter array.
+
+    For each parameter ``p`` (in sorted name order) a random unit direction ``d`` is drawn;
+    the analytic directional derivative ``⟨∂L/∂p, d⟩`` from your backward pass is compared
+    with the central difference ``(L(p + h d) - L(p - h d)) / 2h`` of your forward pass.
+    Everything is done in float64, on copies.
+
+    ReLU and max pooling have kinks where the gradient is not defined, and a freshly
+    initialized network sits exactly on some of them (zero biases on zero inputs give
+    pre-activations of exactly 0), and with thousands of units some pre-activation lies
+    within ``h`` of 0 surprisingly often. So the check is made at the parameters plus a
+    little noise (standard deviation ``jitter``), and each error is the smallest over the
+    step sizes ``steps``: a difference that straddles a kink is off for the larger ``h``
+    but not for the smaller ones, while a wrong backward pass is off for every ``h``.
+
+    Returns:
+        ``{name: |analytic - numeric| / max(|analytic| + |numeric|, 1e-10)}``: about 1e-7
+        or less for a correct backward pass; near 1 for a wrong one.
+    """
+    rng = np.random.default_rng(seed)
+    base = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    for name in sorted(base):
+        base[name] += jitter * rng.standard_normal(base[name].shape)
+    x = np.asarray(x, dtype=np.float64)
+    _, grads = loss_and_grads({k: v.copy() for k, v in base.items()}, x, y)
+
+    def loss_at(name: str, shift: np.ndarray) -> float:
+        trial = {k: v.copy() for k, v in base.items()}
+        trial[name] = base[name] + shift
+        return float(loss_and_grads(trial, x, y)[0])
+
+    errors = {}
+    for name in sorted(base):
+        direction = rng.normal(size=base[name].shape)
+        direction /= max(float(np.linalg.norm(direction)), 1e-12)
+        analytic = float(np.sum(np.asarray(grads[name], dtype=np.float64) * direction))
+        errors[name] = min(
+            abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-10)
+            for numeric in ((loss_at(name, h * direction) - loss_at(name, -h * direction))
+                            / (2 * h) for h in steps))
+    return errors
+
+
+def training_probe(init_params: Callable[[int], Params], loss_and_grads: LossFn,
+                   init_state: Callable[[Params], object],
+                   train_step: Callable[[Params, object, np.ndarray, np.ndarray, float], float],
+                   x: np.ndarray, y: np.ndarray, steps: int = 40, seed: int = 0,
+                   lr: float = 1e-3, check_images: int = 4
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """What the grader asks of your training code, with your own functions.
+
+    1. ``params = init_params(seed)``; a gradient check (:func:`gradient_errors`) of
+       ``loss_and_grads`` on the first ``check_images`` examples;
+    2. ``state = init_state(params)``, then ``steps`` calls of
+       ``train_step(params, state, x, y, lr)`` on the whole (small) batch, each returning
+       the loss before its update.
+
+    Returns:
+        ``(losses (steps,), gradient errors (number of parameter arrays,))``, the errors in
+        sorted parameter-name order. The grader judges them outside your code: the loss must
+        fall, the errors must be small.
+    """
+    params = init_params(seed)
+    errors = gradient_errors(loss_and_grads, params, x[:check_images], y[:check_images],
+                             seed=seed)
+    state = init_state(params)
+    losses = [float(train_step(params, state, x, y, lr)) for _ in range(steps)]
+    return np.array(losses, dtype=np.float64), np.array(list(errors.values()), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------
+# Scoring (the grader's side: outputs -> a fraction of the points, and a message)
+# --------------------------------------------------------------------------------------
+def credit_curve(value: float, floor: float, full: float) -> float:
+    """Partial credit: 0 at or below ``floor``, rising linearly to 1 at ``full`` and above.
+
+    For a milestone's accuracy this is the documented curve: e.g. ``floor=0.70, full=0.88``
+    gives half the points at 0.79 — no cliff at the threshold.
+    """
+    if not np.isfinite(value):
+        return 0.0
+    return float(np.clip((value - floor) / (full - floor), 0.0, 1.0))
+
+
+def accuracy_credit(scores: np.ndarray, labels: np.ndarray, floor: float, full: float,
+                    stretch: float | None = None) -> tuple[float, str]:
+    """Accuracy of class ``scores (N, C)`` against ``labels (N,)`` → (credit, message)."""
+    scores = np.asarray(scores)
+    n = len(labels)
+    if scores.ndim != 2 or scores.shape[0] != n or not np.issubdtype(scores.dtype, np.number):
+        return 0.0, (f"expected class scores of shape ({n}, number of classes) for the {n:,} "
+                     f"held-out images, got shape {tuple(scores.shape)}, dtype {scores.dtype}")
+    if not np.all(np.isfinite(scores)):
+        bad = int(np.sum(~np.isfinite(scores).all(axis=1)))
+        return 0.0, (f"{bad} of {n:,} rows of scores hold nan/inf (diverged training, or an "
+                     "overflow in the forward pass)")
+    accuracy = float(np.mean(scores.argmax(axis=1) == labels))
+    credit = credit_curve(accuracy, floor, full)
+    message = (f"held-out accuracy {accuracy:.4f} on {n:,} test images: "
+               f"{credit:.0%} of the points (0 at ≤ {floor:.2f}, rising linearly to full "
+               f"marks at ≥ {full:.2f})")
+    if stretch is not None and accuracy >= stretch:
+        message += f"; stretch goal ≥ {stretch:.2f} reached"
+    return credit, message
+
+
+#: The probe's criteria: the loss must fall by this share, the gradient check pass this.
+PROBE_FALL, PROBE_GRAD_TOL = 0.5, 1e-5
+
+
+def probe_credit(losses: np.ndarray, errors: np.ndarray, steps: int,
+                 names: list[str] | None = None) -> tuple[float, str]:
+    """Judge a training probe's outputs → (credit, message).
+
+    Half the credit: the loss falls (``1 - mean(last 5 losses) / first loss``), linearly
+    from 0 (no fall) to full at a fall of :data:`PROBE_FALL`. Half: the share of parameter
+    arrays whose gradient check error is at most :data:`PROBE_GRAD_TOL`.
+    """
+    losses = np.asarray(losses, dtype=np.float64).ravel()
+    errors = np.asarray(errors, dtype=np.float64).ravel()
+    if len(losses) != steps:
+        return 0.0, f"expected {steps} losses (one per training step), got {len(losses)}"
+    if not np.all(np.isfinite(losses)):
+        return 0.0, "the loss became nan/inf during the probe's training steps (diverged)"
+    if errors.size == 0:
+        return 0.0, "the gradient check returned no parameter errors"
+    first, last = float(losses[0]), float(np.mean(losses[-5:]))
+    fall = 1 - last / first if first > 0 else 0.0
+    loss_part = credit_curve(fall, 0.0, PROBE_FALL)
+    ok = np.isfinite(errors) & (errors <= PROBE_GRAD_TOL)
+    grad_part = float(np.mean(ok))
+    label = lambda i: (names[i] if names and i < len(names)  # noqa: E731
+                       else f"parameter array #{i + 1} in sorted name order")
+    change = f"a fall of {fall:.0%}" if fall >= 0 else f"it rose {last / first:.3g}-fold"
+    lines = [f"loss over {steps} training steps: {first:.4f} → {last:.4g} (mean of the last "
+             f"5), {change} (full marks for a fall of {PROBE_FALL:.0%} or more)",
+             f"gradient check: {int(ok.sum())}/{errors.size} parameter arrays match a "
+             f"numerical derivative of your loss (worst relative error "
+             f"{float(np.nanmax(np.where(np.isfinite(errors), errors, np.inf))):.2g}, "
+             f"tolerance {PROBE_GRAD_TOL:g})"]
+    wrong = [label(i) for i in np.flatnonzero(~ok)]
+    if wrong:
+        lines.append("wrong gradients for " + ", ".join(wrong[:12])
+                     + " — the backward pass of a layer these parameters feed disagrees "
+                       "with its forward pass")
+    return 0.5 * loss_part + 0.5 * grad_part, "; ".join(lines)
