@@ -732,7 +732,8 @@ def run_job(job: GradeJob, references: ReferenceCache | None = None
     try:
         with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
             runner = NotebookRunner(sandbox, start)
-            runner.submission = files_from or path.parent  # milestone files are checked here
+            # milestone files are checked in the job's copies (staged from the submission)
+            runner.submission = staged or Path(tempfile.gettempdir()) / "no-submitted-files"
             runner.run(cells)
             result.cell_errors = runner.errors
             for grade_id in release.grade_cells:
