@@ -19,6 +19,7 @@ For each submitted notebook:
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import hmac
 import html
@@ -28,6 +29,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 import threading
@@ -47,6 +49,8 @@ from nbgrader.utils import compute_checksum
 from grader.check import (CheckResult, Exercise, get_exercise, reference_outputs, run_cases,
                           score_cases)
 from grader.isolation import isolation_level, require_full_isolation
+from grader.gradebook import (GradingLock, manual_grades, record, record_written,  # noqa: F401
+                              submitted_timestamp)
 from grader.sandbox import (Limits, ProtocolViolation, Sandbox, SandboxDied, SandboxError,
                             SandboxTimeout, kill_all_sandboxes)
 
@@ -108,16 +112,29 @@ class ReleaseNotebook:
 
     path: Path
     grade_cells: dict[str, nbformat.NotebookNode]  # grade_id -> released test cell
+    nb: nbformat.NotebookNode | None = None  # the whole released notebook, when read
 
     @classmethod
     def read(cls, path: Path) -> "ReleaseNotebook":
-        nb = nbformat.read(path, as_version=4)
+        return cls.from_notebook(path, nbformat.read(path, as_version=4))
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> "ReleaseNotebook":
+        """A release notebook shipped as bytes (on a grading worker): ``path`` is only its name."""
+        return cls.from_notebook(Path(name), nbformat.reads(data.decode("utf-8"), as_version=4))
+
+    @classmethod
+    def from_notebook(cls, path: Path, nb: nbformat.NotebookNode) -> "ReleaseNotebook":
         cells = {}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and cell.cell_type == "code":
                 cells[meta["grade_id"]] = cell
-        return cls(path, cells)
+        return cls(path, cells, nb)
+
+    def to_bytes(self) -> bytes:
+        return (self.path.read_bytes() if self.nb is None
+                else nbformat.writes(self.nb).encode("utf-8"))
 
     @property
     def test_sources(self) -> set[str]:
@@ -263,24 +280,22 @@ def timestamp_flags(folder: Path) -> list[str]:
     return []
 
 
-def stage_submission_files(folder: Path, notebook: str, limits: Limits
-                           ) -> tuple[Path | None, list[str]]:
-    """Copy a submission's other regular files into a private folder for the sandbox.
+def collect_submission_files(folder: Path, notebook: str, limits: Limits
+                             ) -> tuple[dict[str, bytes], list[str]]:
+    """A submission's other regular files, as bytes, for the sandbox (step 1: read here).
 
     A milestone cell loads a file the learner submitted next to the notebook
-    (``np.load("milestone_week07.npz")``): the worker sees these copies, read-only, in its
-    working folder. Symbolic links, folders and special files are skipped, and so is a file
-    over ``limits.job_file_mb`` or beyond ``limits.job_total_mb`` in all (flagged).
-
-    Returns:
-        ``(staged folder or None when there is nothing to copy, flags)``.
+    (``np.load("milestone_week07.npz")``). Symbolic links, folders and special files are
+    skipped, and so is a file over ``limits.job_file_mb`` or beyond ``limits.job_total_mb``
+    in all (flagged).
     """
     flags: list[str] = []
+    files: dict[str, bytes] = {}
     try:
         entries = sorted(folder.iterdir())
     except OSError:
-        return None, flags
-    staged, total = None, 0
+        return files, flags
+    total = 0
     for entry in entries:
         if entry.name in (notebook, "timestamp.txt") or entry.suffix == ".ipynb" or \
                 entry.name.endswith(".feedback.html") or entry.name.startswith("."):
@@ -305,14 +320,35 @@ def stage_submission_files(folder: Path, notebook: str, limits: Limits
                 flags.append(f"{entry.name}: the submission's files exceed "
                              f"{limits.job_total_mb} MB in all: not given to the notebook")
                 continue
-            if staged is None:
-                staged = Path(tempfile.mkdtemp(prefix="job-"))
-                staged.chmod(0o755)
-            with open(staged / entry.name, "xb") as out:
-                shutil.copyfileobj(handle, out, 1 << 20)
-            (staged / entry.name).chmod(0o444)
-            total += info.st_size
-    return staged, flags
+            files[entry.name] = handle.read(limits.job_file_mb * 2**20 + 1)
+            total += len(files[entry.name])
+    return files, flags
+
+
+def stage_files(files: dict[str, bytes]) -> Path | None:
+    """Write a job's files, read-only, into a private folder for the sandbox (or None)."""
+    if not files:
+        return None
+    staged = Path(tempfile.mkdtemp(prefix="job-"))
+    staged.chmod(0o755)
+    for name, data in files.items():
+        if "/" in name or name in ("", ".", ".."):  # a job from elsewhere: names, not paths
+            continue
+        with open(staged / name, "xb") as out:
+            out.write(data)
+        (staged / name).chmod(0o444)
+    return staged
+
+
+def stage_submission_files(folder: Path, notebook: str, limits: Limits
+                           ) -> tuple[Path | None, list[str]]:
+    """Copy a submission's other regular files into a private folder for the sandbox.
+
+    Returns:
+        ``(staged folder or None when there is nothing to copy, flags)``.
+    """
+    files, flags = collect_submission_files(folder, notebook, limits)
+    return stage_files(files), flags
 
 
 # --------------------------------------------------------------------------------------
@@ -587,54 +623,117 @@ def recorded_seed(graded: Path) -> int | None:
 # --------------------------------------------------------------------------------------
 # Grading one notebook
 # --------------------------------------------------------------------------------------
-def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
-                   references: ReferenceCache, limits: Limits = Limits(),
-                   zero_on_tampering: bool = True, seed: int | None = None,
-                   root: Path | None = None, isolation: str | None = None,
-                   files_from: Path | None = None
-                   ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
-    """Grade one submitted notebook; return its result and the autograded notebook.
+@dataclass
+class GradeJob:
+    """One notebook to grade, as plain data: step 1's output, what travels to a worker.
 
-    Tampering (replacing ``np.allclose``, ``check``, ``sys.modules`` entries …, importing the
-    answer key, or opening the course's protected files) scores 0 and is flagged for the
-    instructor to review; ``zero_on_tampering=False`` only flags it. Other suspicious actions
-    (network, processes, signals, a full scratch) are flagged; they cannot succeed in the
-    sandbox anyway. ``root`` is the folder the notebook must lie in (default: its own);
-    the regular files of ``files_from`` (default: the notebook's folder) are given to the
-    worker, read-only, in its working folder.
+    Everything a grading host needs and nothing more: no paths, no gradebook. The release's
+    test cells and points travel with it (the worker's own ``assignments/`` is never read);
+    the hidden cases come from ``seed`` on the worker, whose course version must match
+    ``fingerprint`` (:func:`grader.cluster.course_fingerprint`).
+    """
+
+    student: str
+    assignment: str
+    notebook: str  # the released notebook's file name
+    release: bytes  # the released notebook
+    seed: int
+    limits: Limits = field(default_factory=Limits)
+    submission: bytes | None = None  # the notebook as read; None when refused
+    refused: str | None = None  # why nothing can be graded (recorded as its grade)
+    flags: list[str] = field(default_factory=list)  # about the file, found when reading it
+    files: dict[str, bytes] = field(default_factory=dict)  # other files given to the sandbox
+    files_flags: list[str] = field(default_factory=list)
+    zero_on_tampering: bool = True
+    isolation: str | None = None
+    fingerprint: str = ""
+
+    def to_bytes(self) -> bytes:
+        """JSON (bytes base64-encoded): no pickle, so a job is data and nothing else."""
+        data = asdict(self)
+        for key in ("release", "submission"):
+            data[key] = None if data[key] is None else base64.b64encode(data[key]).decode()
+        data["files"] = {k: base64.b64encode(v).decode() for k, v in self.files.items()}
+        return json.dumps(data).encode()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "GradeJob":
+        data = json.loads(blob)
+        for key in ("release", "submission"):
+            data[key] = None if data[key] is None else base64.b64decode(data[key])
+        data["files"] = {k: base64.b64decode(v) for k, v in data["files"].items()}
+        data["limits"] = Limits(**data["limits"])
+        return cls(**data)
+
+
+def prepare_job(path: Path, release: ReleaseNotebook, student: str, assignment: str,
+                seed: int, limits: Limits = Limits(), zero_on_tampering: bool = True,
+                root: Path | None = None, isolation: str | None = None,
+                files_from: Path | None = None, fingerprint: str = "") -> GradeJob:
+    """Step 1: read a submission (on the instructor's machine) into a :class:`GradeJob`.
+
+    The file-level checks happen here, where the files are: a missing notebook (with the
+    names found instead), a symbolic link, a file outside ``root``, an oversized or invalid
+    notebook are *refused* (the job then carries only the reason); the other regular files
+    of ``files_from`` (default: the notebook's folder) travel with it as bytes.
+    """
+    job = GradeJob(student, assignment, release.path.name, release.to_bytes(), seed, limits,
+                   zero_on_tampering=zero_on_tampering, isolation=isolation,
+                   fingerprint=fingerprint)
+    if not path.exists() and not path.is_symlink():
+        others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.exists() else []
+        hint = f"; found {', '.join(others)} instead (renamed?)" if others else ""
+        job.refused = f"notebook {release.path.name} was not submitted{hint}"
+        return job
+    try:
+        nb, file_flags = read_submitted_notebook(path, root)
+    except SubmissionRefused as error:
+        job.refused = str(error)
+        return job
+    job.submission = nbformat.writes(nb).encode("utf-8")
+    job.flags = file_flags + solution_marker_flags(nb) + timestamp_flags(path.parent)
+    job.files, job.files_flags = collect_submission_files(files_from or path.parent, path.name,
+                                                          limits)
+    return job
+
+
+def run_job(job: GradeJob, references: ReferenceCache | None = None
+            ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
+    """Steps 2 and 3: run a job's cells in a sandbox and score it (on any grading host).
+
+    Returns the result and the autograded notebook (None for a refused submission). Needs
+    no file of the submission: only the job. ``references`` defaults to a cache of this job.
     """
     start = time.monotonic()
-    seed = references.seed if seed is None else seed
-    result = NotebookResult(student, assignment, release.path.name, seed=seed)
-    result.written = written_answers(None, release.path)  # unanswered until read
+    release = ReleaseNotebook.from_bytes(job.notebook, job.release)
+    references = references or ReferenceCache(job.seed)
+    seed, limits, zero_on_tampering, isolation = (job.seed, job.limits, job.zero_on_tampering,
+                                                  job.isolation)
+    result = NotebookResult(job.student, job.assignment, job.notebook, seed=seed)
+    result.written = written_answers(None, release.nb)  # unanswered until read
 
     def zero_all(reason: str) -> None:
         result.flags.append(reason)
         result.exercises = [ExerciseScore(gid, release.points(gid), 0.0, f"{gid}: 0 — {reason}")
                             for gid in release.grade_cells]
 
-    if not path.exists() and not path.is_symlink():
-        others = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.exists() else []
-        hint = f"; found {', '.join(others)} instead (renamed?)" if others else ""
-        zero_all(f"notebook {release.path.name} was not submitted{hint}")
+    if job.refused is not None or job.submission is None:
+        zero_all(job.refused or "nothing was submitted")
         return result, None
-    try:
-        nb, file_flags = read_submitted_notebook(path, root)
-    except SubmissionRefused as error:
-        zero_all(str(error))
-        return result, None
-    result.flags += file_flags + solution_marker_flags(nb) + timestamp_flags(path.parent)
+    nb = nbformat.reads(job.submission.decode("utf-8"), as_version=4)
+    result.flags += job.flags
     cell_flags, voided = inspect_cells(nb, release)
     result.flags += cell_flags
-    result.written = written_answers(nb, release.path)
+    result.written = written_answers(nb, release.nb)
     cells = cells_to_run(nb, release)
     static_tampering, static_suspicious, answer_key = source_findings([s for _, s in cells])
-    staged, staged_flags = stage_submission_files(files_from or path.parent, path.name, limits)
-    result.flags += staged_flags
+    staged = stage_files(job.files)
+    result.flags += job.files_flags
     try:
         with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
             runner = NotebookRunner(sandbox, start)
-            runner.submission = files_from or path.parent  # milestone files are checked here
+            # milestone files are checked in the job's copies (staged from the submission)
+            runner.submission = staged or Path(tempfile.gettempdir()) / "no-submitted-files"
             runner.run(cells)
             result.cell_errors = runner.errors
             for grade_id in release.grade_cells:
@@ -678,6 +777,29 @@ def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignmen
                                 for e in result.exercises]
     result.seconds = time.monotonic() - start
     return result, autograded_notebook(nb, release, result)
+
+
+def grade_notebook(path: Path, release: ReleaseNotebook, student: str, assignment: str,
+                   references: ReferenceCache, limits: Limits = Limits(),
+                   zero_on_tampering: bool = True, seed: int | None = None,
+                   root: Path | None = None, isolation: str | None = None,
+                   files_from: Path | None = None
+                   ) -> tuple[NotebookResult, nbformat.NotebookNode | None]:
+    """Grade one submitted notebook here; return its result and the autograded notebook.
+
+    :func:`prepare_job` then :func:`run_job`, the steps a cluster runs on two machines.
+    Tampering (replacing ``np.allclose``, ``check``, ``sys.modules`` entries …, importing the
+    answer key, or opening the course's protected files) scores 0 and is flagged for the
+    instructor to review; ``zero_on_tampering=False`` only flags it. Other suspicious actions
+    (network, processes, signals, a full scratch) are flagged; they cannot succeed in the
+    sandbox anyway. ``root`` is the folder the notebook must lie in (default: its own);
+    the regular files of ``files_from`` (default: the notebook's folder) are given to the
+    worker, read-only, in its working folder.
+    """
+    seed = references.seed if seed is None else seed
+    job = prepare_job(path, release, student, assignment, seed, limits, zero_on_tampering,
+                      root, isolation, files_from)
+    return run_job(job, references)
 
 
 def _accounting_flags(accounting, limits: Limits) -> list[str]:
@@ -860,57 +982,6 @@ def autograded_notebook(nb: nbformat.NotebookNode, release: ReleaseNotebook,
     return graded
 
 
-def submitted_timestamp(submission: Path) -> datetime | None:
-    """When a submission folder was handed in, as nbgrader reads it: its ``timestamp.txt``
-    (written by ``nbgrader collect`` and ``zip_collect``), or None without one."""
-    from nbgrader.utils import parse_utc
-
-    stamp = submission / "timestamp.txt"
-    if stamp.is_symlink() or not stamp.is_file():
-        return None
-    try:
-        return parse_utc(stamp.read_text(errors="replace")[:200].strip())
-    except Exception:  # unparsable: recorded without a time, and flagged when graded
-        return None
-
-
-def record(results: list[NotebookResult], db_url: str, submitted_dir: Path | None = None) -> None:
-    """Write scores into nbgrader's gradebook; re-grading updates rows, never duplicates.
-
-    Rows are written as nbgrader's own autograder writes them, so that the formgrader shows
-    the submissions as graded: the submission's timestamp is the one of its folder in
-    ``submitted_dir`` (the formgrader says "needs autograding" when they differ) and every
-    auto-graded cell is marked as needing no manual grade.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
-
-    from grader.nbgrader_setup import COURSE_ID
-
-    with Gradebook(db_url, COURSE_ID) as gb, warnings.catch_warnings():
-        # nbgrader's add_submission triggers harmless SQLAlchemy autoflush warnings.
-        warnings.simplefilter("ignore", category=SAWarning)
-        for result in results:
-            timestamp = (submitted_timestamp(submitted_dir / result.student / result.assignment)
-                         if submitted_dir else None)
-            gb.update_or_create_student(result.student)
-            try:
-                gb.find_submission(result.assignment, result.student).timestamp = timestamp
-            except MissingEntry:
-                gb.add_submission(result.assignment, result.student, timestamp=timestamp)
-            notebook_id = Path(result.notebook).stem
-            for exercise in result.exercises:
-                grade = gb.find_grade(exercise.exercise_id, notebook_id, result.assignment,
-                                      result.student)
-                grade.auto_score = exercise.score
-                grade.needs_manual_grade = False
-            record_written(gb, result, notebook_id)
-            submitted = gb.find_submission_notebook(notebook_id, result.assignment,
-                                                    result.student)
-            submitted.flagged = bool(result.flags)
-            gb.db.commit()
-
-
 # --------------------------------------------------------------------------------------
 # Written answers: manually graded in the formgrader, never scored automatically
 # --------------------------------------------------------------------------------------
@@ -923,11 +994,13 @@ class WrittenAnswer:
     answered: bool  # False while the cell still holds the release's text
 
 
-def written_answers(nb: nbformat.NotebookNode | None, release_path: Path) -> list[WrittenAnswer]:
+def written_answers(nb: nbformat.NotebookNode | None,
+                    release: Path | nbformat.NotebookNode) -> list[WrittenAnswer]:
     """The submission's written answers, in release order; a missing cell (or notebook,
-    ``nb=None``) is unanswered."""
+    ``nb=None``) is unanswered. ``release``: the released notebook or its path."""
     released = {}
-    for cell in nbformat.read(release_path, as_version=4).cells:
+    release_nb = release if isinstance(release, dict) else nbformat.read(release, as_version=4)
+    for cell in release_nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and cell.cell_type == "markdown":
             released[meta["grade_id"]] = (cell.source.strip(), float(meta.get("points", 0)))
@@ -940,47 +1013,6 @@ def written_answers(nb: nbformat.NotebookNode | None, release_path: Path) -> lis
     return [WrittenAnswer(grade_id, points, bool(submitted.get(grade_id))
                           and submitted[grade_id] != text)
             for grade_id, (text, points) in released.items()]
-
-
-def record_written(gb, result: NotebookResult, notebook_id: str) -> None:
-    """Mark written answers in nbgrader's gradebook as nbgrader's autograder does: an answer
-    needs manual grading (the formgrader lists it, with its points); an untouched one scores 0
-    automatically. The auto score never counts an answer, and a regrade keeps the
-    instructor's grade and comment."""
-    from nbgrader.api import MissingEntry
-
-    for answer in result.written:
-        try:
-            grade = gb.find_grade(answer.grade_id, notebook_id, result.assignment,
-                                  result.student)
-        except MissingEntry:  # a gradebook released before the question existed
-            continue
-        grade.auto_score = None if answer.answered else 0.0
-        if grade.manual_score is None:
-            grade.needs_manual_grade = answer.answered
-
-
-def manual_grades(db_url: str, student: str, assignment: str, notebook_id: str) -> list[dict]:
-    """Each written answer's points, manual score (None until graded) and comment."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from grader.nbgrader_setup import COURSE_ID
-
-    rows = []
-    with Gradebook(db_url, COURSE_ID) as gb:
-        try:
-            notebook = gb.find_submission_notebook(notebook_id, assignment, student)
-        except MissingEntry:
-            return []
-        comments = {c.name: c.comment for c in notebook.comments}
-        for grade in notebook.grades:
-            if grade.cell_type != "markdown":
-                continue
-            score = grade.manual_score if grade.manual_score is not None else grade.auto_score
-            rows.append({"grade_id": grade.name, "points": grade.max_score, "score": score,
-                         "graded": grade.manual_score is not None or grade.auto_score is not None,
-                         "comment": comments.get(grade.name) or ""})
-    return sorted(rows, key=lambda r: r["grade_id"])
 
 
 def _written_rows(written: list[dict]) -> str:
@@ -1034,43 +1066,52 @@ def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = No
 
 
 # --------------------------------------------------------------------------------------
+# The same steps on a grading worker of a cluster: bytes in, bytes out
+# --------------------------------------------------------------------------------------
+def grade_job_bytes(blob: bytes) -> bytes:
+    """Grade one :class:`GradeJob` (serialised) here; return the result serialised.
+
+    A grading failure is this notebook's grade (as in the local pool); a job of another
+    course version raises :class:`FingerprintMismatch`, which is never recorded.
+    """
+    from grader.cluster import FingerprintMismatch, course_fingerprint
+
+    job = GradeJob.from_bytes(blob)
+    mine = course_fingerprint()
+    if job.fingerprint and job.fingerprint != mine:
+        raise FingerprintMismatch(
+            f"worker {socket.gethostname()} (pid {os.getpid()}) grades course version "
+            f"{mine[:12]}, the instructor's is {job.fingerprint[:12]}: update it and restart")
+    try:
+        result, graded = run_job(job)
+    except Exception as error:  # one submission never stops the class run
+        release = ReleaseNotebook.from_bytes(job.notebook, job.release)
+        result, graded = failed_result(job.student, job.assignment, release, job.seed,
+                                       f"{type(error).__name__}: {str(error)[:300]}"), None
+    return result_to_bytes(result, graded, f"{socket.gethostname()}:{os.getpid()}")
+
+
+def result_to_bytes(result, graded, host: str) -> bytes:
+    return json.dumps({"result": asdict(result), "host": host,
+                       "notebook": None if graded is None else nbformat.writes(graded)}).encode()
+
+
+def result_from_bytes(blob: bytes):
+    """``(NotebookResult, autograded notebook or None, grading host)`` from a worker's reply."""
+    data = json.loads(blob)
+    fields = data["result"]
+    fields["exercises"] = [ExerciseScore(**e) for e in fields["exercises"]]
+    fields["written"] = [WrittenAnswer(**w) for w in fields["written"]]
+    graded = None if data["notebook"] is None else nbformat.reads(data["notebook"], as_version=4)
+    return NotebookResult(**fields), graded, data["host"]
+
+
+# --------------------------------------------------------------------------------------
 # A whole class
 # --------------------------------------------------------------------------------------
 def submitted_students(submitted_dir: Path, assignment: str) -> list[str]:
     return sorted(p.name for p in submitted_dir.iterdir()
                   if p.is_dir() and (p / assignment).is_dir()) if submitted_dir.exists() else []
-
-
-class GradingLock:
-    """One grading run per work folder at a time (a second run waits, saying for whom).
-
-    nbgrader's SQLite gradebook is not safe for concurrent writers, and two runs grading the
-    same submission would race on its autograded copy.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self) -> "GradingLock":
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = self.path.open("a+")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            print(f"waiting for another grading run to finish ({holder}) …", flush=True)
-            fcntl.flock(self.handle, fcntl.LOCK_EX)
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"pid {os.getpid()}")
-        self.handle.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()  # closing releases the lock
 
 
 def write_no_follow(path: Path, data: bytes) -> None:
@@ -1176,7 +1217,7 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
               jobs: int = 2, limits: Limits = Limits(), seed: int | None = None,
               progress: bool = True, resume: bool = False,
               lock_path: Path | None = None, work: Path | None = None,
-              require_full: bool = True) -> list[NotebookResult]:
+              require_full: bool = True, scheduler: str | None = None) -> list[NotebookResult]:
     """Grade every submission of one or more assignments in parallel and record the scores.
 
     Each (student, notebook) runs in its own fully isolated sandbox (refused otherwise:
@@ -1194,8 +1235,16 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
     seed, the one recorded in its autograded copy by an earlier grade, else one derived from
     the course secret in ``work`` (default: the parent of ``autograded_dir``). A regrade of
     an unchanged submission therefore gets the same score.
+
+    ``scheduler`` (default: ``$COURSE_SCHEDULER``): grade on a Dask cluster
+    (:mod:`grader.cluster`) instead of the local pool; ``jobs`` is then ignored. Jobs and
+    results travel as bytes, and this process stays the only gradebook writer. A notebook the
+    cluster could not grade (lost, or another course version) is not recorded and the run
+    raises :class:`grader.cluster.ClusterError` ("rerun with --resume").
     """
     from tqdm.auto import tqdm
+
+    scheduler = scheduler if scheduler is not None else os.environ.get("COURSE_SCHEDULER") or None
 
     if require_full:
         require_full_isolation("autograde submissions")
@@ -1209,7 +1258,7 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                           for p in sorted((release_dir / name).glob("*.ipynb"))]
         if not releases[name]:
             raise FileNotFoundError(f"no released notebooks in {release_dir / name}")
-    with GradingLock(lock_path or autograded_dir.parent / ".grading.lock"):
+    with GradingLock(lock_path or autograded_dir.parent / ".grading.lock", db_url):
         todo = []
         for name in assignments:
             for student in (students if students is not None
@@ -1222,25 +1271,56 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                         own = submission_seed(secret, student, name) if own is None else own
                         todo.append((student, name, release, submission, graded, own))
         results: list[NotebookResult] = []
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        remote = None
+        if scheduler and todo:
+            from grader.cluster import ClusterPool
+
+            remote = ClusterPool(scheduler)  # refuses another course version: nothing recorded
+            pool = remote.executor
+            futures = {remote.submit(grade_job_bytes, prepare_job(
+                submission, release, student, name, own, limits, root=submitted_dir,
+                isolation=isolation)):
+                       (graded, student, name, release, own)
+                       for student, name, release, submission, graded, own in todo}
+        else:
+            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+            futures = {pool.submit(_grade_contained, submission, release, student, name,
+                                   references, limits, own, submitted_dir, isolation):
+                       (graded, student, name, release, own)
+                       for student, name, release, submission, graded, own in todo}
         bar = tqdm(total=len(todo), desc=f"autograde {', '.join(assignments)}"[:60],
                    unit="notebook", disable=not progress)
-        futures = {pool.submit(_grade_contained, submission, release, student, name,
-                               references, limits, own, submitted_dir, isolation):
-                   (graded, student, name, release, own)
-                   for student, name, release, submission, graded, own in todo}
+        recorded: set[tuple[str, str, str]] = set()
+        not_graded: list[str] = []
         try:
             with _ctrl_c_as_flag() as interrupted:
                 pending = set(futures)
+                last_check = time.monotonic()
                 while pending:
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
                         graded, student, name, release, own = futures[future]
+                        host = None
                         try:
-                            result, graded_nb = future.result()
-                        except Exception as error:  # _grade_contained already catches
+                            if remote is not None:
+                                result, graded_nb, host = result_from_bytes(future.result())
+                            else:
+                                result, graded_nb = future.result()
+                        except Exception as error:
+                            if remote is not None:  # the cluster's failure, not a grade
+                                not_graded.append(f"{student}/{name}/{release.path.name}: "
+                                                  f"{type(error).__name__}: {str(error)[:200]}")
+                                bar.update()
+                                continue
+                            # _grade_contained already catches
                             result, graded_nb = failed_result(
                                 student, name, release, own, f"{type(error).__name__}"), None
+                        key = (result.student, result.assignment, result.notebook)
+                        if key in recorded:  # delivered twice: recorded once
+                            continue
+                        recorded.add(key)
+                        if host and graded_nb is not None:
+                            graded_nb.metadata[GRADING_METADATA_KEY]["graded_on"] = host
                         _record_contained(result, graded_nb, graded, db_url, submitted_dir)
                         results.append(result)
                         bar.set_postfix_str(f"{result.student}: "
@@ -1248,17 +1328,40 @@ def autograde(assignment: str | list[str], submitted_dir: Path, autograded_dir: 
                         bar.update()
                     if interrupted.is_set():
                         raise KeyboardInterrupt
+                    if remote is not None and time.monotonic() - last_check > 2:
+                        last_check = time.monotonic()
+                        if pending and remote.lost():
+                            not_graded += [f"{futures[f][1]}/{futures[f][2]}/"
+                                           f"{futures[f][3].path.name}: cluster lost"
+                                           for f in pending]
+                            for future in pending:
+                                future.cancel()
+                            pending = set()
         except KeyboardInterrupt:
             for future in futures:
                 future.cancel()
-            kill_all_sandboxes()
-            pool.shutdown(wait=True, cancel_futures=True)
+            if remote is not None:
+                remote.kill_sandboxes()
+                remote.close()
+            else:
+                kill_all_sandboxes()
+                pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
             print(f"\ninterrupted: {len(results)} of {len(todo)} notebooks graded and recorded; "
                   "run again with --resume to grade the rest", flush=True)
             raise
-        pool.shutdown(wait=True)
+        if remote is not None:
+            remote.close()
+        else:
+            pool.shutdown(wait=True)
         bar.close()
+        if not_graded:
+            from grader.cluster import ClusterError
+
+            raise ClusterError(
+                f"{len(results)} of {len(todo)} notebooks graded and recorded; the cluster "
+                f"could not grade {len(not_graded)} (nothing recorded for them):\n  "
+                + "\n  ".join(not_graded[:20]) + "\nrerun with --resume to grade the rest")
     return sorted(results, key=lambda r: (r.assignment, r.student, r.notebook))
 
 

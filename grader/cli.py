@@ -3,6 +3,8 @@
 Commands:
     release [ASSIGNMENT ...]      regenerate assignments/ from solutions/ (+ gradebook)
     autograde ASSIGNMENT          grade work/submitted/*/ASSIGNMENT in parallel sandboxes
+                                  (--scheduler ADDRESS: on a Dask cluster)
+    worker ADDRESS                start a grading worker of a Dask cluster
     feedback ASSIGNMENT           write feedback HTML for the autograded notebooks
     export [--out FILE]           gradebook → CSV (one row per student and assignment)
     demo                          release everything, simulate a class, grade it, report
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 from grader.config import REPO_ROOT, work_dir
+from grader.gradebook import export_rows, gradebook_table  # noqa: F401 (re-exported)
 from grader.sandbox import Limits
 
 
@@ -65,7 +68,8 @@ def _grade(assignment: str | list[str], args: argparse.Namespace,
     return autograde(assignment, folders["submitted"], folders["autograded"], ASSIGNMENTS,
                      db_url=db_url(args.work), students=args.students or None, jobs=args.jobs,
                      limits=_limits(args), seed=args.seed, resume=getattr(args, "resume", False),
-                     work=args.work, require_full=require_full)
+                     work=args.work, require_full=require_full,
+                     scheduler=getattr(args, "scheduler", None))
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:
@@ -76,11 +80,47 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     except IsolationUnavailable as error:
         print(f"✗ {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        from grader.cluster import ClusterError
+
+        if not isinstance(error, ClusterError):
+            raise
+        print(f"✗ {error}", file=sys.stderr)
+        return 3
     if not results:
         print(f"no submissions found in {_folders(args.work)['submitted']}/*/{args.assignment}/")
         return 1
     print(gradebook_table(results))
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Start a grading worker of a Dask cluster (``dask worker``), refusing without full
+    isolation: it runs other people's code."""
+    import socket
+
+    from grader.cluster import course_fingerprint
+    from grader.isolation import full_isolation_problem
+
+    problem = full_isolation_problem()
+    if problem:
+        print(f"✗ a grading worker runs other people's code and needs full isolation: {problem}",
+              file=sys.stderr)
+        return 2
+    name = args.name or f"{socket.gethostname()}-{os.getpid()}"
+    space = args.work / "dask-worker-space"
+    space.mkdir(parents=True, exist_ok=True)
+    print(f"grading worker {name}: course version {course_fingerprint()[:12]}, "
+          f"{args.slots} slot(s), scheduler {args.address}", flush=True)
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", args.address,
+               "--nthreads", str(args.slots), "--nworkers", "1", "--name", name,
+               "--local-directory", str(space), "--no-dashboard",
+               "--nanny" if args.nanny else "--no-nanny"]
+    if args.host:
+        command += ["--host", args.host]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+    return 0  # not reached
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -94,30 +134,6 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"wrote {path}")
     return 0 if paths else 1
-
-
-def export_rows(db: str) -> list[dict]:
-    """One row per (student, assignment): score, max score, per-exercise scores, flagged."""
-    from nbgrader.api import Gradebook
-
-    from grader.nbgrader_setup import COURSE_ID
-
-    rows = []
-    with Gradebook(db, COURSE_ID) as gb:
-        for assignment in gb.assignments:
-            for student in gb.students:
-                try:
-                    submission = gb.find_submission(assignment.name, student.id)
-                except Exception:
-                    continue
-                row = {"student": student.id, "assignment": assignment.name,
-                       "score": round(submission.score, 4), "max_score": submission.max_score,
-                       "flagged": any(nb.flagged for nb in submission.notebooks)}
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        row[grade.name] = round(grade.score, 4)
-                rows.append(row)
-    return sorted(rows, key=lambda row: (row["assignment"], row["student"]))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -135,23 +151,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def gradebook_table(results: list) -> str:
-    """A plain-text gradebook: one line per student and notebook, one column per exercise."""
-    exercise_ids = list(dict.fromkeys(e.exercise_id for r in results for e in r.exercises))
-    short = [eid.split("_", 1)[-1] for eid in exercise_ids]  # whole names: no two alike
-    widths = [max(8, len(s)) + 1 for s in short]
-    header = f"{'student':<20}{'notebook':<14}" + "".join(
-        f"{s:>{w}}" for s, w in zip(short, widths)) + f"{'total':>14}  flags"
-    lines = [header, "-" * len(header)]
-    for r in results:
-        scores = {e.exercise_id: e.score for e in r.exercises}
-        cells = "".join(f"{scores.get(eid, 0):>{w}.2f}" for eid, w in zip(exercise_ids, widths))
-        flags = f"{len(r.flags)} flag(s)" if r.flags else ""
-        if r.cell_errors:
-            flags += f"{', ' if flags else ''}{len(r.cell_errors)} cell error(s)"
-        lines.append(f"{r.student:<20}{Path(r.notebook).stem:<14}{cells}"
-                     f"{r.score:>8.2f} / {r.max_score:<3g}  {flags}")
-    return "\n".join(lines)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -276,8 +275,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--resume", action="store_true",
                    help="skip notebooks already autograded since their submission")
+    p.add_argument("--scheduler", default=os.environ.get("COURSE_SCHEDULER") or None,
+                   metavar="ADDRESS",
+                   help="grade on a Dask cluster: tcp://host:8786, tls://…, or local:N "
+                        "(default: $COURSE_SCHEDULER; --jobs is then ignored)")
     grading_options(p)
     p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("worker", help="start a grading worker of a Dask cluster (root)")
+    p.add_argument("address", help="the scheduler, e.g. tcp://head:8786")
+    p.add_argument("--slots", type=int, default=os.cpu_count() or 1,
+                   help="notebooks graded at once (default: CPU count, %(default)s)")
+    p.add_argument("--name", default=None, help="worker name (default: host-pid)")
+    p.add_argument("--host", default=None, help="interface to listen on (default: Dask's)")
+    p.add_argument("--no-nanny", dest="nanny", action="store_false",
+                   help="no nanny process restarting the worker")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("feedback", help="write feedback HTML")
     p.add_argument("assignment")
     p.set_defaults(func=cmd_feedback)

@@ -13,6 +13,10 @@ from pathlib import Path
 #: Repository root when the package runs from a checkout (the usual, editable install).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+#: The nbgrader course id of the gradebook (here, a leaf module, so that recording grades
+#: needs no nbgrader set-up: see grader/gradebook.py).
+COURSE_ID = "dlcourse"
+
 
 def fast_mode() -> bool:
     """True when ``COURSE_FAST`` is set to a true value (``1``, ``true``, ``yes``)."""

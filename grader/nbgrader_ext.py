@@ -21,6 +21,7 @@ route.
 from __future__ import annotations
 
 import traceback
+import os
 from pathlib import Path
 
 from nbgrader.preprocessors import ClearSolutions
@@ -63,8 +64,7 @@ def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool =
     sandboxed grader always re-grades, and records unknown students.
     """
     from grader.autograde import autograde
-    from grader.cli import gradebook_table
-    from grader.release import ASSIGNMENTS
+    from grader.gradebook import gradebook_table
 
     coursedir = api.coursedir
     submitted = Path(coursedir.submitted_directory)
@@ -75,8 +75,10 @@ def formgrader_autograde(api, assignment_id: str, student_id: str, force: bool =
 
     try:
         results = autograde(assignment_id, submitted, Path(coursedir.autograded_directory),
-                            ASSIGNMENTS, db_url=coursedir.db_url, students=[student_id],
+                            Path(coursedir.root) / coursedir.release_directory,
+                            db_url=coursedir.db_url, students=[student_id],
                             jobs=1, progress=False,
+                            scheduler=os.environ.get("COURSE_SCHEDULER") or None,
                             work=Path(coursedir.autograded_directory).resolve().parent)
     except IsolationUnavailable as error:  # never grade someone else's code unsandboxed
         return {"success": False, "log": "", "error": str(error)}

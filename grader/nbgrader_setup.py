@@ -7,7 +7,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-COURSE_ID = "dlcourse"
+from grader.config import COURSE_ID  # noqa: E402,F401 (re-exported)
 
 
 def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None = None) -> Config:

@@ -37,3 +37,69 @@ def test_release_autograde_and_export_on_postgresql(tmp_path, monkeypatch):
     assert by_student["ada-reference"]["score"] == by_student["ada-reference"]["max_score"]
     assert by_student["ben-untouched"]["score"] == 0
     assert by_student["gus-tamperer"]["flagged"]
+
+
+def test_two_grading_runs_on_one_postgresql_gradebook_are_serialised(tmp_path):
+    """Two instructors on different machines (here: two work folders, so two file locks)
+    share one PostgreSQL gradebook: the advisory lock lets one run at a time."""
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from grader.gradebook import GradingLock
+
+    assert URL, "COURSE_REQUIRE_POSTGRES is set but COURSE_TEST_POSTGRES_URL is not"
+    holder = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from grader.gradebook import GradingLock
+        with GradingLock(Path({str(tmp_path / 'a' / '.grading.lock')!r}), {URL!r}):
+            print("locked", flush=True)
+            time.sleep(4)
+        print("released", flush=True)
+    """)
+    other = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with GradingLock(tmp_path / "b" / ".grading.lock", URL):  # another machine's folder
+            waited = time.monotonic() - started
+            assert other.poll() is not None or other.stdout.readline().strip() == "released"
+        assert waited > 1.0, "the second run did not wait for the first"
+    finally:
+        other.kill()
+        other.wait()
+    with GradingLock(tmp_path / "c" / ".grading.lock", URL):  # released: taken at once
+        pass
+
+
+def test_advisory_lock_is_released_when_a_run_dies(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    from grader.gradebook import GradingLock
+
+    assert URL, "COURSE_REQUIRE_POSTGRES is set but COURSE_TEST_POSTGRES_URL is not"
+    dying = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from grader.gradebook import GradingLock
+        with GradingLock(Path({str(tmp_path / 'a' / '.grading.lock')!r}), {URL!r}):
+            print("locked", flush=True)
+            os._exit(1)  # killed mid-run: the server ends its session and the lock
+    """)
+    out = subprocess.run([sys.executable, "-c", dying], capture_output=True, text=True,
+                         timeout=120)
+    assert "locked" in out.stdout, out.stderr
+    with GradingLock(tmp_path / "b" / ".grading.lock", URL):
+        pass
+
+
+def test_sqlite_gradebook_takes_no_advisory_lock(tmp_path):
+    from grader.gradebook import GradingLock, is_postgres
+
+    assert is_postgres(URL) and not is_postgres(f"sqlite:///{tmp_path}/gradebook.db")
+    with GradingLock(tmp_path / ".grading.lock", f"sqlite:///{tmp_path}/g.db") as lock:
+        assert lock.connection is None
