@@ -377,6 +377,9 @@ def _strip_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
+_PARSE_LOCK = threading.Lock()
+
+
 def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Read the learner's cells (as text, never run here) for tampering and attempts.
 
@@ -408,7 +411,8 @@ def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]
 
     for source in sources:
         try:
-            tree = ast.parse(_strip_magics(source))
+            with _PARSE_LOCK:  # CPython 3.11's AST recursion counter is not thread-safe
+                tree = ast.parse(_strip_magics(source))
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):

@@ -252,6 +252,9 @@ def test_release_runs_against_the_distribution(path, dist_root, isolated_python)
             assert "not attempted" in errors[0].evalue
         elif errors:  # only the learner's unfinished work may fail here, and what uses it
             ename = errors[0].ename
-            assert ename == "NotImplementedError" or (unfinished and ename == "NameError"), \
+            # (a cell using the unfinished work: a name not defined, or a file the learner's
+            # training saves — e.g. week 15's runs — not there yet)
+            assert ename == "NotImplementedError" or (
+                unfinished and ename in ("NameError", "FileNotFoundError")), \
                 f"cell {meta.get('grade_id', '?')}: {ename}: {errors[0].evalue}"
             unfinished = True
