@@ -112,7 +112,6 @@ def test_infinite_loop_is_killed_by_timeout(grader):
     outcome = grader.grade_source("loop", "w01_softmax", source, SOFTMAX, [SOFTMAX],
                                   call_timeout=0.3)
     assert outcome.status == bm.KILLED and outcome.how == "timeout"
-    assert outcome.seconds < 5
 
 
 def test_mutant_that_does_not_compile_is_an_error(grader):
