@@ -34,7 +34,6 @@ import stat
 import tempfile
 import threading
 import time
-import warnings
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import contextlib
 from contextlib import contextmanager
