@@ -134,7 +134,7 @@ register(
         score="grader.checks.milestones:score_w05_accuracy",
         files=(checkpoint_name(5),), outputs=("class scores",),
         hint=_MILESTONE_HINT,
-        see="course/week05-optimization.ipynb §7 Putting it together on Fashion-MNIST"),
+        see="course/week05-optimization.ipynb §8 Putting it together on Fashion-MNIST"),
     Exercise(
         id="w05_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=3, timeout=60.0,
