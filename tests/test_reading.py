@@ -190,7 +190,7 @@ def test_every_week_of_the_syllabus_has_a_reading_bullet(week):
 @pytest.mark.parametrize("week", WEEKS)
 def test_every_lecture_opens_with_the_same_reading(week):
     cells = lecture(week).cells
-    assert cells[0].source.startswith("# Week"), f"week {week}: cell 0 is not the title"
+    assert cells[0].source.lstrip().startswith("# Week"), f"week {week}: cell 0 is not the title"
     cell = cells[1]
     assert cell.cell_type == "markdown" and cell.source.startswith("**Reading.**"), \
         f"week {week}: the cell after the title is not the Reading cell"

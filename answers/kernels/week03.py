@@ -216,9 +216,9 @@ def zca_whiten(X: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     :func:`pca_fit`), with eigendecomposition ``C = V diag(λ) Vᵀ``. Then
     ``W = V diag((λ + eps)^(-1/2)) Vᵀ``: the whitened data ``(X - mean) Wᵀ`` has variance
     ``λ_k / (λ_k + eps)`` along eigen-direction ``k`` — about 1 where ``λ_k ≫ eps``, about 0
-    (untouched, not amplified) where ``λ_k ≪ eps``. ``W`` is symmetric, so unlike PCA
-    whitening (``diag((λ + eps)^(-1/2)) Vᵀ``) it rotates back into pixel space, and it is
-    unique even where eigenvalues repeat or vanish (no sign or basis convention needed).
+    (untouched, not amplified) where ``λ_k ≪ eps``. ``W`` is symmetric positive definite:
+    unlike PCA whitening (``diag((λ + eps)^(-1/2)) Vᵀ``) it rotates back into pixel space, and
+    it is unique even where eigenvalues repeat or vanish (no sign or basis convention needed).
 
     Directions the data does not span (``N ≤ D``, or duplicated features) have ``λ = 0`` and
     gain ``eps^(-1/2)``; ``eigh`` may return them as tiny negative numbers, which are clipped

@@ -203,12 +203,12 @@ register(
         hidden="answers.hidden.week03:whiten_hidden", outputs=("mean", "W"),
         see=f"{_LECTURE} §7 Whitening: PCA and ZCA",
         hint="the failing case names what it stresses. Whitening undoes the covariance of "
-             "the centred data (the unbiased one, as in pca_fit); W must be symmetric (ZCA "
-             "rotates back into the original coordinates) and must not depend on which "
-             "eigenvector basis a solver returns. eps is in the units of a variance and is "
-             "not rescaled by the data: check your whitened variances against the contract "
-             "along directions far above, near and far below eps, including directions the "
-             "data does not span at all (fewer examples than features)."),
+             "the centred data (the unbiased one, as in pca_fit); W must be symmetric positive "
+             "definite (ZCA rotates back into the original coordinates) and must not depend "
+             "on which eigenvector basis a solver returns. eps is in the units of a variance "
+             "and is not rescaled by the data: check your whitened variances against the "
+             "contract along directions far above, near and far below eps, including "
+             "directions the data does not span at all (fewer examples than features)."),
     Exercise(
         id="w03_gmm_e_step", function="gmm_e_step", reference=f"{REFERENCE}:gmm_e_step",
         make_cases=_e_step_cases, points=3, rtol=1e-6, atol=1e-8,
