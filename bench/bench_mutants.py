@@ -557,7 +557,8 @@ def run(exercise_ids: Iterable[str] | None = None, seeds: tuple[int, ...] = SEED
     from grader.check import all_exercises
 
     exercises = all_exercises()
-    ids = list(exercise_ids or exercises)
+    # Milestones are scored by a metric and have no reference kernel to mutate.
+    ids = [i for i in (exercise_ids or exercises) if exercises[i].reference]
     mutants = {i: generate(i, exercises[i].reference, limit) for i in ids}
     tasks = [{"key": m.key, "exercise_id": i, "source": m.source, "target": m.target,
               "targets": mutation_targets(exercises[i].reference)}
@@ -714,13 +715,19 @@ def main(argv: list[str] | None = None) -> int:
     """Print the surviving non-equivalent mutants of some exercises (nothing is stored)."""
     parser = argparse.ArgumentParser(prog="python -m bench.bench_mutants",
                                      description=main.__doc__)
-    parser.add_argument("exercises", nargs="+", help="exercise ids, e.g. w01_softmax")
+    parser.add_argument("exercises", nargs="+",
+                        help="exercise ids, e.g. w01_softmax, or weeks, e.g. week03")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="number of seeds")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--source", action="store_true", help="print each survivor's source")
     args = parser.parse_args(argv)
     seeds = tuple(range(1, args.seeds + 1))
-    mutants, outcomes = run(args.exercises, seeds, jobs=args.jobs)
+    from grader.check import all_exercises
+
+    ids = [i for name in args.exercises
+           for i in ([e for e in all_exercises() if week_of(e) == name]
+                     if name.startswith("week") else [name])]
+    mutants, outcomes = run(ids, seeds, jobs=args.jobs)
     equivalent = equivalents()
     for exercise_id, t in tally(mutants, outcomes, equivalent).items():
         print(f"{exercise_id}: {t.notes()}; kill rate "
