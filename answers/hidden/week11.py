@@ -4,8 +4,8 @@
   underflows to 0 in a naive softmax: clipping or ``log(softmax)`` gives a wrong or infinite
   perplexity), a large vocabulary with one hot spot, and integer-valued logits.
 * ``batchify_cases``, ``get_batch_cases``: the lecture's sizes (20 columns, windows of 35
-  on a long source, the last and the shortest window), int32 ids, a stream too short for
-  one row.
+  on a long source, the last and the shortest window, a short last window at an offset whose
+  bits are not those of the source's length), int32 ids, a stream too short for one row.
 * ``kneser_ney_cases``: a sparse 30×30 table, a word that never follows anything, a
   vocabulary of one word, a single bigram seen 100 times with a small discount.
 * ``tied_lm_cases``: longer windows and a larger vocabulary, saturated gates, a window of one
@@ -75,6 +75,7 @@ def get_batch_cases(rng: np.random.Generator) -> list[Case]:
         Case("hidden: the window of 35 at row 35 of an 80-row source", (source, 35, 35)),
         Case("hidden: the last window (row 70, bptt 35: 9 rows left)", (source, 70, 35)),
         Case("hidden: the window starting on the last row but one", (source, 78, 35)),
+        Case("hidden: a short last window at row 60 (19 rows left)", (source, 60, 35)),
     ]
 
 
