@@ -16,7 +16,9 @@
 * ``sgd_step_cases``: a clipping threshold so small that every step is clipped, large weights
   and rates, a larger vocabulary.
 * ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
-  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1.
+  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1, and a
+  threshold of 1.5 that no epoch can meet (the first epoch, compared with an infinite best,
+  does not improve either: it counts towards the patience).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def plateau_cases(rng: np.random.Generator) -> list[Case]:
         plateau_case("hidden: factor 10 on perplexities near 1",
                      [1.30, 1.29, 1.2, 1.19, 1.1881, 1.18], lr=1.0, factor=10.0),
         plateau_case("hidden: a single epoch", [500.0]),
+        plateau_case("hidden: threshold 1.5, no epoch can improve (the first one counts too), "
+                     "patience 1", [300.0, 250.0, 200.0, 150.0, 120.0, 100.0], threshold=1.5,
+                     patience=1),
     ]
 
 
