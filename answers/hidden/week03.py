@@ -3,7 +3,8 @@
 * ``distances_hidden``: many coinciding test and training points (each has about even odds of
   a negative rounding residue in the expanded formula, so a missing guard shows as ``nan``).
 * ``knn_hidden``: ties in distance at non-zero values that straddle the k-th place, and votes
-  tied between labels other than 0.
+  tied between labels other than 0, and a one-class training set (every label 0: the vote
+  has a single column).
 * ``m_step_hidden``: data far from the origin (offset 1e6), where a one-pass covariance
   E[xxᵀ] − μμᵀ cancels catastrophically.
 * ``whiten_hidden``: a variance far below eps, rank-deficient data, an offset of 1e6 (one-pass
@@ -42,6 +43,8 @@ def knn_hidden(rng: np.random.Generator) -> list[Case]:
         Case("votes tied between labels 1 and 2 (no label 0), k=4", (two_two, labels_12, 4)),
         Case("every distance equal (2.5): the smallest indices are the nearest, k=3",
              (flat, rng.integers(0, 3, size=50), 3)),
+        Case("a one-class training set (every label 0), k=3",
+             (rng.random(size=(5, 9)), np.zeros(9, dtype=np.int64), 3)),
     ]
 
 

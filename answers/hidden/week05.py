@@ -7,6 +7,8 @@
   is zero only in the symmetric part; one batch mixing scales 1e-6 and 1e6 (each Hessian's
   "zero" is relative to its own eigenvalues); a zero Hessian (the monkey saddle at 0); and
   f scaled by 1e-9.
+* ``adam_hidden``: betas far from their defaults and below 1/2 (short memories), where the
+  averages' weights ``1 - β`` are no longer the small numbers that the defaults make them.
 """
 
 from __future__ import annotations
@@ -53,4 +55,17 @@ def critical_point_hidden(rng: np.random.Generator) -> list[Case]:
         Case("f scaled by 1e-9: clear eigenvalues of about 1e-9",
              (hessians_with_spectra(rng, [[1.0, 2.0], [-1.0, 3.0], [-2.0, -1.0], [ZERO, 1.0]],
                                     1e-9), 1e-8)),
+    ]
+
+
+def adam_hidden(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, shape: tuple[int, ...], t: int, **hyper: float) -> Case:
+        return Case(name, (rng.normal(size=shape), rng.normal(size=shape),
+                           0.5 * rng.normal(size=shape), rng.random(shape), t), hyper)
+
+    return [
+        case("betas 0.3 and 0.45 (short memories), t=3", (4, 3), 3, lr=0.01, beta1=0.3,
+             beta2=0.45),
+        case("beta1 = 0 (no momentum), beta2 = 0.2, t=7", (5,), 7, lr=0.1, beta1=0.0,
+             beta2=0.2),
     ]

@@ -440,3 +440,16 @@ def zca_whiten(X, eps):
     return mean, (vectors / np.sqrt(np.clip(values, 0, None) + eps)) @ vectors.T
 '''),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w03_knn_predict", "vote table sized 2 × the largest label (no column for a "
+            "one-class training set) [hidden only]", '''
+def knn_predict(dists, y_train, k):
+    nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
+    counts = np.zeros((len(dists), 2 * int(y_train.max())), dtype=np.int64)
+    np.add.at(counts, (np.arange(len(dists))[:, None], y_train[nearest]), 1)
+    return np.argmax(counts, axis=1)
+'''),
+]

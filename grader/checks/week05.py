@@ -218,6 +218,7 @@ register(
     Exercise(
         id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
         make_cases=_adam_cases, points=3, outputs=("w_new", "m_new", "v_new"), see=_RULES,
+        hidden="answers.hidden.week05:adam_hidden",
         hint="derive the correction by unrolling the average: with constant expected "
              "gradients, E[m_t] is the gradient's mean times a geometric sum that depends on "
              "t (t counts from 1). At t = 1 the corrected first moment equals the gradient. "
