@@ -7,8 +7,9 @@ tamperer and a kernel killer, replicated to N students) is graded by four config
 
 * the local pool at ``--jobs 1`` and ``--jobs 2`` (threads driving sandboxes);
 * a loopback cluster of 1 and of 2 one-slot workers: a real ``dask scheduler`` process and
-  ``python -m grader worker`` processes, each in its own working directory (their imports
-  done before timing; both clusters stay up for the whole run).
+  ``python -m grader worker`` processes, each in its own working directory. Every cluster
+  (and the local pool) grades a few submissions untimed first, as long-lived workers would
+  have; the clusters stay up for the whole run.
 
 The configurations are **interleaved**: the class is cut into ``ROUNDS`` chunks and each
 round grades its chunk with every configuration in turn (A B C D, then D C B A, …), so a
@@ -116,6 +117,14 @@ class LoopbackCluster:
             self.close()
             raise
 
+    def warm(self, slots: int) -> None:
+        """Grade a few submissions untimed, so that every worker has done one real job (its
+        lazily imported reference kernels and check code): a class is graded by long-lived
+        workers, and the local pool's process has them loaded already."""
+        work = _scratch() / f"warm-{Path(self.address).name.replace(':', '-')}"
+        students = build_class(work, 2 * slots)
+        _grade(work, students, scheduler=self.address)
+
     def close(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -201,6 +210,10 @@ def bench_throughput() -> list[Row]:
             # The worker-killed run's cluster starts now too: its workers then run the same
             # grading code as the instructor's process even if the checkout changes meanwhile.
             _MEASURED["killed_cluster"] = LoopbackCluster(_scratch() / "dask-killed", 2)
+            for cluster in (*clusters.values(), _MEASURED["killed_cluster"]):
+                cluster.warm(len(cluster.workers))
+            warm = _scratch() / "warm-local"
+            _grade(warm, build_class(warm, 2), jobs=2)  # the same for the local pool
             seconds = dict.fromkeys(CONFIGS, 0.0)
             loads: dict = {config: [] for config in CONFIGS}
             size = -(-count // ROUNDS)
