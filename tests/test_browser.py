@@ -513,19 +513,12 @@ def test_maths_renders_offline_in_the_formgrader_and_the_feedback_page(lab, page
     _show(typeset.first)
     _shot(page, artifacts, "06a-formgrader-maths-offline")
 
-    # The course's feedback page, as the student opens it from disk.
+    # The course's feedback page for the student.
     write_feedback(ASSIGNMENT, class_work / "autograded", class_work / "feedback",
                    db_url=db_url(class_work), students=[student])
     feedback = class_work / "feedback" / student / ASSIGNMENT / "numerics.html"
-    page.goto(feedback.as_uri())
-    expect(page.locator(".feedback-summary")).to_contain_text(f"{TOTAL} / {TOTAL}")
-    typeset = page.locator(MATHJAX_OUTPUT)
-    expect(typeset.first).to_be_attached(timeout=RUN_TIMEOUT_MS)
-    assert typeset.count() >= 3
-    _show(typeset.first)
-    _shot(page, artifacts, "06b-feedback-maths-offline")
-
-    # The same page served by the Jupyter server (JupyterLab's "Open in New Browser Tab").
+    # The same page served by the Jupyter server (JupyterLab's "Open in New Browser Tab"),
+    # before the file: page (a request from a file: page is of an unknown origin to it).
     relative = feedback.relative_to(class_work)
     served = lab.course / "feedback-served" / relative
     served.parent.mkdir(parents=True, exist_ok=True)
@@ -536,6 +529,15 @@ def test_maths_renders_offline_in_the_formgrader_and_the_feedback_page(lab, page
         "nodes => nodes.map(n => n.src)")
     assert mathjax and all(src.startswith(lab.url + "/static/jupyter_server_mathjax/")
                            for src in mathjax), mathjax
+    # The same page as the student opens it from disk (its MathJax: this installation's).
+    page.goto(feedback.as_uri())
+    expect(page.locator(".feedback-summary")).to_contain_text(f"{TOTAL} / {TOTAL}")
+    typeset = page.locator(MATHJAX_OUTPUT)
+    expect(typeset.first).to_be_attached(timeout=RUN_TIMEOUT_MS)
+    assert typeset.count() >= 3
+    _show(typeset.first)
+    _shot(page, artifacts, "06b-feedback-maths-offline")
+
     assert not refused, f"requests that left the machine: {refused}"
 
 
