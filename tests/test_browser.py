@@ -523,7 +523,8 @@ def test_maths_renders_offline_in_the_formgrader_and_the_feedback_page(lab, page
     served = lab.course / "feedback-served" / relative
     served.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(feedback, served)
-    page.goto(f"{lab.url}/files/{served.relative_to(lab.course).as_posix()}")
+    page.goto(f"{lab.url}/files/{served.relative_to(lab.course).as_posix()}",
+              referer=f"{lab.url}/lab")  # /files/ wants a same-host Referer, as from Lab
     expect(page.locator(MATHJAX_OUTPUT).first).to_be_attached(timeout=RUN_TIMEOUT_MS)
     mathjax = page.locator("script[src*='MathJax.js']").evaluate_all(
         "nodes => nodes.map(n => n.src)")
