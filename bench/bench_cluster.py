@@ -215,6 +215,7 @@ def bench_throughput() -> list[Row]:
             warm = _scratch() / "warm-local"
             _grade(warm, build_class(warm, 2), jobs=2)  # the same for the local pool
             seconds = dict.fromkeys(CONFIGS, 0.0)
+            chunks: dict = {config: [] for config in CONFIGS}  # each chunk's seconds
             loads: dict = {config: [] for config in CONFIGS}
             size = -(-count // ROUNDS)
             for r in range(ROUNDS):
@@ -224,9 +225,10 @@ def bench_throughput() -> list[Row]:
                     if not chunk:
                         continue
                     loads[kind, slots].append(load())
-                    seconds[kind, slots] += _grade(
+                    chunks[kind, slots].append(_grade(
                         works[kind, slots], chunk, jobs=slots,
-                        scheduler=clusters[slots].address if kind == "cluster" else None)
+                        scheduler=clusters[slots].address if kind == "cluster" else None))
+                    seconds[kind, slots] += chunks[kind, slots][-1]
                     print(f"  round {r + 1}/{ROUNDS} {kind} {slots}: {len(chunk)} graded, "
                           f"{seconds[kind, slots]:.0f} s so far", flush=True)
             # The no-op round trip on the 2-worker cluster, while it is up.
@@ -252,14 +254,16 @@ def bench_throughput() -> list[Row]:
                   f"submission recorded once: {same['cluster', slots] and same['local', slots]}"
                   f"; gradebooks of all four configurations identical: {identical}; cluster "
                   f"{load_note(loads['cluster', slots])}, local {load_note(loads['local', slots])}"
-                  f"; {MACHINE}", seconds=remote_s + local_s))
+                  f"; {MACHINE}", seconds=remote_s + local_s,
+            extra={"chunk_seconds": {"cluster": chunks["cluster", slots],
+                                     "local": chunks["local", slots]}}))
     for slots in (1, 2):
         extra = (seconds["cluster", slots] - seconds["local", slots]) / count
         rows.append(Row(
             f"engine overhead per graded submission, {slots} slot(s): (cluster − pool) / N",
             extra * 1000, "ms", notes=f"= ({seconds['cluster', slots]:.1f} s − "
             f"{seconds['local', slots]:.1f} s) / {count}: wall-clock the cluster adds per "
-            f"submission (negative: the cluster was faster; within the machine's noise); "
+            f"submission (negative: the cluster was faster); "
             f"{MACHINE}", seconds=0.0))
     rows.append(Row("engine overhead per task: a no-op task's round trip (submit → result, one "
                     "at a time), loopback cluster of 2 workers", noop_ms, "ms",
