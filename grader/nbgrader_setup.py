@@ -72,7 +72,27 @@ def feedback_exporter():
 
     return HTMLExporter(template_name="course_feedback", sanitize_html=True,
                         extra_template_basedirs=[str(TEMPLATES)],
-                        mathjax_url=local_mathjax().as_uri())
+                        mathjax_url=local_mathjax().as_uri(),
+                        filters={"clean_html": clean_rendered_html})
+
+
+def clean_rendered_html(element) -> str:
+    """nbconvert's ``clean_html`` with ``nh3``'s allowlist: nbconvert's own (bleach's short
+    list) escaped every paragraph and heading of a learner's markdown into visible ``<p>``
+    tags. Scripts, event handlers and ``javascript:`` links are removed all the same."""
+    import nh3
+
+    def no_data_links(tag: str, attribute: str, value: str) -> str | None:
+        # data: URLs only as the source of an image (a kept raster attachment)
+        if value.strip().lower().startswith("data:") and (tag, attribute) != ("img", "src"):
+            return None
+        return value
+
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    return nh3.clean(text, attributes={**attributes, "*": {"class", "id"}},
+                     url_schemes={"http", "https", "mailto", "data"},
+                     attribute_filter=no_data_links)
 
 
 def formgrade_exporter(config: Config | None = None):
