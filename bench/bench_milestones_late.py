@@ -190,6 +190,11 @@ def _run(week: int) -> list[Row]:
     common = (f"{WHAT[week]}; `{command}` in a fresh folder (no checkpoint: it trains), "
               f"{extra_run}1 thread; {load}")
     history = {k: v for k, v in info.get("history", {}).items() if k != "loss"}
+    losses = info.get("history", {}).get("loss") or [float("nan")]
+    progress = (f"validation exact match every 100 steps {history.get('val_exact')}"
+                if week == 13 else
+                f"training loss {losses[0]:.3f} at the first step, {np.mean(losses[-10:]):.3f} "
+                f"over the last 10 (rates {info.get('rates')})")
     if not fast_mode():
         REFERENCE_CHECKPOINTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(checkpoint, REFERENCE_CHECKPOINTS / checkpoint.name)
@@ -201,7 +206,7 @@ def _run(week: int) -> list[Row]:
         Row(f"milestone: week {week:02d} {short}, {metric} of the solution notebook's checkpoint",
             value, "accuracy", oracle=oracle, oracle_value=oracle_value,
             target=f"≥ {full:.4g} (full marks)", met=value >= full, seconds=seconds,
-            notes=f"{common}; {credit:.0%} of the points; validation: {history}",
+            notes=f"{common}; {credit:.0%} of the points; {progress}",
             extra=extra),
         Row(f"milestone: week {week:02d} {short}, wall-clock of the whole notebook "
             "(nbconvert --execute, full size)", seconds, "s",
