@@ -119,6 +119,7 @@ def _w12_probe_cases(rng: np.random.Generator) -> list[Case]:
 def score_w12_accuracy(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
     floor, full = FAST_BARS[12] if fast_mode() else (W12_FLOOR, W12_FULL)
     credit, message = accuracy_credit(outputs[0], case.target, floor, full)
+    message = message.replace(f"≥ {full:.2f})", f"≥ {full:.4g})")  # 0.8258, not 0.83
     if not fast_mode():
         message += (f"; full marks = the reference from-scratch accuracy at 10 labels/class "
                     f"({W12_SCRATCH_10:.4f}) + 0.03")
