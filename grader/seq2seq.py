@@ -111,9 +111,9 @@ class GRUEncoder(nn.Module):
     1 (one ``PAD`` token) so that every row has a final state.
     """
 
-    def __init__(self, vocab: int, embed: int, hidden: int):
+    def __init__(self, vocab: int, embed: int, hidden: int) -> None:
         super().__init__()
-        self.embed = nn.Embedding(vocab, embed, padding_idx=PAD)
+        self.embed = nn.Embedding(vocab, embed, padding_idx=PAD)  # (V, E), PAD's row stays 0
         self.rnn = nn.GRU(embed, hidden, batch_first=True)
 
     def forward(self, source: torch.Tensor, lengths: torch.Tensor
