@@ -110,13 +110,23 @@ def test_week13_metrics_are_computed_outside_from_tokens_and_logits():
     want = ml.reference_sequence_loss(logits, target, lengths)
     probe = Case("p", (source, lengths, target), {"steps": 30, "seed": 0})
     falling = np.linspace(2.5, 0.5, 30)
-    assert ml.score_w13_probe(probe, (falling, logits, np.array([want])))[0] == 1
+    from answers.kernels.week13 import teacher_forcing_batch  # the independent reference
+
+    inputs = teacher_forcing_batch(torch.from_numpy(target), torch.from_numpy(lengths),
+                                   1, 2, 0)[0].numpy()
+    assert np.array_equal(ml.reference_decoder_inputs(target, lengths), inputs)
+    assert ml.score_w13_probe(probe, (falling, inputs, logits, np.array([want])))[0] == 1
     everywhere = float(-(torch.log_softmax(torch.from_numpy(logits), -1)
                          .gather(-1, torch.from_numpy(np.pad(target, ((0, 0), (0, 1))))[..., None])
                          ).mean())
-    credit, message = ml.score_w13_probe(probe, (falling, logits, np.array([everywhere])))
-    assert credit == 0.5 and "✗" in message
-    assert ml.score_w13_probe(probe, (falling, logits[:, :8], np.array([want])))[0] == 0.5
+    credit, message = ml.score_w13_probe(probe, (falling, inputs, logits,
+                                                 np.array([everywhere])))
+    assert credit == 0.75 and "✗" in message
+    unshifted = np.pad(target, ((0, 0), (0, 1)))  # the decoder reads what it must predict
+    credit, message = ml.score_w13_probe(probe, (falling, unshifted, logits, np.array([want])))
+    assert credit == 0.75 and "differ from the targets shifted behind BOS" in message
+    assert ml.score_w13_probe(probe, (falling, inputs, logits[:, :8], np.array([want])))[0] \
+        == 0.75
 
 
 def test_week12_probe_judges_frozen_and_trained_stages():
@@ -230,7 +240,10 @@ def test_week13_mutants_fail_the_bar_or_the_probe(week13):
     for student in ("loss-counts-padding", "no-shift"):
         probe = week13[student]["w13_milestone_probe"]
         assert probe.score < probe.points, (student, probe.report)
-    assert "✗" in week13["loss-counts-padding"]["w13_milestone_probe"].report
+    assert "✗ (check the shifted targets" \
+        in week13["loss-counts-padding"]["w13_milestone_probe"].report
+    assert "differ from the targets shifted behind BOS" \
+        in week13["no-shift"]["w13_milestone_probe"].report
 
 
 W12_MUTANTS = {

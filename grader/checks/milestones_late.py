@@ -26,11 +26,13 @@ are computed here, outside the learner's code, on documented curves.
     at ≥ 0.95, 0 at ≤ 0.50, linear in between.
 ``w13_milestone_probe``
     ``milestone_probe(source, lengths, target, steps, seed)``: ``steps`` calls of the
-    learner's ``train_step`` on one batch from a model built from ``seed``, then their loss of
-    the model's teacher-forced logits. Judged here: the loss must fall (half), and their loss
-    must equal the cross-entropy of their logits on the real target tokens, recomputed here
-    from the grader's own shifted targets (half): a wrong teacher-forcing shift or a loss
-    that counts padding loses it.
+    learner's ``train_step`` on one batch from a model built from ``seed``, then their
+    decoder inputs (their ``teacher_forcing_batch``) and their loss of the model's
+    teacher-forced logits. Judged here: the loss must fall (half); the decoder inputs must be
+    the targets shifted behind ``BOS`` (a quarter: a decoder that reads the token it must
+    predict learns to copy, its loss falls, and it fails at decoding time); their loss must
+    equal the cross-entropy of their logits on the real target tokens, recomputed here (a
+    quarter: a loss that counts padding or forgets ``EOS`` loses it).
 
 Grading-time bound per milestone: the notebook's cells (30 s each, the sandbox's cell
 limit), then ``timeout`` seconds per call below (week 12: 60 s + 60 s; week 13: 120 s + 60 s).
@@ -240,13 +242,26 @@ def reference_sequence_loss(logits: np.ndarray, target: np.ndarray, lengths: np.
     return float(-(picked * real).sum() / real.sum())
 
 
+def reference_decoder_inputs(target: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """What the decoder reads under teacher forcing: ``[BOS, s_0, …, s_{L-1}, PAD, …]``,
+    shape ``(N, T + 1)`` (computed here, independently of the learner)."""
+    from grader.seq2seq import BOS, PAD
+
+    n, t = target.shape
+    inputs = np.full((n, t + 1), PAD, dtype=np.int64)
+    inputs[:, 0] = BOS
+    inputs[:, 1:] = np.where(np.arange(t)[None, :] < lengths[:, None], target, PAD)
+    return inputs
+
+
 def score_w13_probe(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
-    if len(outputs) != 3:
-        return 0.0, (f"expected (losses, logits, loss) from the probe, got {len(outputs)} "
-                     "value(s)")
+    if len(outputs) != 4:
+        return 0.0, (f"expected (losses, decoder inputs, logits, loss) from the probe, got "
+                     f"{len(outputs)} value(s)")
     losses = np.asarray(outputs[0], dtype=np.float64).ravel()
-    logits = np.asarray(outputs[1], dtype=np.float64)
-    their = np.asarray(outputs[2], dtype=np.float64).ravel()
+    inputs = np.asarray(outputs[1])
+    logits = np.asarray(outputs[2], dtype=np.float64)
+    their = np.asarray(outputs[3], dtype=np.float64).ravel()
     source, lengths, target = case.args
     steps = case.kwargs["steps"]
     if len(losses) != steps:
@@ -260,19 +275,30 @@ def score_w13_probe(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float,
     lines = [f"loss over {steps} training steps: {first:.4f} → {last:.4g} (mean of the last "
              f"5), {change} (full marks for a fall of {W13_PROBE[2]:.0%} or more)"]
     n, t = target.shape
+    wanted_inputs = reference_decoder_inputs(target, lengths)
+    inputs_ok = inputs.shape == wanted_inputs.shape and bool(np.all(inputs == wanted_inputs))
+    if inputs_ok:
+        lines.append("your decoder inputs are the targets shifted behind BOS ✓")
+    else:
+        wrong_rows = (int(np.sum(np.any(inputs != wanted_inputs, axis=1)))
+                      if inputs.shape == wanted_inputs.shape else n)
+        lines.append(f"your decoder inputs (shape {tuple(inputs.shape)}) differ from the "
+                     f"targets shifted behind BOS (shape {tuple(wanted_inputs.shape)}) in "
+                     f"{wrong_rows} of {n} rows ✗ (the decoder must read the previous token, "
+                     "never the one it predicts)")
     if logits.ndim != 3 or logits.shape[:2] != (n, t + 1) or their.size != 1 \
             or not np.all(np.isfinite(logits)):
         lines.append(f"expected finite teacher-forced logits of shape ({n}, {t + 1}, vocabulary) "
                      f"— one row per target token, EOS included — and one loss; got logits "
                      f"{tuple(logits.shape)} and {their.size} loss value(s)")
-        return 0.5 * loss_part, "; ".join(lines)
+        return 0.5 * loss_part + 0.25 * inputs_ok, "; ".join(lines)
     want = reference_sequence_loss(logits, target, lengths)
     ok = abs(float(their[0]) - want) <= LOSS_RTOL * max(1.0, abs(want))
     lines.append(f"your loss of your logits {float(their[0]):.6f}, the cross-entropy on the "
                  f"real target tokens {want:.6f} "
                  + ("✓" if ok else "✗ (check the shifted targets, EOS, and which positions "
                                    "count and how the sum is normalised)"))
-    return 0.5 * loss_part + 0.5 * float(ok), "; ".join(lines)
+    return 0.5 * loss_part + 0.25 * inputs_ok + 0.25 * ok, "; ".join(lines)
 
 
 _W12_HINT = ("run the notebook's sanity checks first (a new head gives a loss near ln 5, the "
@@ -285,10 +311,10 @@ _W12_PROBE_HINT = ("a frozen stage must keep its weights and its batch-norm runn
 _W13_HINT = ("run the sanity checks first (loss ≈ ln 13 at the start, overfitting one small "
              "batch), then train until your validation exact match at length 20 is above the "
              "bar; the decoder must stop with EOS right after the last digit")
-_W13_PROBE_HINT = ("your loss must be the mean cross-entropy over the real target tokens "
-                   "(EOS included, padding excluded) of the logits your model computes from the "
-                   "shifted decoder inputs; if it does not fall, check the step and the "
-                   "optimizer")
+_W13_PROBE_HINT = ("the decoder reads the previous true token (BOS first); your loss must be "
+                   "the mean cross-entropy over the real target tokens (EOS included, padding "
+                   "excluded) of the logits your model computes from those inputs; if it does "
+                   "not fall, check the step and the optimizer")
 
 register(
     Exercise(
@@ -316,6 +342,6 @@ register(
         id="w13_milestone_probe", function="milestone_probe", reference="",
         make_cases=_w13_probe_cases, points=3, timeout=60.0,
         score="grader.checks.milestones_late:score_w13_probe", framework="torch",
-        outputs=("losses", "logits", "loss"), hint=_W13_PROBE_HINT,
+        outputs=("losses", "decoder inputs", "logits", "loss"), hint=_W13_PROBE_HINT,
         see="course/week13-seq2seq.ipynb §2 Encoder, decoder and teacher forcing"),
 )
