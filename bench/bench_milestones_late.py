@@ -185,8 +185,8 @@ def _run(week: int) -> list[Row]:
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load = (f"load average {load_before} before, {load_after} after (1/5/15 min) on a machine "
             "shared with other jobs: the time is an upper bound")
-    extra_run = (f"source network {'reloaded from the cache' if source_cached else 'pre-trained in the notebook'}; "
-                 if week == 12 else "")
+    source_how = "reloaded from the cache" if source_cached else "pre-trained in the notebook"
+    extra_run = f"source network {source_how}; " if week == 12 else ""
     common = (f"{WHAT[week]}; `{command}` in a fresh folder (no checkpoint: it trains), "
               f"{extra_run}1 thread; {load}")
     history = {k: v for k, v in info.get("history", {}).items() if k != "loss"}

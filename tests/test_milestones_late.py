@@ -246,16 +246,15 @@ def test_week13_mutants_fail_the_bar_or_the_probe(week13):
         in week13["no-shift"]["w13_milestone_probe"].report
 
 
+NEW_HEAD = ("    model.head = nn.Linear(model.head.in_features, n_classes)"
+            ".to(model.head.weight.dtype)\n")
 W12_MUTANTS = {
     # Frozen batch norm thaws: every stage back in training mode before each step.
     "all-train": ("w12_milestone", ("stage.train(index >= n_frozen)", "stage.train()")),
     # The new head is created after the optimizer's groups: the optimizer trains the old one.
-    "head-after-optimizer": ("w12_milestone", (
-        "    model.head = nn.Linear(model.head.in_features, n_classes).to(model.head.weight.dtype)\n"
-        "    groups = []\n", "    groups = []\n"), (
-        "    return torch.optim.Adam(groups)",
-        "    model.head = nn.Linear(model.head.in_features, n_classes).to(model.head.weight.dtype)\n"
-        "    return torch.optim.Adam(groups)")),
+    "head-after-optimizer": ("w12_milestone", (f"{NEW_HEAD}    groups = []\n", "    groups = []\n"),
+                             ("    return torch.optim.Adam(groups)",
+                              f"{NEW_HEAD}    return torch.optim.Adam(groups)")),
 }
 
 

@@ -148,7 +148,9 @@ def score_w12_probe(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float,
     wrong = [i for i in range(rates.size)
              if (frozen[i] and change[i] != 0) or (not frozen[i] and not change[i] > 0)]
     names = ["stem", *[f"block {i}" for i in range(1, rates.size - 1)], "head"]
-    label = lambda i: names[i] if rates.size == len(names) and i < len(names) else f"group {i}"  # noqa: E731
+    def label(i: int) -> str:
+        return names[i] if rates.size == len(names) else f"group {i}"
+
     stage_part = 1.0 - len(wrong) / rates.size
     change_text = f"a fall of {fall:.0%}" if fall >= 0 else f"it rose {last / first:.3g}-fold"
     lines = [f"loss over {steps} fine-tuning steps: {first:.4f} → {last:.4g} (mean of the "
