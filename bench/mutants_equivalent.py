@@ -640,6 +640,12 @@ EQUIVALENT: dict[str, str] = {
     " → picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., -1] # (N,"
     " T)":
         _R["last_of_one"],
+    "w13_sequence_loss | answers.kernels.week13:sequence_loss | core/NumberReplacer |"
+    " picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., 0] # (N, T)"
+    " → picked = log_probs.gather(-1, targets[..., None].clamp(min= -1))[..., 0] # (N, T)":
+        "pad_id is a token of the vocabulary (the contract: 'the padding token'), so every "
+        "target lies in [0, V) and neither clamp changes an index; the course's own solution "
+        "gathers without a clamp",
     "w14_wgan_clip_step | answers.kernels.week14:wgan_clip_step | core/ReplaceTrueWit"
     "hFalse | for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_unuse"
     "d=True))] → for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_un"

@@ -8,8 +8,8 @@
   with a large common offset (which a correct gradient ignores);
 * decoder step: tokens at both ends of the vocabulary;
 * sequence loss: logits of ±1000 (``log(softmax)`` returns ``-inf``), a non-zero padding id,
-  padding positions whose logits are huge (they must still count for nothing), and the
-  padding id -100 of PyTorch's ``ignore_index`` (not a valid index into the vocabulary);
+  and padding positions whose logits are huge (they must still count for nothing); the
+  padding id is a token of the vocabulary (the contract), never PyTorch's ``-100``;
 * beam search: beam scores near -900, whose ``exp`` underflows to 0 (multiplying
   probabilities instead of adding log-probabilities loses every candidate), and k = B × V.
 """
@@ -71,8 +71,6 @@ def sequence_loss(rng: np.random.Generator) -> list[Case]:
         Case("logits of ±1000", huge),
         Case("padding id 3, huge logits at padding positions", (logits, targets, pad)),
         Case("padding id V-1 = 6", _loss_args(rng, 2, 6, 7, np.array([6, 2]), pad=6)),
-        Case("padding id -100 (PyTorch's ignore_index)",
-             _loss_args(rng, 3, 5, 6, np.array([5, 2, 3]), pad=-100)),
     ]
 
 

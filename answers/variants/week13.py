@@ -338,15 +338,3 @@ def beam_search_step(log_probs, beam_scores, beam_size):
     return torch.log(best), flat // v, flat % v
 '''),
 ]
-
-# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
-# (bench/bench_mutants.py): each one passes the public cases.
-MUTANTS += [
-    Variant("w13_sequence_loss", "gathers with the raw targets (a negative padding id such as "
-            "-100 is no index) [hidden only]", _TORCH + '''
-def sequence_loss(logits, targets, pad_id):
-    picked = torch.log_softmax(logits, dim=-1).gather(-1, targets[..., None])[..., 0]
-    real = targets != pad_id
-    return -(picked * real).sum() / real.sum()
-'''),
-]
