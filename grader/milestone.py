@@ -459,7 +459,8 @@ def save_torch(path: str | os.PathLike, model, **info) -> Path:
 
     path = Path(path)
     meta = {"saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **info}
-    state = {**{k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    # detach() keeps shared storage shared: a tied embedding/decoder is saved once
+    state = {**{k: v.detach().cpu() for k, v in model.state_dict().items()},
              META_KEY: json.dumps(meta)}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.pt")
