@@ -292,8 +292,42 @@ def milestone_runs() -> list[Row]:
 BENCHMARKS = [milestone_runs]
 
 
-if __name__ == "__main__":  # python bench/bench_milestones_torch.py run 11
+def grading_time(checkpoint: str) -> dict:
+    """Time the grader's week-11 call as the sandbox makes it: the solution notebook's
+    definitions run in fast mode (one torch thread), then ``milestone_log_probs`` on the
+    whole PTB test split; the perplexity is scored with the grader's metric (full bars)."""
+    import nbformat
+
+    from grader.check import Case
+    from grader.checks.milestones_torch import W11_POSITIONS, score_w11_perplexity
+    from grader.data import load_ptb
+
+    os.environ["COURSE_FAST"] = "1"
+    nb = nbformat.read(NOTEBOOKS[11][0], as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in (
+                "setup", "w11_milestone_code", "w11_milestone_probe_code", "grade_functions"):
+            exec(cell.source, namespace)
+    exec("SIZE, LAYERS, DROPOUT, BPTT = 200, 2, 0.2, 35", namespace)
+    os.environ["COURSE_FAST"] = "0"
+    test = load_ptb().test
+    positions = np.sort(np.random.default_rng(0).choice(2000, W11_POSITIONS, replace=False))
+    load_before, start, cpu = _load_average(), time.perf_counter(), time.process_time()
+    outputs = namespace["milestone_log_probs"](checkpoint, test, positions)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    credit, message = score_w11_perplexity(Case("test", ("", test, positions), target=test),
+                                           outputs)
+    return {"tokens": len(test), "seconds": seconds, "cpu_seconds": cpu, "credit": credit,
+            "message": message, "load_before": load_before, "load_after": _load_average()}
+
+
+if __name__ == "__main__":  # python -m bench.bench_milestones_torch run 11
     sys.path.insert(0, str(REPO_ROOT))
-    if len(sys.argv) != 3 or sys.argv[1] != "run":
-        sys.exit("usage: python bench/bench_milestones_torch.py run WEEK")
-    print(json.dumps(execute(int(sys.argv[2]))))
+    if len(sys.argv) == 3 and sys.argv[1] == "run":
+        print(json.dumps(execute(int(sys.argv[2]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "grading-time":
+        print(json.dumps(grading_time(sys.argv[2])))
+    else:
+        sys.exit("usage: python -m bench.bench_milestones_torch run WEEK | grading-time CHECKPOINT")
