@@ -264,8 +264,8 @@ def week10(tmp_path_factory):
         "missing": (_solved(W10), None),
         "pickled": (_solved(W10), pickled),
         "shapes": (_solved(W10), shapes),
-        "alternatives": (_solved(W10, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w10"
-                                        and v.exercise_id != "w10_milestone_port_lenet"]), ckpt),
+        "alternatives": (_solved(W10, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w10"]),
+                         ckpt),
         "nhwc": (_solved(W10, _variant(MUTANTS, "w10_milestone", "channels-last")), ckpt),
         "no-forget": (_solved(W10, _variant(MUTANTS, "w10_milestone_port_lstm", "forget")), ckpt),
         "sign": (_solved(W10, _variant(MUTANTS, "w10_milestone_probe", "ascent")), ckpt),

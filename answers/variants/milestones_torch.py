@@ -51,10 +51,12 @@ def _cell_variant(exercise_id: str, label: str, *replacements) -> Variant:
 
 
 def _port_variant(exercise_id: str, module_cell: str, label: str, *replacements) -> Variant:
-    """A module cell with ``replacements``, plus the imports and the locked port wrappers."""
+    """A solution cell with ``replacements``, plus what it needs to load on its own: the
+    imports, the reference LeNet5 (for the loader of ``port_lenet``) and the locked wrappers."""
     source = _apply(cell("w10", module_cell), label, replacements)
-    return Variant(exercise_id, label,
-                   _IMPORTS + source + "\n\n\n" + cell("w10", "port_functions") + "\n")
+    model = cell("w10", "w10_milestone_code") + "\n\n\n" if "lenet" in exercise_id else ""
+    return Variant(exercise_id, label, _IMPORTS + model + source + "\n\n\n"
+                   + cell("w10", "port_functions") + "\n")
 
 
 # --- week 10: LeNet-5 -------------------------------------------------------------------
@@ -72,6 +74,13 @@ _LENET_STATE_DICT = (
         state[f"{name}.bias"] = torch.tensor(np.asarray(params[f"{name}_b"]))
     model.load_state_dict(state)
     return model''')
+_LENET_FLIP = ("        layer.weight.copy_(weight if name.startswith(\"conv\") else weight.T)",
+               "        layer.weight.copy_(torch.flip(weight, (2, 3)) if name.startswith(\"conv\") "
+               "else weight.T)")
+_LENET_NO_BIAS = ("        layer.bias.copy_(torch.from_numpy(np.asarray(params[f\"{name}_b\"])))\n",
+                  "")
+_LENET_VIEW = ("        h = F.max_pool2d(F.relu(self.conv2(h)), 2).flatten(1)",
+               "        h = F.max_pool2d(F.relu(self.conv2(h)), 2)\n        h = h.view(h.shape[0], -1)")
 _LENET_RESHAPE = ("        layer.weight.copy_(weight if name.startswith(\"conv\") else weight.T)",
                   "        layer.weight.copy_(weight.reshape(layer.weight.shape))")
 _LENET_NHWC = ("        h = F.max_pool2d(F.relu(self.conv2(h)), 2).flatten(1)",
@@ -128,13 +137,13 @@ _TBPTT_SUM = ("    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), 
 
 
 def _build() -> tuple[list[Variant], list[Variant]]:
-    lenet, lstm = "w10_milestone_code", "w10_milestone_port_lstm_code"
+    lenet, lstm = "w10_milestone_port_lenet_code", "w10_milestone_port_lstm_code"
     alternatives = [
         _port_variant("w10_milestone_port_lenet", lenet, "weights through load_state_dict",
                       _LENET_STATE_DICT),
         _port_variant("w10_milestone_port_lstm", lstm, "one product of [x_t, h] per step",
                       _LSTM_CONCAT),
-        _cell_variant("w10_milestone", "weights through load_state_dict", _LENET_STATE_DICT),
+        _cell_variant("w10_milestone", "flatten through view", _LENET_VIEW),
         _cell_variant("w10_milestone_probe", "cross-entropy as log-softmax + NLL", _STEP_NLL),
         _cell_variant("w11_milestone", "log-probabilities as minus the per-token cross-entropy",
                       _LM_NLL),
@@ -145,10 +154,9 @@ def _build() -> tuple[list[Variant], list[Variant]]:
         _port_variant("w10_milestone_port_lenet", lenet,
                       "fully connected weights reshaped instead of transposed", _LENET_RESHAPE),
         _port_variant("w10_milestone_port_lenet", lenet,
-                      "flattened channels-last (N, H, W, C) instead of (N, C, H, W)", _LENET_NHWC),
-        _port_variant("w10_milestone_port_lenet", lenet, "average pooling after conv1",
-                      _LENET_AVG),
-        _port_variant("w10_milestone_port_lenet", lenet, "no ReLU after fc2", _LENET_NO_RELU),
+                      "convolution kernels flipped (true convolution, not cross-correlation)",
+                      _LENET_FLIP),
+        _port_variant("w10_milestone_port_lenet", lenet, "biases not copied", _LENET_NO_BIAS),
         _port_variant("w10_milestone_port_lstm", lstm, "missing forget gate", _LSTM_NO_FORGET),
         _port_variant("w10_milestone_port_lstm", lstm, "gates read as i, f, o, g", _LSTM_ORDER),
         _port_variant("w10_milestone_port_lstm", lstm, "h = o · c without the tanh",
@@ -157,8 +165,7 @@ def _build() -> tuple[list[Variant], list[Variant]]:
                       _LSTM_ZERO_STATE),
         _cell_variant("w10_milestone", "flattened channels-last", _LENET_NHWC),
         _cell_variant("w10_milestone", "no ReLU after fc2", _LENET_NO_RELU),
-        _cell_variant("w10_milestone", "fully connected weights reshaped instead of transposed",
-                      _LENET_RESHAPE),
+        _cell_variant("w10_milestone", "average pooling after conv1", _LENET_AVG),
         _cell_variant("w10_milestone_probe", "gradient ascent (minus the loss)", _STEP_SIGN),
         _cell_variant("w10_milestone_probe", "no backward pass", _STEP_NO_BACKWARD),
         _cell_variant("w10_milestone_probe", "gradients zeroed between backward and step",
