@@ -6,7 +6,8 @@ Week 10 (``solutions/week10-pytorch/milestone.ipynb``)
     (``Wx, Wh, b``, gates i, f, g, o) plus inputs; the learner's code loads them into their
     own ``nn.Module`` and runs it, in the sandbox; the outputs are compared here with the
     course's NumPy forward passes (:mod:`answers.kernels.week07`, :mod:`answers.kernels.week09`)
-    at the float32 tolerance :data:`PORT_RTOL` / :data:`PORT_ATOL`.
+    at the float32 tolerance :data:`PORT_RTOL` / :data:`PORT_ATOL` (the references:
+    :mod:`answers.kernels.milestones_torch`).
     ``w10_milestone``: the learner's PyTorch LeNet-5 from ``milestone_week10.pt`` on the
     Fashion-MNIST test images (Week 7's bars: the grader cannot see the learner's Week 7
     figure, so "within a point of your Week 7 result" is graded as Week 7's full-marks bar).
@@ -89,14 +90,6 @@ def hidden_port_lenet(rng: np.random.Generator) -> list[Case]:
     return [Case("1 image, biases of scale 1", (x, *_lenet_params(rng, bias=1.0)))]
 
 
-def reference_port_lenet(x: np.ndarray, *params: np.ndarray) -> np.ndarray:
-    """The course's NumPy LeNet-5 (Week 7), in float64, on the same parameters."""
-    from answers.kernels.week07 import lenet_forward
-
-    weights = {k: np.asarray(p, dtype=np.float64) for k, p in zip(LENET_ORDER, params)}
-    return lenet_forward(weights, np.asarray(x, dtype=np.float64))[0]
-
-
 def _lstm_case(rng: np.random.Generator, n: int, steps: int, d: int, h: int, name: str) -> Case:
     f32 = lambda *shape, s=1.0: (s * rng.standard_normal(shape)).astype(np.float32)  # noqa: E731
     return Case(name, (f32(n, steps, d), f32(n, h, s=0.5), f32(n, h, s=0.5),
@@ -111,14 +104,6 @@ def _port_lstm_cases(rng: np.random.Generator) -> list[Case]:
 def hidden_port_lstm(rng: np.random.Generator) -> list[Case]:
     return [_lstm_case(rng, 1, 1, 3, 3, "one sequence of one step, D = H = 3"),
             _lstm_case(rng, 4, 12, 6, 5, "12 steps: errors compound along time")]
-
-
-def reference_port_lstm(x, h0, c0, Wx, Wh, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Week 9's NumPy ``lstm_forward`` in float64 -> (out (N, T, H), h_T, c_T)."""
-    from answers.kernels.week09 import lstm_forward
-
-    h, c = lstm_forward(*(np.asarray(a, dtype=np.float64) for a in (x, h0, c0, Wx, Wh, b)))
-    return h, h[:, -1], c[:, -1]
 
 
 @lru_cache(maxsize=2)
@@ -186,13 +171,13 @@ _PORT_HINT = ("same weights in, same numbers out: compare the layouts of the two
 register(
     Exercise(
         id="w10_milestone_port_lenet", function="port_lenet",
-        reference="grader.checks.milestones_torch:reference_port_lenet",
+        reference="answers.kernels.milestones_torch:reference_port_lenet",
         make_cases=_port_lenet_cases, hidden="grader.checks.milestones_torch:hidden_port_lenet",
         points=3, rtol=PORT_RTOL, atol=PORT_ATOL, timeout=30.0, outputs=(), hint=_PORT_HINT,
         see="course/week10-pytorch.ipynb §7 Porting: same weights, same outputs"),
     Exercise(
         id="w10_milestone_port_lstm", function="port_lstm",
-        reference="grader.checks.milestones_torch:reference_port_lstm",
+        reference="answers.kernels.milestones_torch:reference_port_lstm",
         make_cases=_port_lstm_cases, hidden="grader.checks.milestones_torch:hidden_port_lstm",
         points=3, rtol=PORT_RTOL, atol=PORT_ATOL, timeout=30.0,
         outputs=("out", "h_T", "c_T"), hint=_PORT_HINT,
