@@ -168,6 +168,8 @@ def inspect_checkpoint(path: str | os.PathLike,
     """
     path = Path(path)
     name = path.name
+    if path.suffix == TORCH_SUFFIX:  # weeks 10-11: a PyTorch state dict (end of this module)
+        return inspect_torch_checkpoint(path, max_bytes)
     if path.is_symlink() or not path.is_file():
         return f"{name} is not a regular file"
     try:
@@ -425,3 +427,150 @@ def load_module(model, source: str | os.PathLike | Params):
     model.load_state_dict({name: torch.from_numpy(np.array(arrays[name], copy=True))
                            for name in like})
     return model
+
+
+# --------------------------------------------------------------------------------------
+# PyTorch checkpoints (weeks 10 and 11): ``torch.save(model.state_dict())``, nothing else
+# --------------------------------------------------------------------------------------
+#: Suffix of a PyTorch checkpoint; :func:`inspect_checkpoint` checks these with
+#: :func:`inspect_torch_checkpoint` instead of as ``.npz``.
+TORCH_SUFFIX = ".pt"
+
+
+def inspect_torch_checkpoint(path: str | os.PathLike,
+                             max_bytes: int = MAX_CHECKPOINT_BYTES) -> str | None:
+    """What is wrong with a ``torch.save``-d state dict, or ``None`` when it is usable.
+
+    Trusted side, before any learner code: the zip directory first (size cap, so nothing
+    large is decompressed), then ``torch.load(weights_only=True)``, whose unpickler builds
+    only tensors and plain containers and refuses every other object; the result must be a
+    dict of parameter name -> tensor (plus, optionally, :data:`META_KEY` -> a JSON string).
+    """
+    path = Path(path)
+    name = path.name
+    if path.is_symlink() or not path.is_file():
+        return f"{name} is not a regular file"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(m.file_size for m in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return (f"{name} is not a PyTorch checkpoint (save it with "
+                "torch.save(model.state_dict(), path) or grader.milestone.save_torch)")
+    if total > max_bytes:
+        return (f"{name} holds {total / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB "
+                "are accepted")
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle refused by weights_only, or a corrupted file
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        return (f"{name} could not be loaded with torch.load(weights_only=True): it must hold "
+                f"only a state dict of tensors ({type(error).__name__}: {first})")
+    if not isinstance(state, dict):
+        return f"{name} holds a {type(state).__name__}, not a state dict (name -> tensor)"
+    bad = [str(key) for key, value in state.items()
+           if not (isinstance(key, str) and (isinstance(value, torch.Tensor)
+                                             or (key == META_KEY and isinstance(value, str))))]
+    if bad:
+        return (f"{name} holds entries that are not tensors: {', '.join(bad[:5])} — save "
+                "model.state_dict() only")
+    return None
+
+
+def save_torch(path: str | os.PathLike, model, **info) -> Path:
+    """``torch.save`` the model's ``state_dict()`` plus JSON-able ``info`` (atomic rename)."""
+    import torch
+
+    path = Path(path)
+    meta = {"saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **info}
+    # detach() keeps shared storage shared: a tied embedding/decoder is saved once
+    state = {**{k: v.detach().cpu() for k, v in model.state_dict().items()},
+             META_KEY: json.dumps(meta)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.pt")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_torch(path: str | os.PathLike, model) -> dict:
+    """Load a checkpoint of :func:`save_torch` (or a bare ``state_dict``) into ``model``.
+
+    The file is checked first (:func:`inspect_torch_checkpoint`), then loaded with
+    ``torch.load(weights_only=True)``. Returns the saved ``info`` (``{}`` if none).
+
+    Raises:
+        FileNotFoundError: no such file (the message says what to do).
+        CheckpointError: not a weights-only state dict, or names/shapes that do not fit.
+    """
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path.name}: no such checkpoint in {path.parent.resolve()}. Train your model in "
+            f"the notebook (its training cell saves {path.name}) and keep the file next to "
+            "the notebook: it is submitted with it.")
+    problem = inspect_torch_checkpoint(path)
+    if problem:
+        raise CheckpointError(problem)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    meta_text = state.pop(META_KEY, None)
+    own = model.state_dict()
+    problems = [f"{k}: missing (your model expects shape {tuple(own[k].shape)})"
+                for k in sorted(set(own) - set(state))]
+    problems += [f"{k}: saved with shape {tuple(state[k].shape)}, but your model has no "
+                 "parameter of that name" for k in sorted(set(state) - set(own))]
+    problems += [f"{k}: saved with shape {tuple(state[k].shape)}, your model expects "
+                 f"{tuple(own[k].shape)}" for k in sorted(set(state) & set(own))
+                 if state[k].shape != own[k].shape]
+    if problems:
+        raise CheckpointError(
+            f"{path.name} does not fit your model ({len(problems)} problem(s)):\n  "
+            + "\n  ".join(problems)
+            + "\nWas it saved from another version of your model? Train again (delete the "
+              "file first) so that it matches the model the notebook builds.")
+    model.load_state_dict(state)
+    try:
+        meta = json.loads(meta_text) if meta_text else {}
+    except ValueError:
+        meta = {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def train_or_load_torch(path: str | os.PathLike, train: Callable[[], dict | None],
+                        model) -> dict:
+    """:func:`train_or_load` for a PyTorch ``model``: reuse the file at ``path`` or train.
+
+    ``train()`` trains ``model`` in place (leaving in it the weights to keep, e.g. the
+    best-validation ones) and returns a dict of ``info`` saved beside the weights (or None).
+    Returns the info of the file loaded or saved. The same rules as :func:`train_or_load`:
+    a fast-mode file is not reused by a full-size run, and nothing trains in the grader.
+    """
+    from grader.config import fast_mode
+
+    path = Path(path)
+    if path.exists():
+        info = load_torch(path, model)
+        if grading() or bool(info.get("fast_mode")) == fast_mode():
+            shown = {k: v for k, v in info.items() if k != "history"}
+            details = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in shown.items())
+            print(f"loaded checkpoint {path.name} ({details}); skipping training — delete "
+                  "the file to train again")
+            return info
+        print(f"{path.name} was saved in {'fast' if not fast_mode() else 'full'} mode: "
+              "training again")
+    if grading():
+        raise FileNotFoundError(f"{path.name} is not in the grader's folder: the grader "
+                                "does not train your model, it evaluates the file your "
+                                "training saved (submit it next to the notebook)")
+    start = time.perf_counter()
+    info = train() or {}
+    info = {"train_seconds": round(time.perf_counter() - start, 1), "fast_mode": fast_mode(),
+            **info}
+    save_torch(path, model, **info)
+    print(f"saved {path.name} after {info['train_seconds']:.0f} s of training; the next run "
+          "loads it instead of training")
+    return info
