@@ -240,7 +240,7 @@ def _week11_rows(run: dict) -> list[Row]:
     outputs = namespace["milestone_log_probs"](str(checkpoint), ptb.test, positions)
     grading_seconds = time.perf_counter() - start
     credit, message = score_w11_perplexity(
-        Case("test", (NOTEBOOKS[11][1], ptb.test, positions), target=ptb.test), outputs)
+        Case("test", (NOTEBOOKS[11][1], ptb.test, positions), target=(ptb.test, 0)), outputs)
     floor, full, stretch = W11_BARS
     oracle, value = _oracle_row(REPO_ROOT / "bench" / "results" / "week11.json",
                                 "LSTM LM (reference), PTB test perplexity")
@@ -317,8 +317,8 @@ def grading_time(checkpoint: str) -> dict:
     load_before, start, cpu = _load_average(), time.perf_counter(), time.process_time()
     outputs = namespace["milestone_log_probs"](checkpoint, test, positions)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    credit, message = score_w11_perplexity(Case("test", ("", test, positions), target=test),
-                                           outputs)
+    credit, message = score_w11_perplexity(
+        Case("test", ("", test, positions), target=(test, 0)), outputs)
     return {"tokens": len(test), "seconds": seconds, "cpu_seconds": cpu, "credit": credit,
             "message": message, "load_before": load_before, "load_after": _load_average()}
 

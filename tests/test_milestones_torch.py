@@ -116,7 +116,7 @@ def _lm_case(n: int = 400, vocab: int = 50, seed: int = 0):
     logits = rng.normal(size=(n - 1, vocab))
     log_softmax = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
     log_probs = log_softmax[np.arange(n - 1), ids[1:]]
-    return Case("stream", ("milestone_week11.pt", ids, positions), target=ids), \
+    return Case("stream", ("milestone_week11.pt", ids, positions), target=(ids, 0)), \
         log_probs, log_softmax[positions]
 
 
@@ -137,6 +137,27 @@ def test_perplexity_curve_and_the_checks_of_the_returned_log_probabilities(monke
     other = rows.copy()  # a distribution that disagrees with the returned log-probability
     other[0] = np.roll(other[0], 1)
     assert "the state must be carried" in mt.score_w11_perplexity(case, (log_probs, other))[1]
+
+
+@pytest.mark.w11_milestone
+def test_a_model_that_sees_the_next_token_scores_zero(monkeypatch):
+    """The grader appends random words: a model whose predictions saw their targets gives
+    them a high probability (here: all of it) and loses the milestone; an honest one cannot."""
+    monkeypatch.setenv("COURSE_FAST", "0")
+    rng = np.random.default_rng(1)
+    case = mt._w11_cases(rng)[0]
+    ids, tail = case.target
+    assert tail == mt.W11_TAIL and len(ids) == len(mt._ptb(False).test) + tail
+    positions = case.args[2]
+    vocab = len(mt._ptb(False).vocab)
+    peeking_rows = np.full((len(positions), vocab), -1e9)
+    peeking_rows[np.arange(len(positions)), ids[positions + 1]] = 0.0
+    got, message = mt.score_w11_perplexity(case, (np.zeros(len(ids) - 1), peeking_rows))
+    assert got == 0.0 and "saw the tokens they predict" in message
+    uniform = np.full(len(ids) - 1, -np.log(vocab))  # an honest (if useless) model
+    rows = np.full((len(positions), vocab), -np.log(vocab))
+    got, message = mt.score_w11_perplexity(case, (uniform, rows))
+    assert f"test perplexity {vocab:.2f} on {len(ids) - 1 - tail:,}" in message
 
 
 @pytest.mark.w11_milestone

@@ -212,6 +212,10 @@ W11_BARS = (200.0, 110.0, 95.0)
 W11_FAST_BARS = (3000.0, 1500.0, None)
 #: Positions whose whole next-word distribution is asked for (among the first tokens).
 W11_POSITIONS, W11_POSITION_RANGE = 8, 2000
+#: Random words appended after the test text (drawn per grading run), and the largest mean
+#: log-probability a model may give them: no model can predict a random word, so a higher
+#: figure means the targets reached the model's input (it "peeked" at the next token).
+W11_TAIL, W11_TAIL_MAX_MEAN_LOG_PROB = 200, -5.0
 #: Tolerances of the normalization and agreement checks of the returned log-probabilities.
 W11_NORM_TOL, W11_AGREE_TOL = 1e-3, 1e-3
 #: The probe: model size, windows, learning rates, loss fall for full marks, match tolerance.
@@ -228,15 +232,21 @@ def _ptb(fast: bool):
 
 
 def _w11_cases(rng: np.random.Generator) -> list[Case]:
-    ids = _ptb(fast_mode()).test
-    positions = np.sort(rng.choice(min(W11_POSITION_RANGE, len(ids) - 1), W11_POSITIONS,
+    test = _ptb(fast_mode()).test
+    positions = np.sort(rng.choice(min(W11_POSITION_RANGE, len(test) - 1), W11_POSITIONS,
                                    replace=False)).astype(np.int64)
-    return [Case(f"your {W11_CHECKPOINT} on the {len(ids):,} PTB test tokens",
-                 (W11_CHECKPOINT, ids, positions), target=ids)]
+    tail = rng.integers(0, len(_ptb(fast_mode()).vocab), W11_TAIL).astype(test.dtype)
+    ids = np.concatenate([test, tail])
+    return [Case(f"your {W11_CHECKPOINT} on the {len(test):,} PTB test tokens (then "
+                 f"{W11_TAIL} random words)", (W11_CHECKPOINT, ids, positions),
+                 target=(ids, W11_TAIL))]
 
 
 def score_w11_perplexity(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
-    ids, positions = case.target, case.args[2]
+    """Perplexity of the test text; ``case.target`` is (the ids sent, how many random words
+    end them). The random words are not scored: their mean log-probability shows whether the
+    model's predictions saw the tokens they predict."""
+    (ids, tail), positions = case.target, case.args[2]
     n = len(ids) - 1
     if len(outputs) != 2:
         return 0.0, (f"expected (log-probabilities ({n},), distributions "
@@ -269,10 +279,19 @@ def score_w11_perplexity(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[f
                      f"token is {log_probs[positions[worst]]:.4f}, but the full distribution "
                      f"after the same text gives it {agree[worst]:.4f}: the state must be "
                      "carried through the whole stream, window after window")
+    if tail:
+        peeked = float(np.mean(log_probs[n - tail:]))
+        if peeked > W11_TAIL_MAX_MEAN_LOG_PROB:
+            return 0.0, (f"the {tail} random words after the test text got a mean "
+                         f"log-probability of {peeked:.2f} (a probability of about "
+                         f"{np.exp(peeked):.2g} each): no model can predict random words, so "
+                         "your predictions saw the tokens they predict — the distribution "
+                         "after position t may use tokens up to t only (inputs, not targets)")
+    log_probs = log_probs[:n - tail]
     perplexity = float(np.exp(-np.mean(log_probs.astype(np.float64))))
     floor, full, stretch = W11_FAST_BARS if fast_mode() else W11_BARS
     credit = credit_curve(-perplexity, -floor, -full)
-    message = (f"test perplexity {perplexity:.2f} on {n:,} next-token predictions: "
+    message = (f"test perplexity {perplexity:.2f} on {n - tail:,} next-token predictions: "
                f"{credit:.0%} of the points (0 at ≥ {floor:.0f}, rising linearly to full "
                f"marks at ≤ {full:.0f})")
     if stretch is not None and perplexity <= stretch:
