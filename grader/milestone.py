@@ -400,3 +400,62 @@ def probe_credit(losses: np.ndarray, errors: np.ndarray, steps: int,
                      + " — the backward pass of a layer these parameters feed disagrees "
                        "with its forward pass")
     return 0.5 * loss_part + 0.5 * grad_part, "; ".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# PyTorch checkpoints (week 14: ``torch.save({"state_dict": ..., "info": ...})``)
+# --------------------------------------------------------------------------------------
+_inspect_npz = inspect_checkpoint
+
+
+def inspect_torch_checkpoint(path: str | os.PathLike,
+                             max_bytes: int = MAX_CHECKPOINT_BYTES) -> str | None:
+    """What is wrong with a ``torch.save`` file, or ``None`` when it holds a state_dict.
+
+    The same rules as for ``.npz``, on the grader's side before any learner code: a regular
+    file; a zip archive (``torch.save``'s format) whose members add up to at most
+    ``max_bytes`` (read from the zip directory, before anything is decompressed); loadable
+    with ``torch.load(weights_only=True)`` — tensors and plain containers, never arbitrary
+    pickled objects; a ``state_dict`` (a dict of tensors, bare or under ``"state_dict"``).
+    """
+    path = Path(path)
+    name = path.name
+    if path.is_symlink() or not path.is_file():
+        return f"{name} is not a regular file"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(m.file_size for m in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return f"{name} is not a torch.save file (save the generator's state_dict with torch.save)"
+    if total > max_bytes:
+        return (f"{name} holds {total / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB are "
+                "accepted")
+    import pickle
+
+    import torch
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001  (pickled objects, truncated members, ...)
+        if isinstance(error, pickle.UnpicklingError):
+            return (f"{name} holds pickled Python objects that torch.load(weights_only=True) "
+                    "refuses; only tensors and plain containers are accepted — save "
+                    "{\"state_dict\": generator.state_dict()} with torch.save")
+        return f"{name} could not be read ({type(error).__name__})"
+    state = data.get("state_dict", data) if isinstance(data, dict) else None
+    if not isinstance(state, dict) or not state:
+        return f"{name} holds no state_dict (a dict of tensors)"
+    bad = [str(k) for k, v in state.items() if not isinstance(k, str)
+           or not isinstance(v, torch.Tensor)]
+    if bad:
+        return f"{name}'s state_dict holds entries that are not named tensors: {', '.join(bad[:5])}"
+    return None
+
+
+def inspect_checkpoint(path: str | os.PathLike,  # noqa: F811  (extends the .npz version)
+                       max_bytes: int = MAX_CHECKPOINT_BYTES) -> str | None:
+    """What is wrong with a checkpoint file, or ``None``: ``.pt`` files are checked by
+    :func:`inspect_torch_checkpoint`, every other file as ``.npz`` (see above)."""
+    if Path(path).suffix == ".pt":
+        return inspect_torch_checkpoint(path, max_bytes)
+    return _inspect_npz(path, max_bytes)
