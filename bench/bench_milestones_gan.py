@@ -104,6 +104,9 @@ def milestone_gan() -> list[Row]:
     full, zero = m.FAST_BARS if fast_mode() else m.BARS
     credit = m.distance_credit(distance, full, zero)
     covered, entropy = m.class_coverage(fake_classes)
+    collapsed = frechet_score(net(np.repeat(samples[:1], n, axis=0))[0]
+                              + 1e-6 * np.random.default_rng(0).normal(size=(n, 32)),
+                              test_features)
     rms = m.nearest_real_rms(samples[:m.NN_SAMPLES])
     # Real test images against the training images only: how often does the copy test fire
     # on genuinely new images of the same distribution?
@@ -117,6 +120,8 @@ def milestone_gan() -> list[Row]:
         shutil.copy(checkpoint, REFERENCE_CHECKPOINTS / checkpoint.name)
     reused = " (reusing the recorded execution of this unchanged notebook)" \
         if run["reused"] else ""
+    if run.get("interrupted"):
+        reused += f" — that execution was {run['interrupted']}"
     common = (f"{WHAT}; `{run['command']}` in a fresh folder (no checkpoint: it trains){reused}, "
               f"{info.get('generator_steps', '?'):,} generator steps in "
               f"{info.get('cpu_seconds', 0):.0f} CPU-s of training (1 thread), 60,000 training "
@@ -136,6 +141,11 @@ def milestone_gan() -> list[Row]:
                    "estimates_last": info.get("estimates", [])[-20:]}),
         Row("milestone: week 14 real-vs-real floor (train vs test, same features)", floor,
             "Fréchet distance", notes=f"{n:,} images each"),
+        Row("milestone: week 14 a collapsed generator (the reference generator's first sample "
+            f"repeated {n:,} times)", collapsed, "Fréchet distance",
+            target=f"≥ {zero:g} (0 points)", met=bool(collapsed >= zero),
+            notes="features jittered by 1e-6 so that the covariance is not exactly singular; "
+                  f"{m.distance_credit(collapsed, full, zero):.0%} of the points"),
         Row("milestone: week 14 memorisation test on the reference generator: share of "
             f"{len(rms):,} samples within RMS {m.COPY_RMS} of a real image", float(np.mean(
                 rms < m.COPY_RMS)), "share", target=f"< {m.COPY_SHARE} (not flagged)",
