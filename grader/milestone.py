@@ -439,7 +439,9 @@ TORCH_SUFFIX = ".pt"
 
 def inspect_torch_checkpoint(path: str | os.PathLike,
                              max_bytes: int = MAX_CHECKPOINT_BYTES) -> str | None:
-    """What is wrong with a ``torch.save``-d state dict, or ``None`` when it is usable.
+    """What is wrong with a ``torch.save``-d state dict, or ``None`` when it is usable
+    (a bare state dict with an optional :data:`META_KEY` string, or ``{"state_dict": ...,
+    "info": ...}`` as :mod:`grader.gans` saves the Week 14 generator).
 
     Trusted side, before any learner code: the zip directory first (size cap, so nothing
     large is decompressed), then ``torch.load(weights_only=True)``, whose unpickler builds
@@ -469,9 +471,15 @@ def inspect_torch_checkpoint(path: str | os.PathLike,
                 f"only a state dict of tensors ({type(error).__name__}: {first})")
     if not isinstance(state, dict):
         return f"{name} holds a {type(state).__name__}, not a state dict (name -> tensor)"
+    if isinstance(state.get("state_dict"), dict):  # {"state_dict": ..., "info": {...}}
+        state = state["state_dict"]
+    else:
+        state = {key: value for key, value in state.items()
+                 if not (key == META_KEY and isinstance(value, str))}
+    if not state:
+        return f"{name} holds no parameters (an empty state dict)"
     bad = [str(key) for key, value in state.items()
-           if not (isinstance(key, str) and (isinstance(value, torch.Tensor)
-                                             or (key == META_KEY and isinstance(value, str))))]
+           if not (isinstance(key, str) and isinstance(value, torch.Tensor))]
     if bad:
         return (f"{name} holds entries that are not tensors: {', '.join(bad[:5])} — save "
                 "model.state_dict() only")
