@@ -110,6 +110,7 @@ register(
              "be undone exactly, and only the reduced axis may disappear from the shape."),
     Exercise(
         id="w01_log_softmax", function="log_softmax", reference=f"{REFERENCE}:log_softmax",
+        uses=("w01_logsumexp",),
         make_cases=_logit_cases, points=2, hidden=f"{HIDDEN}:log_softmax_cases",
         see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",
         hint="a probability that underflows to 0 has a finite logarithm the log cannot "
@@ -117,6 +118,7 @@ register(
              "instead of taking the log of probabilities."),
     Exercise(
         id="w01_cross_entropy", function="cross_entropy",
+        uses=("w01_log_softmax",),
         reference=f"{REFERENCE}:cross_entropy", make_cases=_cross_entropy_cases, points=2,
         hidden=f"{HIDDEN}:cross_entropy_cases",
         see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",

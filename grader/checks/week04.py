@@ -245,6 +245,7 @@ register(
              "'predicted minus target', and the mean over the batch puts a 1/N in it too."),
     Exercise(
         id="w04_two_layer_net", function="two_layer_net",
+        uses=("w04_affine_forward", "w04_affine_backward", "w04_relu_backward", "w04_softmax_cross_entropy"),
         reference=f"{REFERENCE}:two_layer_net", make_cases=_two_layer_cases, points=3,
         hidden="answers.hidden.week04:two_layer_hidden",
         outputs=("loss", "dw1", "db1", "dw2", "db2"),
