@@ -25,6 +25,7 @@ tests are in ``tests/strategies.py``).
 from __future__ import annotations
 
 import random
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -36,6 +37,9 @@ from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attrib
 
 #: Most calls of the learner's function one exercise's search may make (search + shrink).
 BUDGET_CALLS = 20
+#: One search at a time in a process (grading threads share it): Hypothesis' engine keeps
+#: per-process state and is not documented as thread-safe.
+_LOCK = threading.Lock()
 #: How a search case is named in the feedback.
 CASE_NAME = "differential search (random inputs within the contract)"
 
@@ -195,8 +199,9 @@ def search(exercise: Exercise, function: Callable, seed: int,
                        suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     salt = zlib.crc32(exercise.id.encode())
     try:
-        find(strategy, fails, settings=options,
-             random=random.Random((int(seed) * 1_000_003 + salt) % 2**32))
+        with _LOCK:
+            find(strategy, fails, settings=options,
+                 random=random.Random((int(seed) * 1_000_003 + salt) % 2**32))
     except (NoSuchExample, Unsatisfiable, _OutOfBudget):
         pass
     except Exception:  # noqa: BLE001 - e.g. Hypothesis' Flaky when the budget ran out
