@@ -255,4 +255,10 @@ def clip_grad_norm(*grads, max_norm):
         grads = [g * (max_norm / (norm + 1e-6)) for g in grads]
     return (*grads, norm)
 '''),
+    # Issue 19, item 3: the caller's weights overwritten (the contract returns new arrays).
+    Variant("w05_sgd_step", "updates the caller's w in place and returns it", '''
+def sgd_step(w, dw, lr):
+    w -= lr * dw
+    return w
+'''),
 ]
