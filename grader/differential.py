@@ -13,8 +13,9 @@ shrinks it with the rest); at most :data:`BUDGET_CALLS` calls of the learner's f
 and shrinking together (about half a second per exercise on the course's 2-core grading machine, Hypothesis' own work included); the
 bookkeeping is :class:`Budget`, and a call beyond it is never made. The draw is seeded by
 the submission's seed (and the exercise id), so a regrade of an unchanged submission finds
-the same input. The search is one more case of the exercise: a failure costs ``1/(n+1)`` of
-its points, like any case.
+the same input. The search runs only when every fixed case passed (a bug they show is not
+charged twice, and a wrong function costs no search time); it is then one more case of the
+exercise: a failure costs ``1/(n+1)`` of its points.
 
 Each exercise declares its strategy by name (``Exercise.strategy =
 "grader.differential:rows"``); a strategy returns a Hypothesis strategy of argument tuples.
