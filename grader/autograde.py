@@ -597,6 +597,10 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
             failure.append(message)
             raise SandboxError(f"skipped: {message}")
         try:
+            if exercise.score:  # a milestone: scored on its outputs; its (large) held-out
+                return runner.sandbox.call(  # inputs are not sent back
+                    exercise.function, args, kwargs, min(timeout, left),
+                    exercise.framework), args, kwargs
             value, after = runner.sandbox.call(exercise.function, args, kwargs,
                                                min(timeout, left), exercise.framework,
                                                echo_inputs=True, dependencies=dependencies)
