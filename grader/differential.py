@@ -39,8 +39,17 @@ from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attrib
 #: Most calls of the learner's function one exercise's search may make (search + shrink).
 BUDGET_CALLS = 20
 #: One search at a time in a process (grading threads share it): Hypothesis' engine keeps
-#: per-process state and is not documented as thread-safe.
+#: per-process state and is not documented as thread-safe, and it parses source (``ast``) to
+#: describe strategies, which CPython 3.11 cannot do in two threads at once: searches hold
+#: the grader's own ``ast`` lock (:data:`grader.autograde._PARSE_LOCK`) when it is loaded.
 _LOCK = threading.Lock()
+
+
+def _ast_lock():
+    import sys
+
+    autograde = sys.modules.get("grader.autograde")
+    return getattr(autograde, "_PARSE_LOCK", None) or _LOCK
 #: How a search case is named in the feedback.
 CASE_NAME = "differential search (random inputs within the contract)"
 
@@ -157,7 +166,8 @@ def search(exercise: Exercise, function: Callable, seed: int,
     from hypothesis.errors import NoSuchExample, Unsatisfiable
 
     budget = budget or Budget()
-    strategy = _import_attribute(exercise.strategy)()
+    with _ast_lock():  # building a strategy may describe lambdas (ast) too
+        strategy = _import_attribute(exercise.strategy)()
     reference = in_framework(exercise.reference_function(), exercise.framework)
     seen: dict[bytes, bool] = {}  # an input asked about again costs no call
     smallest: list = [None, None, ""]  # (size key, args, message) of the smallest failure
@@ -200,7 +210,7 @@ def search(exercise: Exercise, function: Callable, seed: int,
                        suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     salt = zlib.crc32(exercise.id.encode())
     try:
-        with _LOCK:
+        with _ast_lock():
             find(strategy, fails, settings=options,
                  random=random.Random((int(seed) * 1_000_003 + salt) % 2**32))
     except (NoSuchExample, Unsatisfiable, _OutOfBudget):
