@@ -80,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="tiny sizes (COURSE_FAST=1) to test the harness; not stored, "
                              "targets not enforced")
+    parser.add_argument("--submissions", type=int, default=None, metavar="N",
+                        help="class size of the topics that grade a class (cluster: "
+                             "default 200)")
     args = parser.parse_args(argv)
+    if args.submissions is not None:
+        os.environ["COURSE_BENCH_SUBMISSIONS"] = str(args.submissions)
     if args.fast:
         os.environ["COURSE_FAST"] = "1"
     sys.path.insert(0, str(BENCH_DIR.parent))
@@ -92,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         for benchmark in module.BENCHMARKS:
             print(f"[{topic}] {benchmark.__name__} …", flush=True)
             rows += [row.to_dict() for row in benchmark()]
-        result = {"topic": topic, "command": f"python -m bench {topic}",
+        command = f"python -m bench {topic}" + (
+            f" --submissions {args.submissions}" if args.submissions is not None else "")
+        for row in rows:
+            row["command"] = command
+        result = {"topic": topic, "command": command,
                   "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "seconds": time.monotonic() - start, "machine": machine(),
                   "fast": args.fast, "rows": rows}

@@ -124,10 +124,39 @@ def _function_source(spec: str) -> tuple[Any, Callable, str]:
     return module, function, textwrap.dedent(inspect.getsource(function))
 
 
+def defined_by_def(spec: str) -> bool:
+    """Is ``spec`` a function defined by a ``def`` at the top level of its own module? Not,
+    e.g., ``penalty_and_critic_grads = gans.penalty_runner(lambda: gradient_penalty)``: a
+    check harness that a course factory builds around the module's function (its source is
+    the factory's inner ``def``, whose names mean something else in the kernel module)."""
+    module_name, _, name = spec.partition(":")
+    function = inspect.unwrap(getattr(importlib.import_module(module_name), name))
+    return (inspect.isfunction(function) and function.__module__ == module_name
+            and function.__qualname__ == name)
+
+
+def _binding_source(spec: str) -> str:
+    """The module-level statement that binds ``spec``: its ``def``, or for a function built
+    by a factory (see :func:`defined_by_def`) the assignment, so that executing it in a copy
+    of the module's namespace binds a function that looks its helpers up there."""
+    if defined_by_def(spec):
+        return _function_source(spec)[2]
+    module_name, _, name = spec.partition(":")
+    module_source = inspect.getsource(importlib.import_module(module_name))
+    for node in ast.parse(module_source).body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return ast.get_source_segment(module_source, node)
+    raise ValueError(f"{spec}: neither a def nor a module-level assignment binds it")
+
+
 def wrapped_kernel(spec: str) -> str | None:
     """The kernel a thin graded wrapper calls, e.g. ``affine_forward_output`` →
     ``affine_forward``: a body that is one ``return f(...)`` (or ``return f(...)[i]``)
     where ``f`` is a function of the same module. ``None`` for any other function."""
+    if not defined_by_def(spec):
+        return None
     module, _, source = _function_source(spec)
     function_def = ast.parse(source).body[0]
     body = [s for s in function_def.body
@@ -161,8 +190,10 @@ def graded_functions() -> frozenset[str]:
 
 
 def _helpers_called(spec: str) -> list[str]:
-    """Functions of the same module that ``spec``'s body names (calls or passes on)."""
-    module, _, source = _function_source(spec)
+    """Functions of the same module that ``spec``'s body names (calls or passes on); for a
+    function built by a factory, those its assignment names."""
+    module = importlib.import_module(spec.partition(":")[0])
+    source = _binding_source(spec)
     names = {node.id for node in ast.walk(ast.parse(source).body[0])
              if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     return [f"{module.__name__}:{name}" for name in sorted(names)
@@ -247,7 +278,8 @@ def generate(exercise_id: str, reference: str, limit: int | None = None) -> list
     mutants: list[Mutant] = []
     seen: Counter = Counter()
     for target in mutation_targets(reference):
-        if target in not_learner_code():  # a harness reference: only its helpers are mutated
+        # A harness reference (listed, or built by a factory): only its helpers are mutated.
+        if target in not_learner_code() or not defined_by_def(target):
             continue
         _, _, source = _function_source(target)
         tree = get_ast(source)
@@ -273,7 +305,7 @@ def generate(exercise_id: str, reference: str, limit: int | None = None) -> list
 
 @functools.lru_cache(maxsize=None)
 def _compiled(spec: str):
-    _, _, source = _function_source(spec)
+    source = _binding_source(spec)
     return compile(source, f"<{spec}>", "exec", flags=future.annotations.compiler_flag,
                    dont_inherit=True)
 
@@ -281,7 +313,8 @@ def _compiled(spec: str):
 def build(mutant_source: str, target: str, targets: tuple[str, ...]) -> Callable:
     """Compile a mutated ``target`` into a fresh copy of its module's namespace, with the
     other ``targets`` (``targets[0]`` is the exercise's reference) re-defined there so that
-    they call the mutant, and return the reference from it. The module itself is left
+    they call the mutant (a reference built by a factory is rebuilt from its assignment),
+    and return the reference from it. The module itself is left
     untouched. Raises ``SyntaxError`` or whatever the definition raises."""
     module = importlib.import_module(target.partition(":")[0])
     namespace = dict(vars(module))
@@ -557,7 +590,8 @@ def run(exercise_ids: Iterable[str] | None = None, seeds: tuple[int, ...] = SEED
     from grader.check import all_exercises
 
     exercises = all_exercises()
-    ids = list(exercise_ids or exercises)
+    # Milestones are scored by a metric and have no reference kernel to mutate.
+    ids = [i for i in (exercise_ids or exercises) if exercises[i].reference]
     mutants = {i: generate(i, exercises[i].reference, limit) for i in ids}
     tasks = [{"key": m.key, "exercise_id": i, "source": m.source, "target": m.target,
               "targets": mutation_targets(exercises[i].reference)}
@@ -714,13 +748,19 @@ def main(argv: list[str] | None = None) -> int:
     """Print the surviving non-equivalent mutants of some exercises (nothing is stored)."""
     parser = argparse.ArgumentParser(prog="python -m bench.bench_mutants",
                                      description=main.__doc__)
-    parser.add_argument("exercises", nargs="+", help="exercise ids, e.g. w01_softmax")
+    parser.add_argument("exercises", nargs="+",
+                        help="exercise ids, e.g. w01_softmax, or weeks, e.g. week03")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="number of seeds")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--source", action="store_true", help="print each survivor's source")
     args = parser.parse_args(argv)
     seeds = tuple(range(1, args.seeds + 1))
-    mutants, outcomes = run(args.exercises, seeds, jobs=args.jobs)
+    from grader.check import all_exercises
+
+    ids = [i for name in args.exercises
+           for i in ([e for e in all_exercises() if week_of(e) == name]
+                     if name.startswith("week") else [name])]
+    mutants, outcomes = run(ids, seeds, jobs=args.jobs)
     equivalent = equivalents()
     for exercise_id, t in tally(mutants, outcomes, equivalent).items():
         print(f"{exercise_id}: {t.notes()}; kill rate "

@@ -117,11 +117,62 @@ _R = {
         "in this exercise the helper only receives one time step's 2-D arrays ((N, 4H) "
         "pre-activations, (N, H) gate gradients), so axis 1 is the last axis"
     ),
-    "critic_bias": (
-        "the penalty reads only the gradient of the critic's scores with respect to x̂; "
-        "the output bias b2 shifts the scores (- b2) or wraps them (torch.remainder, "
-        "whose derivative with respect to its first argument is 1) without changing that "
-        "gradient"
+    "gmm_eps": (
+        "10·eps in N_k is a guard for an empty component: there (every responsibility 0) "
+        "these mutants give the reference's zeros (means 0 or -0.0, covariances reg·I, "
+        "weights within 1e-15); elsewhere they differ from it only where N_k is below "
+        "~1e-8 (|Δ means| / |means| ≈ eps / N_k against rtol 1e-7). There the result "
+        "depends on the guard's size, and the course accepts no guard at all "
+        "(answers/variants/week03.py 'einsum outer products, no epsilon'), whose deviation "
+        "(10 eps / N_k) is larger than 9 or 11 eps's and half of -10 eps's: a hidden case "
+        "that told these from 10 eps would reject that correct alternative too. "
+        "10 % eps is exactly 0.0 (10 is a multiple of eps = 2^-52): that mutant is the "
+        "alternative's guard"
+    ),
+    "es_init": (
+        "the initial best_epoch and waited are overwritten at epoch 0, which improves "
+        "whenever val_losses[0] is finite (loss < inf - min_delta for a finite min_delta); "
+        "they only show when the first loss is +inf or nan, where the contract does not "
+        "say whether epoch 0 is the best: the listed correct alternative 'scans for the "
+        "first window of `patience` non-improvements' (answers/variants/week06.py) makes "
+        "it the best unconditionally, the reference does not"
+    ),
+    "lp_ne": (
+        "the divisor is the window's maximum of |x| (forward: m = maxpool(|x|)) or the "
+        "Lp norm of |x| (backward: y >= m), both >= 0, so > 0 and != 0 select the same "
+        "entries; nan gives nan outputs either way"
+    ),
+    "lp_safe2": (
+        "the fallback divisor is only used where the window is all zeros (m = 0, y = 0): "
+        "every term divided by it is 0 whatever it is (0 / 2 = 0 / 1 = 0, and 0 ** q is "
+        "the same for both), and the forward multiplies the sum by m = 0, the backward the "
+        "terms by sign(0) = 0"
+    ),
+    "lp_strict": (
+        "both generators yield pool² views (_window_offsets of x and of dx = "
+        "np.zeros(x.shape), the same shape), so zip never sees iterables of different "
+        "lengths"
+    ),
+    "kl_axis": (
+        "the contract's inputs are (N, D) (broadcastable among themselves, the result "
+        "(N,)), so terms is 2-D and axis 1 is axis -1"
+    ),
+    "state_len": (
+        "harness code: the flat state ends with the head's weight (n_classes, features) "
+        "and bias (n_classes,), so len(state[-2]) == len(state[-1]) == n_classes"
+    ),
+    "lr_nonneg": (
+        "the rates are learning rates, >= 0 (a rate of 0 freezes a group): lr <= 0 and "
+        "lr == 0 agree on them (a negative rate would be gradient ascent, not a rate)"
+    ),
+    "last_of_one": (
+        "gather with an index of shape (N, T, 1) returns (N, T, 1): the last axis has one "
+        "entry, so [..., -1] is [..., 0]"
+    ),
+    "wgan_used": (
+        "all four weights enter the loss through mlp_critic (b2 cancels between the two "
+        "means but stays in the graph), so torch.autograd.grad returns a tensor for each "
+        "and allow_unused is never needed"
     ),
 }
 
@@ -487,12 +538,117 @@ EQUIVALENT: dict[str, str] = {
     "core/ReplaceBinaryOperator_Add_Pow | _, g_loss = gan_losses(real @ wd + bd, (z @ Wg "
     "+ bg) @ wd + bd) → _, g_loss = gan_losses(real @ wd ** bd, (z @ Wg + bg) @ wd + bd)":
         _R["gan"],
-    "w14_gradient_penalty | answers.kernels.week14:mlp_critic | "
-    "core/ReplaceBinaryOperator_Add_Sub | return torch.tanh(x @ W1 + b1) @ w2 + b2 → "
-    "return torch.tanh(x @ W1 + b1) @ w2 - b2":
-        _R["critic_bias"],
-    "w14_gradient_penalty | answers.kernels.week14:mlp_critic | "
-    "core/ReplaceBinaryOperator_Add_Mod | return torch.tanh(x @ W1 + b1) @ w2 + b2 → "
-    "return torch.tanh(x @ W1 + b1) @ w2 % b2":
-        _R["critic_bias"],
+    "w03_gmm_m_step | answers.kernels.week03:gmm_m_step | core/NumberReplacer | nk = "
+    "resp.sum(axis=0) + 10 * np.finfo(np.float64).eps → nk = resp.sum(axis=0) + 11 * "
+    "np.finfo(np.float64).eps":
+        _R["gmm_eps"],
+    "w03_gmm_m_step | answers.kernels.week03:gmm_m_step | core/NumberReplacer | nk = "
+    "resp.sum(axis=0) + 10 * np.finfo(np.float64).eps → nk = resp.sum(axis=0) + 9 * n"
+    "p.finfo(np.float64).eps":
+        _R["gmm_eps"],
+    "w03_gmm_m_step | answers.kernels.week03:gmm_m_step | core/ReplaceBinaryOperator_"
+    "Add_Sub | nk = resp.sum(axis=0) + 10 * np.finfo(np.float64).eps → nk = resp.sum("
+    "axis=0) - 10 * np.finfo(np.float64).eps":
+        _R["gmm_eps"],
+    "w03_gmm_m_step | answers.kernels.week03:gmm_m_step | core/ReplaceBinaryOperator_"
+    "Mul_Mod | nk = resp.sum(axis=0) + 10 * np.finfo(np.float64).eps → nk = resp.sum("
+    "axis=0) + 10 % np.finfo(np.float64).eps":
+        _R["gmm_eps"],
+    "w06_early_stopping | answers.kernels.week06:early_stopping | core/NumberReplacer"
+    " | best, best_epoch, waited = np.inf, 0, 0 → best, best_epoch, waited = np.inf, "
+    "-1, 0":
+        _R["es_init"],
+    "w06_early_stopping | answers.kernels.week06:early_stopping | core/NumberReplacer"
+    " | best, best_epoch, waited = np.inf, 0, 0 → best, best_epoch, waited = np.inf, "
+    "0, -1":
+        _R["es_init"],
+    "w06_early_stopping | answers.kernels.week06:early_stopping | core/NumberReplacer"
+    " | best, best_epoch, waited = np.inf, 0, 0 → best, best_epoch, waited = np.inf, "
+    "0, 1":
+        _R["es_init"],
+    "w06_early_stopping | answers.kernels.week06:early_stopping | core/NumberReplacer"
+    " | best, best_epoch, waited = np.inf, 0, 0 → best, best_epoch, waited = np.inf, "
+    "1, 0":
+        _R["es_init"],
+    "w06_spatial_batchnorm_backward | answers.kernels.week06:_channels_last | core/Nu"
+    "mberReplacer | return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]) → return x"
+    ".transpose(0, 2, 3, 1).reshape(- 2, x.shape[1])":
+        _R["reshape"],
+    "w06_spatial_batchnorm_backward | answers.kernels.week06:_channels_last | core/Re"
+    "placeUnaryOperator_USub_Invert | return x.transpose(0, 2, 3, 1).reshape(-1, x.sh"
+    "ape[1]) → return x.transpose(0, 2, 3, 1).reshape(~1, x.shape[1])":
+        _R["reshape"],
+    "w06_spatial_batchnorm_forward | answers.kernels.week06:_channels_last | core/Num"
+    "berReplacer | return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1]) → return x."
+    "transpose(0, 2, 3, 1).reshape(- 2, x.shape[1])":
+        _R["reshape"],
+    "w06_spatial_batchnorm_forward | answers.kernels.week06:_channels_last | core/Rep"
+    "laceUnaryOperator_USub_Invert | return x.transpose(0, 2, 3, 1).reshape(-1, x.sha"
+    "pe[1]) → return x.transpose(0, 2, 3, 1).reshape(~1, x.shape[1])":
+        _R["reshape"],
+    "w07_lp_pool_backward | answers.kernels.week07:lp_pool_backward | core/NumberRepl"
+    "acer | safe = np.where(y > 0, y, 1.0) → safe = np.where(y > 0, y, 2.0)":
+        _R["lp_safe2"],
+    "w07_lp_pool_backward | answers.kernels.week07:lp_pool_backward | core/ReplaceCom"
+    "parisonOperator_Gt_NotEq | safe = np.where(y > 0, y, 1.0) → safe = np.where(y !="
+    " 0, y, 1.0)":
+        _R["lp_ne"],
+    "w07_lp_pool_backward | answers.kernels.week07:lp_pool_backward | core/ReplaceTru"
+    "eWithFalse | strict=True): → strict=False):":
+        _R["lp_strict"],
+    "w07_lp_pool_forward | answers.kernels.week07:lp_pool_forward | core/NumberReplac"
+    "er | safe = np.where(m > 0, m, 1.0) # a window of zeros: every term is 0 → safe "
+    "= np.where(m > 0, m, 2.0) # a window of zeros: every term is 0":
+        _R["lp_safe2"],
+    "w07_lp_pool_forward | answers.kernels.week07:lp_pool_forward | core/ReplaceCompa"
+    "risonOperator_Gt_NotEq | safe = np.where(m > 0, m, 1.0) # a window of zeros: eve"
+    "ry term is 0 → safe = np.where(m != 0, m, 1.0) # a window of zeros: every term i"
+    "s 0":
+        _R["lp_ne"],
+    "w08_kl_gaussians | answers.kernels.week08:kl_gaussians | core/ReplaceUnaryOperat"
+    "or_Delete_USub | return 0.5 * terms.sum(axis=-1) → return 0.5 * terms.sum(axis=1"
+    ")":
+        _R["kl_axis"],
+    "w08_kl_gaussians | answers.kernels.week08:kl_gaussians | core/ReplaceUnaryOperat"
+    "or_USub_UAdd | return 0.5 * terms.sum(axis=-1) → return 0.5 * terms.sum(axis=+1)":
+        _R["kl_axis"],
+    "w12_finetune_step | answers.kernels.week12:finetune_step_probe | core/NumberRepl"
+    "acer | model = SmallResNet(tuple(int(w) for w in widths), n_classes=len(state[-1"
+    "])).to(x.dtype) → model = SmallResNet(tuple(int(w) for w in widths), n_classes=l"
+    "en(state[- 2])).to(x.dtype)":
+        _R["state_len"],
+    "w12_finetune_step | answers.kernels.week12:finetune_step_probe | core/ReplaceUna"
+    "ryOperator_USub_Invert | model = SmallResNet(tuple(int(w) for w in widths), n_cl"
+    "asses=len(state[-1])).to(x.dtype) → model = SmallResNet(tuple(int(w) for w in wi"
+    "dths), n_classes=len(state[~1])).to(x.dtype)":
+        _R["state_len"],
+    "w12_prepare_finetuning | answers.kernels.week12:finetune_setup_probe | core/Numb"
+    "erReplacer | model = SmallResNet(tuple(int(w) for w in widths), n_classes=len(st"
+    "ate[-1])).to(x.dtype) → model = SmallResNet(tuple(int(w) for w in widths), n_cla"
+    "sses=len(state[- 2])).to(x.dtype)":
+        _R["state_len"],
+    "w12_prepare_finetuning | answers.kernels.week12:finetune_setup_probe | core/Repl"
+    "aceUnaryOperator_USub_Invert | model = SmallResNet(tuple(int(w) for w in widths)"
+    ", n_classes=len(state[-1])).to(x.dtype) → model = SmallResNet(tuple(int(w) for w"
+    " in widths), n_classes=len(state[~1])).to(x.dtype)":
+        _R["state_len"],
+    "w12_prepare_finetuning | answers.kernels.week12:prepare_finetuning | core/Replac"
+    "eComparisonOperator_Eq_LtE | if lr == 0: → if lr <= 0:":
+        _R["lr_nonneg"],
+    "w13_sequence_loss | answers.kernels.week13:sequence_loss | core/NumberReplacer |"
+    " picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., 0] # (N, T)"
+    " → picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., -1] # (N,"
+    " T)":
+        _R["last_of_one"],
+    "w13_sequence_loss | answers.kernels.week13:sequence_loss | core/NumberReplacer |"
+    " picked = log_probs.gather(-1, targets[..., None].clamp(min=0))[..., 0] # (N, T)"
+    " → picked = log_probs.gather(-1, targets[..., None].clamp(min= -1))[..., 0] # (N, T)":
+        "pad_id is a token of the vocabulary (the contract: 'the padding token'), so every "
+        "target lies in [0, V) and neither clamp changes an index; the course's own solution "
+        "gathers without a clamp",
+    "w14_wgan_clip_step | answers.kernels.week14:wgan_clip_step | core/ReplaceTrueWit"
+    "hFalse | for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_unuse"
+    "d=True))] → for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_un"
+    "used=False))]":
+        _R["wgan_used"],
 }

@@ -1107,8 +1107,6 @@ def _written_rows(written: list[dict]) -> str:
 def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = None) -> str:
     """Render an autograded notebook as a self-contained feedback page; ``written`` (from
     :func:`manual_grades`) adds the manual scores and comments of written answers."""
-    from nbconvert import HTMLExporter
-
     info = graded.metadata.get(GRADING_METADATA_KEY, {})
     written = written or []
     manual = sum(w["score"] or 0 for w in written if w["graded"])
@@ -1137,7 +1135,9 @@ def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = No
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=str(
                 out.get("text", ""))) for out in original.get("outputs", [])
                 if out.get("output_type") == "stream"]
-    body, _ = HTMLExporter(template_name="lab", sanitize_html=True).from_notebook_node(shown)
+    from grader.nbgrader_setup import feedback_exporter  # MathJax without a CDN (issue 20)
+
+    body, _ = feedback_exporter().from_notebook_node(shown)
     return body.replace("<body", "<body data-feedback='1'", 1).replace(
         "<main>", f"<main><div class='feedback-summary'>{summary}</div>", 1)
 

@@ -105,7 +105,9 @@ def install(base: Path, minimal: bool = False) -> None:
     base.chmod(0o755)
     venv = base / "venv"
     packages = [f"jupyterhub=={JUPYTERHUB_VERSION}", f"nbgrader=={NBGRADER_VERSION}",
-                _pinned("jupyterlab"), "ipykernel", _pinned("numpy")]
+                _pinned("jupyterlab"), "ipykernel", _pinned("numpy"),
+                # MathJax served by every server: feedback pages render maths offline
+                _pinned("jupyter-server-mathjax")]
     wanted = " ".join(packages) + ("" if minimal else " +course")
     stamp = venv / ".course-hub-installed"
     if not (stamp.is_file() and stamp.read_text() == wanted):

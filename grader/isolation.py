@@ -186,6 +186,7 @@ class SandboxSpec:
     scratch_mb: int
     scratch_files: int
     job_dir: str | None = None
+    masked: tuple[str, ...] = ()  # files inside that read as empty (withheld labels)
 
     @classmethod
     def for_course(cls, scratch_mb: int, scratch_files: int, job_dir: str | None = None
@@ -199,7 +200,20 @@ class SandboxSpec:
                       (str(data_dir.resolve()), str(data_dir.absolute()))]
         binds.append((str(public_package()), str(REPO_ROOT / "grader")))
         unique = tuple(dict.fromkeys((s, d) for s, d in binds if os.path.exists(s)))
-        return cls(unique, scratch_mb, scratch_files, job_dir)
+        return cls(unique, scratch_mb, scratch_files, job_dir, _withheld_inside(data_dir))
+
+
+def _withheld_inside(data_dir: Path) -> tuple[str, ...]:
+    """The held-out label files of the data cache, under every name the sandbox has for
+    them: learner code must not read the labels its milestone is scored against."""
+    from grader.data import withheld_paths
+
+    if not data_dir.is_dir():
+        return ()
+    found = [path for path in withheld_paths(data_dir) if path.is_file()]
+    names = [str(data_dir.resolve() / p.relative_to(data_dir)) for p in found]
+    names += [str(data_dir.absolute() / p.relative_to(data_dir)) for p in found]
+    return tuple(dict.fromkeys(names))
 
 
 #: Where binds that land inside a writable place (a checkout under /tmp) wait for the scratch.
@@ -235,6 +249,8 @@ def startup_script(spec: SandboxSpec, in_file: bool = True) -> str:
         lines += [f"mkdir -p {q(inside)}", f"mount --bind -o ro {q(staged)} {q(inside)}"]
     if _late_binds(spec):
         lines.append(f"umount -l {BIND_STAGE}/* || true")
+    for path in spec.masked:  # after the late binds, which would cover the mask
+        lines.append(f"mount --bind /dev/null {q(path)}")
     if spec.job_dir:
         # Regular files only (the grader staged copies; symlinks were refused before).
         lines += [f'for f in {JOB_STAGE}/* {JOB_STAGE}/.[!.]*; do',

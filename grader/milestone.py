@@ -400,3 +400,28 @@ def probe_credit(losses: np.ndarray, errors: np.ndarray, steps: int,
                      + " — the backward pass of a layer these parameters feed disagrees "
                        "with its forward pass")
     return 0.5 * loss_part + 0.5 * grad_part, "; ".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# PyTorch modules (weeks 12–13): a state_dict saved as the same plain .npz
+# --------------------------------------------------------------------------------------
+def module_params(model) -> Params:
+    """A ``torch.nn.Module``'s ``state_dict`` as NumPy arrays (parameters *and* buffers, such
+    as batch norm's running statistics), for :func:`save_params` / :func:`train_or_load`."""
+    return {name: tensor.detach().cpu().numpy().copy()
+            for name, tensor in model.state_dict().items()}
+
+
+def load_module(model, source: str | os.PathLike | Params):
+    """Load a checkpoint (a path, or arrays from :func:`train_or_load`) into ``model``.
+
+    The file is read by :func:`load_params` with ``like=module_params(model)``: no pickle,
+    and every name or shape that does not match the model is listed. Returns ``model``.
+    """
+    import torch
+
+    like = module_params(model)
+    arrays = source if isinstance(source, dict) else load_params(source, like=like)
+    model.load_state_dict({name: torch.from_numpy(np.array(arrays[name], copy=True))
+                           for name in like})
+    return model

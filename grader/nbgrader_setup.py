@@ -9,6 +9,10 @@ from traitlets.config import Config
 
 from grader.config import COURSE_ID  # noqa: E402,F401 (re-exported)
 
+#: The course's nbconvert templates: ``course_feedback`` (the feedback pages) and
+#: ``course_formgrade`` (nbgrader's formgrade page), both without a CDN script.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 
 def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None = None) -> Config:
     """Fill ``c`` with the course layout rooted at ``root`` (work folder: ``root/work``)."""
@@ -48,7 +52,74 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     c.ClearMetadataPreprocessor.enabled = True
     route_formgrader_autograde()  # the formgrader's Autograde button grades in the sandbox
     route_formgrader_feedback()  # Generate Feedback writes the course's feedback pages
+    route_formgrader_mathjax()  # its pages load MathJax from the server, not a CDN
     return c
+
+
+def local_mathjax() -> Path:
+    """``MathJax.js`` (2.7, Apache-2.0) of the ``jupyter-server-mathjax`` package, which every
+    Jupyter server of the course serves at ``{base_url}static/jupyter_server_mathjax/``."""
+    import jupyter_server_mathjax
+
+    return Path(jupyter_server_mathjax.__file__).resolve().parent / "static" / "MathJax.js"
+
+
+def feedback_exporter():
+    """The exporter of the course's feedback pages (template ``course_feedback``): nbconvert's
+    lab page, sanitized, MathJax from the Jupyter server showing it (else from this
+    installation, opened from disk), no script from a CDN."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="course_feedback", sanitize_html=True,
+                        extra_template_basedirs=[str(TEMPLATES)],
+                        mathjax_url=local_mathjax().as_uri(),
+                        filters={"clean_html": clean_rendered_html})
+
+
+def clean_rendered_html(element) -> str:
+    """nbconvert's ``clean_html`` with ``nh3``'s allowlist: nbconvert's own (bleach's short
+    list) escaped every paragraph and heading of a learner's markdown into visible ``<p>``
+    tags. Scripts, event handlers and ``javascript:`` links are removed all the same."""
+    import nh3
+
+    def no_data_links(tag: str, attribute: str, value: str) -> str | None:
+        # data: URLs only as the source of an image (a kept raster attachment)
+        if value.strip().lower().startswith("data:") and (tag, attribute) != ("img", "src"):
+            return None
+        return value
+
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    return nh3.clean(text, attributes={**attributes, "*": {"class", "id"}},
+                     url_schemes={"http", "https", "mailto", "data"},
+                     attribute_filter=no_data_links)
+
+
+def formgrade_exporter(config: Config | None = None):
+    """The formgrader's exporter (nbgrader's ``formgrade`` page) with MathJax from the server."""
+    from nbconvert import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+
+    return HTMLExporter(config=config or Config(), template_name="course_formgrade",
+                        extra_template_basedirs=[str(TEMPLATES), handlers.template_path],
+                        extra_template_paths=[handlers.template_path])
+
+
+def route_formgrader_mathjax() -> None:
+    """Make the formgrader render submissions with :func:`formgrade_exporter` (nbgrader's
+    page hard-codes MathJax from cdnjs, so maths showed as raw LaTeX offline)."""
+    from nbgrader.server_extensions.formgrader.formgrader import FormgradeExtension
+
+    original = FormgradeExtension.init_tornado_settings
+    if getattr(original, "course_mathjax", False):
+        return
+
+    def init_tornado_settings(self, webapp) -> None:
+        original(self, webapp)
+        webapp.settings["nbgrader_exporter"] = formgrade_exporter(self.config)
+
+    init_tornado_settings.course_mathjax = True
+    FormgradeExtension.init_tornado_settings = init_tornado_settings
 
 
 def course_api(root: str | os.PathLike, work: str | os.PathLike | None = None,

@@ -391,6 +391,24 @@ except OSError:
 '''
 
 
+# Milestones are scored against Fashion-MNIST's test labels: learner code never reads them.
+HELDOUT_LABELS = '''from grader.data import data_dir, load_fashion_mnist
+try:
+    raw = (data_dir() / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes()
+except FileNotFoundError:
+    raw = b""
+if raw:
+    raise RuntimeError("ESCAPED: the held-out labels are readable")
+try:
+    labels = load_fashion_mnist(download=False).y_test
+except Exception as error:
+    labels = None
+    if "DatasetUnavailable" not in type(error).__name__:
+        raise
+if labels is not None and (labels != -1).any():
+    raise RuntimeError("ESCAPED: the loader returned held-out labels")'''
+
+
 def _milestone_file() -> bytes:
     import io
 
@@ -410,6 +428,8 @@ ATTACKS: dict[str, Attack] = {
         flag="tried to import the answer key"),
     "clone-hunt": Attack(tail=CLONE_HUNT, release=True, zero=ALL, flag="answers/"),
     "solutions-hunt": Attack(tail=SOLUTION_HUNT, release=True, zero=ALL, flag="solutions/"),
+    "read-heldout-labels": Attack(softmax=with_softmax_prefix(HELDOUT_LABELS),
+                                  never=("ESCAPED",)),
     "write-gradebook": Attack(cell="import os\nfor name in ('gradebook.db', 'grades.csv'):\n"
                               "    try:\n        open(os.path.join(os.environ.get("
                               "'COURSE_WORK_DIR', " f"{str(REPO_ROOT / 'work')!r}), name), 'w')"

@@ -168,8 +168,8 @@ def class_work(tmp_path_factory) -> Path:
 
 
 class Lab:
-    def __init__(self, url: str, token: str, log: Path):
-        self.url, self.token, self.log = url, token, log
+    def __init__(self, url: str, token: str, log: Path, course: Path | None = None):
+        self.url, self.token, self.log, self.course = url, token, log, course
 
     def lab_url(self, workspace: str, path: str = "") -> str:
         # One workspace per test: no tabs restored from another test.
@@ -195,7 +195,7 @@ def lab(course, class_work, tmp_path_factory) -> Lab:
     try:
         _wait_until_serving(url, token, server, log.read_text)
         print(f"\njupyter lab on {url} (log: {log})")
-        yield Lab(url, token, log)
+        yield Lab(url, token, log, course)
         server.send_signal(signal.SIGTERM)  # a clean stop: kernels shut down, files closed
         server.wait(timeout=30)
     finally:
@@ -458,6 +458,88 @@ def test_instructor_grades_a_written_answer_and_the_student_sees_it(lab, page, a
     expect(row).to_contain_text(comment_text)
     _show(row)
     _shot(page, artifacts, "05b-feedback-shows-manual-grade")
+
+
+def _only_this_machine(context) -> list[str]:
+    """Refuse every request that leaves this machine (as offline); return the refused URLs."""
+    from urllib.parse import urlparse
+
+    refused: list[str] = []
+
+    def route(route) -> None:
+        url = route.request.url
+        if urlparse(url).scheme in ("file", "data", "blob") or urlparse(
+                url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    return refused
+
+
+# MathJax 2's typeset output: HTML-CSS (Chromium), SVG or CommonHTML.
+MATHJAX_OUTPUT = ".MathJax, .MathJax_Display, .MathJax_SVG, .MathJax_CHTML"
+
+
+def test_maths_renders_offline_in_the_formgrader_and_the_feedback_page(lab, page, artifacts,
+                                                                        class_work):
+    """Issue 20, item 5: with every request off this machine refused, the formgrader's
+    submission page and the course's feedback page typeset their LaTeX with the MathJax the
+    course installs (jupyter-server-mathjax): no page asks a CDN for anything."""
+    from nbgrader.api import Gradebook
+    from playwright.sync_api import expect
+
+    from grader.autograde import write_feedback
+    from grader.nbgrader_setup import COURSE_ID
+    from grader.release import db_url
+
+    refused = _only_this_machine(page.context)
+    student = "ada-reference"
+    with Gradebook(db_url(class_work), COURSE_ID) as gb:
+        notebook_id = gb.find_submission_notebook("numerics", ASSIGNMENT, student).id
+
+    page.goto(lab.lab_url("maths"))  # logs in with the token
+    page.locator(".lm-MenuBar").first.wait_for()
+    page.goto(f"{lab.url}/formgrader/submissions/{notebook_id}/")
+    typeset = page.locator(MATHJAX_OUTPUT)
+    expect(typeset.first).to_be_attached(timeout=RUN_TIMEOUT_MS)
+    assert typeset.count() >= 3, "the week's maths is not typeset"
+    mathjax = [s for s in page.locator("script[src*='MathJax.js']").evaluate_all(
+        "nodes => nodes.map(n => n.src)")]
+    assert mathjax and all(src.startswith(lab.url + "/static/jupyter_server_mathjax/")
+                           for src in mathjax), mathjax
+    _show(typeset.first)
+    _shot(page, artifacts, "06a-formgrader-maths-offline")
+
+    # The course's feedback page for the student.
+    write_feedback(ASSIGNMENT, class_work / "autograded", class_work / "feedback",
+                   db_url=db_url(class_work), students=[student])
+    feedback = class_work / "feedback" / student / ASSIGNMENT / "numerics.html"
+    # The same page served by the Jupyter server (JupyterLab's "Open in New Browser Tab"),
+    # before the file: page (a request from a file: page is of an unknown origin to it).
+    relative = feedback.relative_to(class_work)
+    served = lab.course / "feedback-served" / relative
+    served.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(feedback, served)
+    page.goto(f"{lab.url}/files/{served.relative_to(lab.course).as_posix()}",
+              referer=f"{lab.url}/lab")  # /files/ wants a same-host Referer, as from Lab
+    expect(page.locator(MATHJAX_OUTPUT).first).to_be_attached(timeout=RUN_TIMEOUT_MS)
+    mathjax = page.locator("script[src*='MathJax.js']").evaluate_all(
+        "nodes => nodes.map(n => n.src)")
+    assert mathjax and all(src.startswith(lab.url + "/static/jupyter_server_mathjax/")
+                           for src in mathjax), mathjax
+    # The same page as the student opens it from disk (its MathJax: this installation's).
+    page.goto(feedback.as_uri())
+    expect(page.locator(".feedback-summary")).to_contain_text(f"{TOTAL} / {TOTAL}")
+    typeset = page.locator(MATHJAX_OUTPUT)
+    expect(typeset.first).to_be_attached(timeout=RUN_TIMEOUT_MS)
+    assert typeset.count() >= 3
+    _show(typeset.first)
+    _shot(page, artifacts, "06b-feedback-maths-offline")
+
+    assert not refused, f"requests that left the machine: {refused}"
 
 
 # --------------------------------------------------------------------------------------

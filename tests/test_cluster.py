@@ -222,9 +222,27 @@ def graded_flags(work: Path) -> dict[str, list[str]]:
             for p in sorted((work / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb"))}
 
 
-def rows(work: Path) -> list[dict]:
-    return sorted((r for r in export_rows(db_url(work)) if r["assignment"] == ASSIGNMENT),
+def rows(work: Path, url: str | None = None) -> list[dict]:
+    return sorted((r for r in export_rows(url or db_url(work)) if r["assignment"] == ASSIGNMENT),
                   key=lambda r: r["student"])
+
+
+def postgres_gradebook(name: str) -> str | None:
+    """A fresh, empty PostgreSQL database ``name`` on the server CI starts (``.ci/run``:
+    ``COURSE_TEST_POSTGRES_URL``); ``None`` without one (an error where CI requires it)."""
+    url = os.environ.get("COURSE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("COURSE_REQUIRE_POSTGRES"):
+            pytest.fail("COURSE_REQUIRE_POSTGRES is set but COURSE_TEST_POSTGRES_URL is not")
+        return None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return f"{url.rpartition('/')[0]}/{name}"
 
 
 def wait_for_first_grade(work: Path, process: subprocess.Popen, timeout: float = 900) -> None:
@@ -255,20 +273,31 @@ def graded_metadata(work: Path) -> dict[str, dict]:
 
 @needs_full
 @pytest.mark.slow
-def test_cluster_grades_like_the_local_pool(tmp_path, work, clusters):
+def test_cluster_grades_like_the_local_pool(tmp_path, work, clusters, monkeypatch):
+    """The cluster's gradebook equals the local pool's. In CI (``.ci/run`` starts a server)
+    the cluster side records into PostgreSQL, the pool into SQLite: the same rows in both."""
     import shutil
 
     local = tmp_path / "local"
     shutil.copytree(work, local)
+    local_db = f"sqlite:///{(local / 'gradebook.db').resolve()}"
+    postgres = postgres_gradebook("cluster_parity")
+    if postgres:  # the class's gradebook on PostgreSQL: the assignment registered there
+        monkeypatch.setenv("COURSE_DB_URL", postgres)
+        release([ASSIGNMENT], work=work)
+    remote_db = db_url(work)
+    assert (remote_db == postgres) if postgres else remote_db.startswith("sqlite:")
     cluster = clusters(workers=2)
     # 5 s cells time out on a busy machine (a flagged fault on one side only): give cells 60 s
-    remote = grader_cli(work, "--scheduler", cluster.address, "--cell-timeout", "60")
-    pool = grader_cli(local, "--jobs", "2", "--cell-timeout", "60")
+    remote = grader_cli(work, "--scheduler", cluster.address, "--cell-timeout", "60",
+                        env={"COURSE_DB_URL": postgres or ""})
+    pool = grader_cli(local, "--jobs", "2", "--cell-timeout", "60", env={"COURSE_DB_URL": ""})
     out_remote, out_pool = remote.communicate(timeout=1800)[0], pool.communicate(timeout=1800)[0]
     assert remote.returncode == 0, out_remote
     assert pool.returncode == 0, out_pool
-    assert len(rows(work)) == 8
-    assert rows(work) == rows(local), (graded_flags(work), graded_flags(local))
+    assert len(rows(work, remote_db)) == 8
+    assert rows(work, remote_db) == rows(local, local_db), (graded_flags(work),
+                                                           graded_flags(local))
     assert graded_metadata(work) == graded_metadata(local)
     hosts = {nbformat.read(p, as_version=4).metadata["dlcourse_grading"].get("graded_on")
              for p in (work / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")}

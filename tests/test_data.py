@@ -579,6 +579,23 @@ def test_real_fashion_mnist_in_fast_mode(real_cache, monkeypatch):
 
 
 @needs_shared_data
+def test_held_out_labels_are_withheld_while_grading(real_cache, monkeypatch, tmp_path):
+    """In the grader's sandbox (COURSE_GRADING=1) the test labels milestones are scored
+    against are neither read nor required (the sandbox hides the file: tests/test_adversarial)."""
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    cache = tmp_path / "cache"
+    shutil.copytree(real_cache / "fashion-mnist", cache / "fashion-mnist")
+    (cache / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"")  # as masked
+    fashion = data.load_fashion_mnist(root=cache, download=False, limit=100)
+    assert (fashion.y_test == data.WITHHELD_LABEL).all() and len(fashion.y_test) == 100
+    assert np.bincount(fashion.y_train, minlength=10).sum() == 100  # training labels intact
+    assert data.withheld_paths(cache)[0] == cache / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"
+    monkeypatch.delenv("COURSE_GRADING")
+    with pytest.raises(data.DatasetUnavailable):  # outside grading, an empty file is refused
+        data.load_fashion_mnist(root=cache, download=False, limit=100)
+
+
+@needs_shared_data
 def test_real_ptb(real_cache):
     ptb = data.load_ptb(root=real_cache, download=False)
     assert (len(ptb.train), len(ptb.valid), len(ptb.test)) == (929_589, 73_760, 82_430)

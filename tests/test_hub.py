@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -534,3 +535,13 @@ def test_a_class_on_the_hub_from_release_to_feedback(hub):
         assert len(pages) == 1, user
         assert "feedback-summary" in pages[0].read_text()
         assert _as(user, "cat", str(pages[0])).returncode == 0
+
+    # Maths on the feedback page renders offline (issue 20, item 5): the page names no CDN,
+    # and every student's server serves the MathJax it looks for (jupyter-server-mathjax).
+    assert not re.search(r"cdnjs|jsdelivr|unpkg", pages[0].read_text())
+    user = next(u for u in STUDENTS if u != browser_user)
+    request = urllib.request.Request(
+        f"{hub.url}/user/{user}/static/jupyter_server_mathjax/MathJax.js",
+        headers={"Authorization": f"token {hub.token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200 and b"MathJax" in response.read()

@@ -28,7 +28,7 @@ from grader.config import REPO_ROOT
 from tests import leakscan
 
 #: Weeks whose lecture still leaks (imports same-week answers, getsource, inline solutions).
-KNOWN_LEAKS = {13}
+KNOWN_LEAKS: set[int] = set()
 #: Weeks whose released notebooks still hold most of a reference kernel's lines.
 KNOWN_RELEASE_LEAKS: set[int] = set()
 #: Weeks where a hint still holds a line of solution code.

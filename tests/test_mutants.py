@@ -219,3 +219,37 @@ def test_every_listed_equivalent_mutant_exists_and_survives_the_hidden_grade():
                 assert outcome.status == bm.SURVIVED and outcome.seeds_failed == 0, \
                     f"listed as equivalent but the hidden grade fails it: {m.key}"
     assert found == set(equivalent), f"stale entries: {sorted(set(equivalent) - found)}"
+
+
+def test_every_exercises_unmutated_targets_pass_their_own_hidden_grade():
+    # The harness must rebuild each reference so that it passes unmutated, or every mutant of
+    # the exercise is "killed" by the harness itself (a reference built by a course factory,
+    # e.g. week 14's penalty_and_critic_grads, once raised TypeError for all its mutants).
+    from grader.check import all_exercises
+
+    grader = bm.Grader(seeds=(1,), cache_size=1)
+    failed = []
+    for exercise_id, exercise in all_exercises().items():
+        if not exercise.reference:
+            continue
+        targets = bm.mutation_targets(exercise.reference)
+        for target in targets:
+            if target in bm.not_learner_code() or not bm.defined_by_def(target):
+                continue
+            source = bm._function_source(target)[2]
+            outcome = grader.grade_source("unmutated", exercise_id, source, target, targets)
+            if outcome.status != bm.SURVIVED:
+                failed.append(f"{exercise_id} ({target}): {outcome.how} {outcome.first_failure}")
+    assert not failed, failed
+
+
+def test_a_reference_built_by_a_factory_is_rebuilt_around_the_mutant(grader):
+    reference = "answers.kernels.week14:penalty_and_critic_grads"
+    assert not bm.defined_by_def(reference) and bm.wrapped_kernel(reference) is None
+    assert bm.mutation_targets(reference) == (reference,
+                                              "answers.kernels.week14:gradient_penalty")
+    target = "answers.kernels.week14:gradient_penalty"
+    source = bm._function_source(target)[2].replace("create_graph=True", "create_graph=False")
+    outcome = grader.grade_source("cg", "w14_gradient_penalty", source, target,
+                                  bm.mutation_targets(reference))
+    assert outcome.status == bm.KILLED and outcome.how == "wrong"

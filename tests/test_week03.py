@@ -207,3 +207,47 @@ def test_kmeans_plusplus_picks_distinct_data_points():
     centres = k.kmeans_plusplus(X, 5, np.random.default_rng(0))
     assert len({tuple(c) for c in centres}) == 5
     assert all(any(np.array_equal(c, x) for x in X) for c in centres)
+
+
+# Whitening: scikit-learn's PCA(whiten=True) and SciPy's matrix power --------------------------
+@pytest.mark.w03_zca_whiten
+@pytest.mark.parametrize("n, d", [(200, 3), (60, 8), (500, 1)])
+def test_zca_whiten_matches_sklearn_pca_whitening_rotated_back(n, d):
+    rng = np.random.default_rng(n + d)
+    X = 5.0 + rng.normal(size=(n, d)) @ rng.normal(size=(d, d))
+    mean, W = k.zca_whiten(X, eps=1e-12)
+    sk = PCA(whiten=True, svd_solver="full").fit(X)  # PCA whitening, no regularizer
+    np.testing.assert_allclose(mean, sk.mean_, rtol=1e-12)
+    np.testing.assert_allclose((X - mean) @ W.T, sk.transform(X) @ sk.components_,
+                               rtol=1e-6, atol=1e-8)  # ZCA = PCA whitening rotated back
+    _, W_pca = k.pca_whiten_matrix(X, eps=1e-12)
+    np.testing.assert_allclose(np.abs((X - mean) @ W_pca.T), np.abs(sk.transform(X)),
+                               rtol=1e-6, atol=1e-8)  # PCA whitening, up to each sign
+    np.testing.assert_allclose(W_pca.T @ W_pca, W @ W, rtol=1e-6)  # both square to C⁻¹
+
+
+@pytest.mark.w03_zca_whiten
+def test_zca_whiten_is_the_inverse_square_root_of_the_regularized_covariance():
+    from scipy.linalg import fractional_matrix_power
+    rng = np.random.default_rng(3)
+    for X, eps in [(rng.normal(size=(40, 5)) @ rng.normal(size=(5, 5)), 1e-3),
+                   (rng.normal(size=(4, 7)), 1e-2),                       # rank 3 of 7
+                   (np.repeat(rng.normal(size=(30, 2)), 2, axis=1), 0.5)]:  # duplicated columns
+        mean, W = k.zca_whiten(X, eps)
+        expected = fractional_matrix_power(np.cov(X, rowvar=False) + eps * np.eye(X.shape[1]),
+                                           -0.5)
+        np.testing.assert_allclose(W, np.real(expected), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(W, W.T, atol=1e-12)
+        # whitened covariance: I where the data varies, shrunk by λ / (λ + eps) elsewhere
+        whitened = np.cov((X - mean) @ W.T, rowvar=False)
+        values = np.linalg.eigvalsh(np.cov(X, rowvar=False)).clip(0)
+        np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(whitened)),
+                                   np.sort(values / (values + eps)), atol=1e-9)
+
+
+@pytest.mark.w03_zca_whiten
+def test_zca_of_full_rank_data_gives_identity_covariance():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1000, 4)) @ rng.normal(size=(4, 4)) * 10.0
+    mean, W = k.zca_whiten(X, eps=1e-10)
+    np.testing.assert_allclose(np.cov((X - mean) @ W.T, rowvar=False), np.eye(4), atol=1e-8)

@@ -275,3 +275,68 @@ def test_sigmoid_gradients_vanish_with_depth_and_relu_ones_do_not():
         ratios[activation] = np.linalg.norm(dws[0]) / np.linalg.norm(dws[-1])
     assert ratios["sigmoid"] < 1e-3
     assert 0.1 < ratios["relu"] < 10
+
+
+# Critical points: torch.autograd.functional.hessian and SciPy's eigh ----------------------------
+def _torch_hessian(f, point):
+    return torch.autograd.functional.hessian(f, torch.tensor(point, dtype=torch.float64)).numpy()
+
+
+CRITICAL_POINTS = [  # (f, critical point, kind by the second-derivative test)
+    (lambda p: p[0] ** 2 - p[1] ** 2, [0.0, 0.0], k.SADDLE),
+    (lambda p: p[0] ** 3 - 3 * p[0] * p[1] ** 2, [0.0, 0.0], k.INCONCLUSIVE),  # monkey saddle
+    (lambda p: p[0] ** 2 + p[1] ** 4, [0.0, 0.0], k.INCONCLUSIVE),  # a minimum, of 4th order
+    (lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2, [1.0, 1.0], k.MINIMUM),
+    (lambda p: -(p ** 2).sum() - p[0] * p[1], [0.0, 0.0, 0.0], k.MAXIMUM),
+    (lambda p: p[0] ** 2 - p[1] ** 2 + p[2] ** 4, [0.0, 0.0, 0.0], k.SADDLE),  # flat 3rd axis
+    (lambda p: torch.sin(p[0]) * torch.sin(p[1]), [0.0, 0.0], k.SADDLE),
+    (lambda p: torch.sin(p[0]) * torch.sin(p[1]), [np.pi / 2, np.pi / 2], k.MAXIMUM),
+    (lambda p: 1e7 * (p[0] ** 2 + 3 * p[1] ** 2), [0.0, 0.0], k.MINIMUM),
+]
+
+
+@pytest.mark.w05_classify_critical_point
+def test_classify_critical_points_of_known_functions_by_torch_hessians():
+    hessians = np.stack([_torch_hessian(f, point) for f, point, _ in CRITICAL_POINTS[:4]])
+    expected = [kind for _, _, kind in CRITICAL_POINTS[:4]]
+    np.testing.assert_array_equal(k.classify_critical_point(hessians), expected)
+    for f, point, kind in CRITICAL_POINTS[4:]:  # other dimensions: one at a time
+        grad = torch.autograd.functional.jacobian(f, torch.tensor(point, dtype=torch.float64))
+        assert torch.allclose(grad, torch.zeros_like(grad), atol=1e-12)  # it is critical
+        assert k.classify_critical_point(_torch_hessian(f, point)[None])[0] == kind
+
+
+@pytest.mark.w05_classify_critical_point
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 6), scale=st.sampled_from([1e-6, 1.0, 1e6]))
+@settings(max_examples=60, deadline=None)
+def test_classify_matches_scipy_eigenvalue_signs(seed, d, scale):
+    from scipy.linalg import eigh
+    rng = np.random.default_rng(seed)
+    A = scale * rng.normal(size=(8, d, d))
+    expected = []
+    for H in A:
+        values = eigh((H + H.T) / 2, eigvals_only=True)
+        pos, neg = np.any(values > 1e-8 * np.abs(values).max()), np.any(values < -1e-8 * np.abs(values).max())
+        zero = np.any(np.abs(values) <= 1e-8 * np.abs(values).max())
+        expected.append(k.SADDLE if pos and neg else k.INCONCLUSIVE if zero
+                        else k.MINIMUM if pos else k.MAXIMUM)
+    np.testing.assert_array_equal(k.classify_critical_point(A), expected)
+    # the kind is invariant under f -> c·f (c > 0) and flips min <-> max under f -> -f
+    np.testing.assert_array_equal(k.classify_critical_point(1e5 * A), expected)
+    flipped = {k.MINIMUM: k.MAXIMUM, k.MAXIMUM: k.MINIMUM}
+    np.testing.assert_array_equal(k.classify_critical_point(-A),
+                                  [flipped.get(kind, kind) for kind in expected])
+
+
+@pytest.mark.w05_classify_critical_point
+def test_classify_uses_the_symmetric_part_of_a_finite_difference_hessian():
+    f = lambda p: p[0] ** 2 - p[1] ** 2 + p[0] * p[1] ** 2  # noqa: E731  saddle at 0
+    h = 1e-4
+    grad = lambda p: np.array([2 * p[0] + p[1] ** 2, -2 * p[1] + 2 * p[0] * p[1]])  # noqa: E731
+    H = np.stack([(grad(np.eye(2)[i] * h) - grad(-np.eye(2)[i] * h)) / (2 * h) for i in range(2)])
+    exact = _torch_hessian(lambda p: f(p), [0.0, 0.0])
+    np.testing.assert_allclose(H, exact, atol=1e-6)
+    assert k.classify_critical_point(H[None])[0] == k.SADDLE
+    # an antisymmetric error leaves the quadratic form, hence the kind, unchanged
+    skew = np.array([[0.0, 5.0], [-5.0, 0.0]])
+    assert k.classify_critical_point(np.eye(2)[None] + skew)[0] == k.MINIMUM

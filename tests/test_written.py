@@ -106,3 +106,22 @@ def test_feedback_without_a_gradebook_still_renders(tmp_path):
                                "graded": False, "comment": ""}])
     assert "awaiting manual grading" in page and "– / 2" in page
     assert "(written)" not in feedback_html(nb)  # no gradebook: no written rows
+
+
+def test_feedback_page_renders_markdown_as_html_and_drops_script():
+    """nbconvert's own clean_html escaped every paragraph and heading (visible <p> tags);
+    the course's keeps the markup and still removes handlers and script links."""
+    import nbformat
+
+    from grader.autograde import feedback_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "# Title\n\nSome *text*.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "<img src=x onerror=alert(1)> [l](javascript:alert(1)) <a href='data:text/html,x'>d</a>")]
+    page = feedback_html(nb)
+    body = page[page.index('data-mime-type="text/markdown"'):]
+    assert '<h1 id="Title">' in body and "<p>Some <em>text</em>.</p>" in body
+    assert "<td>1</td>" in body and "&lt;p&gt;" not in body and "&lt;h1" not in body
+    for bad in ("onerror", "javascript:", "data:text/html"):
+        assert bad not in body

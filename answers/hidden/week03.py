@@ -3,9 +3,12 @@
 * ``distances_hidden``: many coinciding test and training points (each has about even odds of
   a negative rounding residue in the expanded formula, so a missing guard shows as ``nan``).
 * ``knn_hidden``: ties in distance at non-zero values that straddle the k-th place, and votes
-  tied between labels other than 0.
+  tied between labels other than 0, and a one-class training set (every label 0: the vote
+  has a single column).
 * ``m_step_hidden``: data far from the origin (offset 1e6), where a one-pass covariance
   E[xxᵀ] − μμᵀ cancels catastrophically.
+* ``whiten_hidden``: a variance far below eps, rank-deficient data, an offset of 1e6 (one-pass
+  covariance), and pixel units (an eps rescaled by the data's variance is wrong there).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def knn_hidden(rng: np.random.Generator) -> list[Case]:
         Case("votes tied between labels 1 and 2 (no label 0), k=4", (two_two, labels_12, 4)),
         Case("every distance equal (2.5): the smallest indices are the nearest, k=3",
              (flat, rng.integers(0, 3, size=50), 3)),
+        Case("a one-class training set (every label 0), k=3",
+             (rng.random(size=(5, 9)), np.zeros(9, dtype=np.int64), 3)),
     ]
 
 
@@ -53,4 +58,22 @@ def m_step_hidden(rng: np.random.Generator) -> list[Case]:
              (1e6 + rng.normal(size=(30, 2)), soft(30, 3), 1e-6)),
         Case("data far from the origin (offset -3e5), 3 features",
              (-3e5 + rng.normal(size=(25, 3)), soft(25, 2), 1e-3)),
+    ]
+
+
+def whiten_hidden(rng: np.random.Generator) -> list[Case]:
+    basis, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    # one direction with variance 1e-9, far below eps = 1e-6 (it must stay small, not blow up)
+    thin = (rng.normal(size=(40, 5)) * np.array([1.0, 0.7, 0.4, 0.2, 3e-5])) @ basis.T
+    # rank-deficient: column 3 duplicates column 0, column 4 is a sum of columns 1 and 2
+    base = rng.normal(size=(30, 3)) @ rng.normal(size=(3, 3))
+    dup = np.column_stack([base, base[:, 0], base[:, 1] + base[:, 2]])
+    # pixel units: variances in the thousands, eps still in absolute units
+    pixels = 128.0 + 40.0 * rng.normal(size=(50, 4)) @ rng.normal(size=(4, 4))
+    return [
+        Case("a direction with variance 1e-9, far below eps=1e-6", (thin, 1e-6)),
+        Case("rank-deficient data (duplicated and summed features), eps=1e-3", (dup, 1e-3)),
+        Case("data far from the origin (offset 1e6), eps=1e-4",
+             (1e6 + rng.normal(size=(40, 3)) @ rng.normal(size=(3, 3)), 1e-4)),
+        Case("pixel units (values around 128, variances ~1e3), eps=10", (pixels, 10.0)),
     ]

@@ -7,7 +7,9 @@
 * Spatial batch norm of a single example (the unbiased running variance counts every
   position, not the examples) and of one channel.
 * Early stopping on losses far from 1 (an absolute ``min_delta`` is not a relative one),
-  on tied losses at non-zero values, and on curves that end before the patience runs out.
+  on tied losses at non-zero values, on curves that end before the patience runs out, and
+  with a patience of 300 (a count compared with ``is`` agrees with ``==`` only for the small
+  ints CPython caches, up to 256).
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ def early_stopping(rng: np.random.Generator) -> list[Case]:
              (far, 2), {"min_delta": 0.5}),
         Case("losses tied at a non-zero value after the best epoch, patience 3", (tied, 3)),
         Case("worse for the last 2 epochs, patience 3 (never stops early)", (ends_waiting, 3)),
+        Case("patience 300 on a 420-epoch curve that stops improving at epoch 60",
+             (np.concatenate([np.linspace(3.0, 1.0, 61), 1.0 + 0.5 * rng.random(359)]), 300)),
         Case("losses around 1e-3, min_delta = 1e-4", (1e-3 * np.array(
             [5.0, 4.0, 3.95, 3.0, 2.99, 2.98, 2.97]), 2), {"min_delta": 1e-4}),
     ]

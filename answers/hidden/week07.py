@@ -8,7 +8,11 @@
   below 1 with a large p (``0.01^200`` underflows to 0 without rescaling), and ``p = 1`` on a
   window that holds a single non-zero value.
 * Convolutions whose stride is larger than the kernel (some pixels lie in no window: their
-  gradient must be exactly 0), a single image with many channels, and a 1-wide input.
+  gradient must be exactly 0), a single image with many channels, a 1-wide input, and a
+  padding of 3 (7×7 filters: the padded size is right for pad ≤ 2 in more ways than one).
+* Lp pooling with overlapping 3×3 windows at stride 1 and an odd number of output rows.
+* Output sizes where the kernel is larger than the input and fits only thanks to the padding
+  (the fit must be checked on the *padded* size), including a padding of 3.
 """
 
 from __future__ import annotations
@@ -23,11 +27,24 @@ _SHAPES = [
     ("stride 3 larger than the 2×2 kernel (pixels in no window)", (2, 2, 8, 7), (3, 2, 2, 2), 3, 0),
     ("one image, 8 channels, stride 2, pad 2", (1, 8, 6, 5), (2, 8, 3, 3), 2, 2),
     ("a 1-pixel-wide input, 3×1 filters, pad 0", (2, 3, 7, 1), (2, 3, 3, 1), 1, 0),
+    ("7×7 filters, stride 2, pad 3 (a ResNet stem)", (1, 2, 9, 7), (2, 2, 7, 7), 2, 3),
 ]
 
 
 def _out(side: int, k: int, stride: int, pad: int) -> int:
     return (side + 2 * pad - k) // stride + 1
+
+
+def conv_output_size(rng: np.random.Generator) -> list[Case]:  # noqa: ARG001
+    """Kernels larger than the input that fit only thanks to the padding."""
+    return [
+        Case("input 3, kernel 5, pad 1 (the padding makes it fit: one position)", (3, 5),
+             {"stride": 1, "pad": 1}),
+        Case("input 2, kernel 3, pad 1", (2, 3), {"stride": 1, "pad": 1}),
+        Case("input 2, kernel 8, pad 3 (exactly the padded size)", (2, 8),
+             {"stride": 1, "pad": 3}),
+        Case("input 4, kernel 7, stride 2, pad 3", (4, 7), {"stride": 2, "pad": 3}),
+    ]
 
 
 def im2col(rng: np.random.Generator) -> list[Case]:
@@ -75,6 +92,8 @@ def lp_pool(rng: np.random.Generator) -> list[Case]:
              (0.01 * rng.random((1, 3, 5, 5)), 200.0), {"pool": 2, "stride": 1}),
         Case("p = 1 on windows holding one non-zero value", (sparse, 1.0),
              {"pool": 2, "stride": 2}),
+        Case("overlapping 3×3 windows, stride 1, 5×5 outputs, p = 3",
+             (rng.normal(size=(1, 2, 7, 7)), 3.0), {"pool": 3, "stride": 1}),
     ]
 
 

@@ -5,7 +5,10 @@
   overflows beyond, and binary targets make the saturated units confidently wrong.
 * A Gibbs chain whose probabilities are exactly 0.5 (zero weights and biases) and whose
   uniforms equal 0.5 on half the units: only the contract's strict ``u < p`` gives the
-  expected samples.
+  expected samples; and one from all-zero data with non-zero weights, where the tied hidden
+  sample changes the visible probabilities (with zero weights it cannot).
+* Sliding windows over a multi-feature sequence shorter than the window (the empty result
+  keeps the trailing shape) and over integer token ids with a stride larger than 1.
 * Gaussian–Bernoulli RBM free energies with data and visible biases near 1e7 (expanding
   ``½‖v - b_v‖²`` into ``½‖v‖² - v·b_v + ½‖b_v‖²`` cancels catastrophically) and with raw
   pixel values 0–255 (logits in the thousands); CD-1 from data at 0 with zero hidden biases,
@@ -19,6 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 from grader.check import Case
+
+
+def sliding_windows(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("2 steps × 3 features, window 4 (no window: shape (0, 4, 3))",
+             (rng.normal(size=(2, 3)), 4, 1)),
+        Case("50 integer token ids, window 8, stride 5", (rng.integers(0, 1000, size=50), 8, 5)),
+    ]
 
 
 def autoencoder(rng: np.random.Generator) -> list[Case]:
@@ -41,8 +52,16 @@ def gibbs(rng: np.random.Generator) -> list[Case]:
     u_h[rng.random(u_h.shape) < 0.5] = 0.5
     u_v[rng.random(u_v.shape) < 0.5] = 0.5
     v0 = (rng.random((n, d)) < 0.5).astype(float)
+    # Data at 0 and zero hidden biases with non-zero weights: the first hidden probabilities
+    # are exactly 0.5 and the hidden sample they give decides the visible probabilities.
+    u_h0 = rng.random((1, n, h))
+    u_h0[rng.random(u_h0.shape) < 0.5] = 0.5
     return [Case("probabilities exactly 0.5 and uniforms equal to them (u < p is strict)",
-                 (v0, np.zeros((d, h)), np.zeros(h), np.zeros(d), u_h, u_v))]
+                 (v0, np.zeros((d, h)), np.zeros(h), np.zeros(d), u_h, u_v)),
+            Case("CD-1 from all-zero data: hidden probabilities exactly 0.5, half the "
+                 "uniforms equal to them, non-zero weights",
+                 (np.zeros((n, d)), rng.normal(size=(d, h)), np.zeros(h), rng.normal(size=d),
+                  u_h0, rng.random((1, n, d))))]
 
 
 def grbm_free_energy(rng: np.random.Generator) -> list[Case]:

@@ -4,8 +4,8 @@
   underflows to 0 in a naive softmax: clipping or ``log(softmax)`` gives a wrong or infinite
   perplexity), a large vocabulary with one hot spot, and integer-valued logits.
 * ``batchify_cases``, ``get_batch_cases``: the lecture's sizes (20 columns, windows of 35
-  on a long source, the last and the shortest window), int32 ids, a stream too short for
-  one row.
+  on a long source, the last and the shortest window, a short last window at an offset whose
+  bits are not those of the source's length), int32 ids, a stream too short for one row.
 * ``kneser_ney_cases``: a sparse 30×30 table, a word that never follows anything, a
   vocabulary of one word, a single bigram seen 100 times with a small discount.
 * ``tied_lm_cases``: longer windows and a larger vocabulary, saturated gates, a window of one
@@ -16,7 +16,9 @@
 * ``sgd_step_cases``: a clipping threshold so small that every step is clipped, large weights
   and rates, a larger vocabulary.
 * ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
-  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1.
+  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1, and a
+  threshold of 1.5 that no epoch can meet (the first epoch, compared with an infinite best,
+  does not improve either: it counts towards the patience).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def plateau_cases(rng: np.random.Generator) -> list[Case]:
         plateau_case("hidden: factor 10 on perplexities near 1",
                      [1.30, 1.29, 1.2, 1.19, 1.1881, 1.18], lr=1.0, factor=10.0),
         plateau_case("hidden: a single epoch", [500.0]),
+        plateau_case("hidden: threshold 1.5, no epoch can improve (the first one counts too), "
+                     "patience 1", [300.0, 250.0, 200.0, 150.0, 120.0, 100.0], threshold=1.5,
+                     patience=1),
     ]
 
 
@@ -75,6 +80,7 @@ def get_batch_cases(rng: np.random.Generator) -> list[Case]:
         Case("hidden: the window of 35 at row 35 of an 80-row source", (source, 35, 35)),
         Case("hidden: the last window (row 70, bptt 35: 9 rows left)", (source, 70, 35)),
         Case("hidden: the window starting on the last row but one", (source, 78, 35)),
+        Case("hidden: a short last window at row 60 (19 rows left)", (source, 60, 35)),
     ]
 
 

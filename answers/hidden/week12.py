@@ -2,7 +2,10 @@
 
 * ``residual_block_cases``: inputs of scale 1e-4 (the variance is far below eps, so where
   eps goes shows), a single 3×3 image.
-* ``param_count_cases``: shrinking widths, everything frozen, many equal blocks.
+* ``param_count_cases``: shrinking widths, everything frozen, many equal blocks, ResNet-18's
+  widths (equal widths of 512 compared by identity, ``is``, look different: only ints up to
+  256 are cached) and odd widths and class counts (sums that agree with a bitwise or on
+  powers of two do not on odd numbers).
 * ``lr_cases``: twelve groups (rates down to 1e-14: relative comparison), a decay above 1,
   a base rate far from 1.
 * ``setup_cases``: a frozen stage *after* a trainable one (freezing is decided by the rate,
@@ -58,6 +61,9 @@ def param_count_cases(rng: np.random.Generator) -> list[Case]:
         Case("hidden: widths that shrink (32→16→8: projections)", (np.array([32, 16, 8]), 3, 4, 1)),
         Case("hidden: everything frozen but the head, RGB", (np.array([8, 8, 16, 16, 32]), 3, 100, 5)),
         Case("hidden: one repeated width, 10 blocks", (np.full(11, 12), 1, 2, 3)),
+        Case("hidden: ResNet-18 widths 64→128→256→512→512 (equal widths above 256)",
+             (np.array([64, 128, 256, 512, 512]), 3, 1000, 0)),
+        Case("hidden: odd widths and an odd class count", (np.array([3, 5, 7, 7]), 1, 5, 0)),
     ]
 
 

@@ -8,7 +8,8 @@
   with a large common offset (which a correct gradient ignores);
 * decoder step: tokens at both ends of the vocabulary;
 * sequence loss: logits of ±1000 (``log(softmax)`` returns ``-inf``), a non-zero padding id,
-  and padding positions whose logits are huge (they must still count for nothing);
+  and padding positions whose logits are huge (they must still count for nothing); the
+  padding id is a token of the vocabulary (the contract), never PyTorch's ``-100``;
 * beam search: beam scores near -900, whose ``exp`` underflows to 0 (multiplying
   probabilities instead of adding log-probabilities loses every candidate), and k = B × V.
 """

@@ -208,6 +208,51 @@ def pca_inverse_transform(Z: np.ndarray, mean: np.ndarray, components: np.ndarra
     return Z @ components + mean
 
 
+
+def zca_whiten(X: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """ZCA (Mahalanobis) whitening of ``X``, regularized by ``eps``: ``W = (C + eps·I)^(-1/2)``.
+
+    ``C = Xcᵀ Xc / (N - 1)`` is the covariance of the centred data (the unbiased one, as in
+    :func:`pca_fit`), with eigendecomposition ``C = V diag(λ) Vᵀ``. Then
+    ``W = V diag((λ + eps)^(-1/2)) Vᵀ``: the whitened data ``(X - mean) Wᵀ`` has variance
+    ``λ_k / (λ_k + eps)`` along eigen-direction ``k`` — about 1 where ``λ_k ≫ eps``, about 0
+    (untouched, not amplified) where ``λ_k ≪ eps``. ``W`` is symmetric positive definite:
+    unlike PCA whitening (``diag((λ + eps)^(-1/2)) Vᵀ``) it rotates back into pixel space, and
+    it is unique even where eigenvalues repeat or vanish (no sign or basis convention needed).
+
+    Directions the data does not span (``N ≤ D``, or duplicated features) have ``λ = 0`` and
+    gain ``eps^(-1/2)``; ``eigh`` may return them as tiny negative numbers, which are clipped
+    to 0 first.
+
+    Args:
+        X: ``(N, D)`` data, ``N ≥ 2``.
+        eps: regularizer, ``> 0``, in the units of a variance.
+
+    Returns:
+        ``(mean (D,), W (D, D))``; whiten new data with ``(X_new - mean) @ W.T``.
+    """
+    mean = X.mean(axis=0)
+    centred = X - mean
+    variances, vectors = np.linalg.eigh(centred.T @ centred / (X.shape[0] - 1))
+    gains = 1.0 / np.sqrt(np.clip(variances, 0.0, None) + eps)
+    return mean, (vectors * gains) @ vectors.T
+
+
+def pca_whiten_matrix(X: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """PCA whitening ``W = diag((λ + eps)^(-1/2)) Vᵀ``, rows largest variance first.
+
+    Same contract as :func:`zca_whiten` except that ``W`` is the rotation to principal
+    coordinates followed by the rescaling (row signs as in :func:`pca_fit`). ``W_zca = Vᵀ
+    W_pca`` — ZCA is PCA whitening rotated back.
+    """
+    mean = X.mean(axis=0)
+    centred = X - mean
+    variances, vectors = np.linalg.eigh(centred.T @ centred / (X.shape[0] - 1))
+    order = np.argsort(variances)[::-1]
+    rows = _largest_entry_positive(vectors[:, order].T)
+    return mean, rows / np.sqrt(np.clip(variances[order], 0.0, None) + eps)[:, None]
+
+
 # --------------------------------------------------------------------------------------
 # Gaussian mixtures, fitted by EM in log space
 # --------------------------------------------------------------------------------------

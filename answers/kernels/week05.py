@@ -230,6 +230,48 @@ def clip_grad_norm(*grads: np.ndarray, max_norm: float) -> tuple[np.ndarray, ...
     return *(g * scale for g in grads), total_norm
 
 
+
+# --------------------------------------------------------------------------------------
+# Critical points: the second-derivative test
+# --------------------------------------------------------------------------------------
+MINIMUM, MAXIMUM, SADDLE, INCONCLUSIVE = 0, 1, 2, 3
+
+
+def classify_critical_point(hessians: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Kind of each critical point from its Hessian: the second-derivative test.
+
+    The kind is a property of the quadratic form ``q(v) = vᵀ H v``, which only the symmetric
+    part ``(H + Hᵀ) / 2`` determines (an estimated Hessian — finite differences — is
+    symmetric only approximately). With its eigenvalues ``λ``, an eigenvalue counts as zero
+    when ``|λ| ≤ tol · max|λ|`` (relative, so that scaling ``f`` by any ``c > 0`` changes
+    nothing; a zero Hessian has only zero eigenvalues):
+
+    * ``SADDLE`` (2): some eigenvalue is clearly positive and another clearly negative — a
+      descent direction exists, whatever the zero ones do;
+    * ``MINIMUM`` (0) / ``MAXIMUM`` (1): all eigenvalues clearly positive / negative;
+    * ``INCONCLUSIVE`` (3): some are zero and the rest share one sign (or none are left):
+      higher derivatives decide (``x² + y⁴`` is a minimum, the monkey saddle is not).
+
+    Args:
+        hessians: ``(B, D, D)`` Hessians at ``B`` critical points.
+        tol: relative tolerance for a zero eigenvalue.
+
+    Returns:
+        ``(B,)`` integer codes.
+    """
+    symmetric = 0.5 * (hessians + np.swapaxes(hessians, -1, -2))
+    values = np.linalg.eigvalsh(symmetric)  # (B, D), ascending
+    zero = np.abs(values) <= tol * np.max(np.abs(values), axis=-1, keepdims=True)
+    positive = np.any((values > 0) & ~zero, axis=-1)
+    negative = np.any((values < 0) & ~zero, axis=-1)
+    degenerate = np.any(zero, axis=-1)
+    kind = np.full(values.shape[0], INCONCLUSIVE)
+    kind[positive & negative] = SADDLE
+    kind[positive & ~negative & ~degenerate] = MINIMUM
+    kind[negative & ~positive & ~degenerate] = MAXIMUM
+    return kind
+
+
 # --------------------------------------------------------------------------------------
 # Deep MLPs for the vanishing/exploding-gradient experiment
 # --------------------------------------------------------------------------------------

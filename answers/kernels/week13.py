@@ -180,7 +180,8 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> t
     target is not padding.
 
     Args:
-        logits: ``(N, T, V)``; targets: ``(N, T)`` int64; pad_id: the padding token.
+        logits: ``(N, T, V)``; targets: ``(N, T)`` int64; pad_id: the padding token (an
+        id of the vocabulary).
 
     Returns:
         A scalar.

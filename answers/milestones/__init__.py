@@ -8,6 +8,10 @@ demo class hands them in with the reference solution, and ``tests/test_milestone
 grades notebooks against them. They are answers: a learner who copies one still has to pass
 the training probe with their own code.
 
+``milestone_week12.npz`` and ``milestone_week13.npz`` (PyTorch ``state_dict``s saved as the same
+plain ``.npz``) are the same for the Week 12 and 13 milestones, saved by ``python -m bench
+milestones_late`` (``bench/results/milestones_late.json``).
+
 ``capstone_runs.npz`` is the same for the Week 15 capstone: the six runs (baseline and
 method, 3 seeds) of the solution notebook's dropout track and its ``REPORT``, saved by
 ``python -m bench capstone`` (``bench/results/capstone.json``).

@@ -98,6 +98,20 @@ def knn_predict(dists, y_train, k):
         out.append(values[np.argmax(counts)])
     return np.array(out)
 '''),
+    Variant("w03_zca_whiten", "SVD of the centred data, null space added back at gain eps^-1/2", '''
+def zca_whiten(X, eps):
+    mean = X.mean(axis=0)
+    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
+    gains = 1.0 / np.sqrt(s ** 2 / (len(X) - 1) + eps)
+    W = (vt.T * gains) @ vt
+    return mean, W + (np.eye(X.shape[1]) - vt.T @ vt) / np.sqrt(eps)
+'''),
+    Variant("w03_zca_whiten", "np.cov and a full SVD of the symmetric covariance", '''
+def zca_whiten(X, eps):
+    cov = np.atleast_2d(np.cov(X, rowvar=False))
+    u, s, _ = np.linalg.svd(cov)
+    return X.mean(axis=0), u @ np.diag(1.0 / np.sqrt(s + eps)) @ u.T
+'''),
 ]
 
 MUTANTS = [
@@ -375,5 +389,67 @@ def gmm_m_step(X, log_resp, reg=1e-6):
     covs = np.stack([(r[:, k, None] * X).T @ X / nk[k] - np.outer(means[k], means[k])
                      + reg * np.eye(d) for k in range(len(nk))])
     return nk / len(X), means, covs
+'''),
+    Variant("w03_zca_whiten", "no centring (second moment instead of covariance)", '''
+def zca_whiten(X, eps):
+    values, vectors = np.linalg.eigh(X.T @ X / (len(X) - 1))
+    return X.mean(axis=0), (vectors / np.sqrt(np.clip(values, 0, None) + eps)) @ vectors.T
+'''),
+    Variant("w03_zca_whiten", "eps added outside the square root", '''
+def zca_whiten(X, eps):
+    Xc = X - X.mean(axis=0)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / (len(X) - 1))
+    return X.mean(axis=0), (vectors / (np.sqrt(np.clip(values, 0, None)) + eps)) @ vectors.T
+'''),
+    Variant("w03_zca_whiten", "eps as a floor on the variances (max instead of sum)", '''
+def zca_whiten(X, eps):
+    Xc = X - X.mean(axis=0)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / (len(X) - 1))
+    return X.mean(axis=0), (vectors / np.sqrt(np.maximum(values, eps))) @ vectors.T
+'''),
+    Variant("w03_zca_whiten", "PCA whitening (not rotated back)", '''
+def zca_whiten(X, eps):
+    Xc = X - X.mean(axis=0)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / (len(X) - 1))
+    return X.mean(axis=0), vectors.T / np.sqrt(np.clip(values, 0, None) + eps)[:, None]
+'''),
+    Variant("w03_zca_whiten", "thin SVD: directions the data does not span are dropped", '''
+def zca_whiten(X, eps):
+    mean = X.mean(axis=0)
+    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
+    return mean, (vt.T / np.sqrt(s ** 2 / (len(X) - 1) + eps)) @ vt
+'''),
+    Variant("w03_zca_whiten", "biased covariance (divided by N)", '''
+def zca_whiten(X, eps):
+    Xc = X - X.mean(axis=0)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / len(X))
+    return X.mean(axis=0), (vectors / np.sqrt(np.clip(values, 0, None) + eps)) @ vectors.T
+'''),
+    Variant("w03_zca_whiten", "eps relative to the largest variance", '''
+def zca_whiten(X, eps):
+    Xc = X - X.mean(axis=0)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / (len(X) - 1))
+    values = np.clip(values, 0, None)
+    return X.mean(axis=0), (vectors / np.sqrt(values + eps * values.max())) @ vectors.T
+'''),
+    Variant("w03_zca_whiten", "[hidden only] one-pass covariance E[xxᵀ] − μμᵀ", '''
+def zca_whiten(X, eps):
+    mean = X.mean(axis=0)
+    cov = (X.T @ X - len(X) * np.outer(mean, mean)) / (len(X) - 1)
+    values, vectors = np.linalg.eigh(cov)
+    return mean, (vectors / np.sqrt(np.clip(values, 0, None) + eps)) @ vectors.T
+'''),
+]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w03_knn_predict", "vote table sized 2 × the largest label (no column for a "
+            "one-class training set) [hidden only]", '''
+def knn_predict(dists, y_train, k):
+    nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
+    counts = np.zeros((len(dists), 2 * int(y_train.max())), dtype=np.int64)
+    np.add.at(counts, (np.arange(len(dists))[:, None], y_train[nearest]), 1)
+    return np.argmax(counts, axis=1)
 '''),
 ]

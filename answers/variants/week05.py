@@ -59,6 +59,34 @@ def clip_grad_norm(*grads, max_norm):
     factor = np.minimum(max_norm / (total + 1e-6), 1.0)
     return (*(g * factor for g in grads), total)
 '''),
+    Variant("w05_classify_critical_point", "a loop with eigh and the spectral norm", '''
+def classify_critical_point(hessians, tol=1e-8):
+    kinds = []
+    for H in hessians:
+        S = (H + H.T) / 2
+        values = np.linalg.eigh(S)[0]
+        scale = np.linalg.norm(S, ord=2) if S.size else 0.0
+        up = [v for v in values if v > tol * scale]
+        down = [v for v in values if v < -tol * scale]
+        flat = len(values) - len(up) - len(down)
+        if up and down:
+            kinds.append(2)
+        elif flat:
+            kinds.append(3)
+        else:
+            kinds.append(0 if up else 1)
+    return np.array(kinds)
+'''),
+    Variant("w05_classify_critical_point", "normalize each Hessian first (zero Hessian kept)", '''
+def classify_critical_point(hessians, tol=1e-8):
+    S = 0.5 * (hessians + hessians.transpose(0, 2, 1))
+    values = np.linalg.eigvalsh(S)
+    top = np.abs(values).max(axis=1, keepdims=True)
+    values = values / np.where(top > 0, top, 1.0)
+    sign = np.where(np.abs(values) <= tol, 0, np.sign(values))
+    pos, neg, zero = (sign > 0).any(1), (sign < 0).any(1), (sign == 0).any(1)
+    return np.select([pos & neg, zero, pos], [2, 3, 0], default=1)
+'''),
 ]
 
 MUTANTS = [
@@ -254,6 +282,47 @@ def clip_grad_norm(*grads, max_norm):
     if norm > max_norm:
         grads = [g * (max_norm / (norm + 1e-6)) for g in grads]
     return (*grads, norm)
+'''),
+    Variant("w05_classify_critical_point", "no tolerance: the sign of every eigenvalue", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    pos, neg, zero = (values > 0).any(1), (values < 0).any(1), (values == 0).any(1)
+    return np.select([pos & neg, zero, pos], [2, 3, 0], default=1)
+'''),
+    Variant("w05_classify_critical_point", "absolute tolerance |λ| <= tol", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    zero = np.abs(values) <= tol
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([pos & neg, zero.any(1), pos], [2, 3, 0], default=1)
+'''),
+    Variant("w05_classify_critical_point", "any zero eigenvalue is inconclusive, even beside + and −", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    zero = np.abs(values) <= tol * np.abs(values).max(axis=1, keepdims=True)
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([zero.any(1), pos & neg, pos], [3, 2, 0], default=1)
+'''),
+    Variant("w05_classify_critical_point", "semidefinite counted as a minimum or maximum", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    zero = np.abs(values) <= tol * np.abs(values).max(axis=1, keepdims=True)
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([pos & neg, pos, neg], [2, 0, 1], default=3)
+'''),
+    Variant("w05_classify_critical_point", "[hidden only] eigvalsh of H as given (reads one triangle)", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(hessians)
+    zero = np.abs(values) <= tol * np.abs(values).max(axis=1, keepdims=True)
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([pos & neg, zero.any(1), pos], [2, 3, 0], default=1)
+'''),
+    Variant("w05_classify_critical_point", "[hidden only] tolerance relative to the whole batch", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    zero = np.abs(values) <= tol * np.abs(values).max()
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([pos & neg, zero.any(1), pos], [2, 3, 0], default=1)
 '''),
     # Issue 19, item 3: the caller's weights overwritten (the contract returns new arrays).
     Variant("w05_sgd_step", "updates the caller's w in place and returns it", '''

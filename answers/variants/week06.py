@@ -574,3 +574,21 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     return x / np.sqrt((x ** 2).mean(axis=-1, keepdims=True) + eps) * gamma + beta
 '''),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w06_early_stopping", "counter compared with `is` (true only for the small ints "
+            "CPython caches) [hidden only]", '''
+def early_stopping(val_losses, patience, min_delta=0.0):
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best - min_delta:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited is patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses) - 1
+'''),
+]

@@ -665,3 +665,32 @@ def lp_pool_backward(dout, x, p, pool=2, stride=2):
     return _scatter(x, pool, stride, lambda v: dout * np.sign(v) * (np.abs(v) == mx))
 '''),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w07_conv_output_size", "checks the fit on the unpadded size (raises where only "
+            "the padding makes the kernel fit) [hidden only]", '''
+def conv_output_size(size, kernel, stride=1, pad=0):
+    if size < kernel:
+        raise ValueError("the kernel does not fit")
+    return (size + 2 * pad - kernel) // stride + 1
+'''),
+    Variant("w07_conv2d_backward", "padded gradient buffer of H + 2 + pad rows (right for pad "
+            "2, too small from pad 3) [hidden only]", '''
+def conv2d_backward(dout, x, w, b, stride=1, pad=0):
+    from numpy.lib.stride_tricks import sliding_window_view
+    N, C, H, W = x.shape
+    kh, kw = w.shape[2:]
+    Ho, Wo = dout.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    dw = np.einsum("nchwpq,nfhw->fcpq", windows, dout)
+    dxp = np.zeros((N, C, H + 2 + pad, W + 2 * pad))
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p:p + stride * Ho:stride, q:q + stride * Wo:stride] += np.einsum(
+                "nfhw,fc->nchw", dout, w[:, :, p, q])
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+'''),
+]

@@ -413,3 +413,26 @@ def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
     return 0.5 * t.sum(axis=-1)
 '''),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w08_gibbs_chain", "hidden units sampled with u <= p (visibles right) "
+            "[hidden only]", _SIGMOID + '''
+def gibbs_chain(v0, W, b_h, b_v, u_h, u_v):
+    v = v0
+    for t in range(len(u_h)):
+        h = (u_h[t] <= _sigmoid(v @ W + b_h)).astype(float)
+        p_v = _sigmoid(h @ W.T + b_v)
+        v = (u_v[t] < p_v).astype(float)
+    return v, p_v
+'''),
+    Variant("w08_sliding_windows", "a sequence shorter than the window gives np.empty((0, "
+            "window)): the trailing feature shape is lost [hidden only]", '''
+def sliding_windows(x, window, stride=1):
+    if len(x) < window:
+        return np.empty((0, window), dtype=x.dtype)
+    n = (len(x) - window) // stride + 1
+    return np.stack([x[i * stride:i * stride + window] for i in range(n)])
+'''),
+]

@@ -479,3 +479,27 @@ def sample_next_word_probs(logits, temperature):
     return p / p.sum(axis=-1, keepdims=True)
 '''),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w11_plateau_lr", "the first epoch only sets the best (never counted as a "
+            "non-improving epoch) [hidden only]", '''
+def plateau_schedule(valid_ppl, lr, factor, threshold, patience):
+    rates, best, bad = [], None, 0
+    for epoch, valid in enumerate(valid_ppl):
+        rates.append(lr)
+        if epoch == 0:
+            best = valid
+            continue
+        if valid <= best * (1 - threshold):
+            bad = 0
+        else:
+            bad += 1
+            if bad > patience:
+                lr /= factor
+                bad = 0
+        best = min(best, valid)
+    return np.array(rates)
+'''),
+]

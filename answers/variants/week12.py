@@ -354,3 +354,22 @@ MUTANTS += [
             groups.append({"params": part.parameters(), "lr": lr})
     return torch.optim.SGD(groups, lr=max(lrs))''')),
 ]
+
+# Hidden-only mutants aimed at the operator mutants that survived the hidden grade
+# (bench/bench_mutants.py): each one passes the public cases.
+MUTANTS += [
+    Variant("w12_count_trainable_params", "widths compared with `is not` (equal widths above "
+            "256 look different: a projection too many) [hidden only]", '''
+def count_trainable_params(widths, in_channels, n_classes, n_frozen):
+    widths = [int(w) for w in widths]
+    def conv_bn(a, b, k):
+        return a * b * k * k + 2 * b
+    stages = [conv_bn(int(in_channels), widths[0], 3)]
+    for a, b in zip(widths, widths[1:]):
+        block = conv_bn(a, b, 3) + conv_bn(b, b, 3)
+        if a is not b:
+            block += conv_bn(a, b, 1)
+        stages.append(block)
+    return sum(stages[int(n_frozen):]) + widths[-1] * int(n_classes) + int(n_classes)
+'''),
+]

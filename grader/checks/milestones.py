@@ -17,6 +17,14 @@ Each milestone has two exercises (see :mod:`grader.milestone` for the learner's 
 Grading-time bound per milestone: the notebook's cells (30 s each, the sandbox's cell
 limit), then ``timeout`` seconds per call below (week 5: 60 s + 60 s; week 7: 120 s + 60 s).
 
+What a milestone grade can and cannot vouch for. The test labels never reach learner code
+while grading: the sandbox hides their file and the loaders return ``-1`` for every test label
+(:data:`grader.data.WITHHELD_WHILE_GRADING`), so a ``milestone_predict`` that looks labels up
+instead of running the model scores at chance. The probe needs working training code. What
+no grader can see is *how* the weights were obtained: Fashion-MNIST's test split is public,
+so a learner who trains on it, or hides labels inside the weights, is not caught here — an
+instructor who needs that guarantee grades on a split the learners never had.
+
 Fast mode (``COURSE_FAST=1``: the tests and CI, where a notebook trains for seconds) scores
 the first 1,000 test images against lower bars (:data:`FAST_BARS`), and says so in every
 message. Full mode, what a class is graded with, uses the 10,000 test images and the bars
@@ -134,7 +142,7 @@ register(
         score="grader.checks.milestones:score_w05_accuracy",
         files=(checkpoint_name(5),), outputs=("class scores",),
         hint=_MILESTONE_HINT,
-        see="course/week05-optimization.ipynb §7 Putting it together on Fashion-MNIST"),
+        see="course/week05-optimization.ipynb §8 Putting it together on Fashion-MNIST"),
     Exercise(
         id="w05_milestone_probe", function="milestone_probe", reference="",
         make_cases=_probe_cases, points=3, timeout=60.0,

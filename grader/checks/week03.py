@@ -80,6 +80,22 @@ def _pca_transform_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+
+def _whiten_cases(rng: np.random.Generator) -> list[Case]:
+    wide = _scaled(rng, 5, 8)
+    return [
+        Case("a correlated 2-D cloud, eps=1e-5", (_scaled(rng, 60, 2), 1e-5)),
+        Case("6 features, a large regularizer (eps=0.1, above several variances)",
+             (_scaled(rng, 50, 6), 0.1)),
+        Case("data far from the origin (offset 100), eps=1e-4",
+             (_scaled(rng, 40, 4, offset=100.0), 1e-4)),
+        Case("wide data: 5 examples, 8 features (4 directions with no variance), eps=1e-2",
+             (wide, 1e-2)),
+        Case("few examples (N=4), 3 features, eps=1e-3", (_scaled(rng, 4, 3), 1e-3)),
+        Case("one feature, eps=1e-5", (_scaled(rng, 20, 1), 1e-5)),
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # Gaussian mixtures
 # --------------------------------------------------------------------------------------
@@ -182,10 +198,22 @@ register(
              "mean of the data given now (a test set has its own); one coordinate per "
              "component."),
     Exercise(
+        id="w03_zca_whiten", function="zca_whiten", reference=f"{REFERENCE}:zca_whiten",
+        make_cases=_whiten_cases, points=3, rtol=1e-6, atol=1e-8,
+        hidden="answers.hidden.week03:whiten_hidden", outputs=("mean", "W"),
+        see=f"{_LECTURE} §7 Whitening: PCA and ZCA",
+        hint="the failing case names what it stresses. Whitening undoes the covariance of "
+             "the centred data (the unbiased one, as in pca_fit); W must be symmetric positive "
+             "definite (ZCA rotates back into the original coordinates) and must not depend "
+             "on which eigenvector basis a solver returns. eps is in the units of a variance "
+             "and is not rescaled by the data: check your whitened variances against the "
+             "contract along directions far above, near and far below eps, including "
+             "directions the data does not span at all (fewer examples than features)."),
+    Exercise(
         id="w03_gmm_e_step", function="gmm_e_step", reference=f"{REFERENCE}:gmm_e_step",
         make_cases=_e_step_cases, points=3, rtol=1e-6, atol=1e-8,
         outputs=("log_resp", "mean_log_likelihood"),
-        see=f"{_LECTURE} §7 Gaussian mixtures and EM in log space",
+        see=f"{_LECTURE} §8 Gaussian mixtures and EM in log space",
         hint="stay in log space from the start: a far-away point has every density equal to 0 "
              "in float64. Each row is normalized with a max-shifted log-sum-exp over the "
              "components (weights included); the log-likelihood is the mean over points of "
@@ -195,7 +223,7 @@ register(
         make_cases=_m_step_cases, points=3, rtol=1e-7, atol=1e-10,
         hidden="answers.hidden.week03:m_step_hidden",
         outputs=("weights", "means", "covariances"),
-        see=f"{_LECTURE} §7 Gaussian mixtures and EM in log space",
+        see=f"{_LECTURE} §8 Gaussian mixtures and EM in log space",
         hint="maximize Q one parameter group at a time: the weights under their sum-to-one "
              "constraint, then each mean, then each covariance around the *new* mean — every "
              "component sees all points, weighted by its responsibilities, normalized by its "

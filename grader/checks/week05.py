@@ -140,10 +140,52 @@ def _clip_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------
+# Critical points
+# --------------------------------------------------------------------------------------
+def hessians_with_spectra(rng: np.random.Generator, spectra: list[list[float]],
+                          scale: float = 1.0) -> np.ndarray:
+    """``(B, D, D)`` symmetric Hessians ``Q diag(λ) Qᵀ`` with the given eigenvalues."""
+    out = []
+    for values in spectra:
+        q, _ = np.linalg.qr(rng.normal(size=(len(values), len(values))))
+        out.append((q * (scale * np.asarray(values, dtype=np.float64))) @ q.T)
+    return np.stack(out)
+
+
+ZERO = 1e-12  # an eigenvalue that is zero up to rounding, relative to the largest
+
+
+def _critical_point_cases(rng: np.random.Generator) -> list[Case]:
+    def spectra(n: int, d: int) -> list[list[float]]:
+        signs = rng.choice([-1.0, 1.0], size=(n, d))
+        signs[0], signs[1] = 1.0, -1.0  # at least one minimum and one maximum
+        return (signs * rng.uniform(0.1, 3.0, size=(n, d))).tolist()
+
+    zeros = [[2.0, -1.0, ZERO], [1.5, 0.7, -ZERO], [-0.5, -2.0, ZERO], [ZERO, -ZERO, 3.0],
+             [1.0, -1.0, -ZERO]]
+    scaled = [[1.0, 0.5, ZERO], [-1.0, 2.0, 0.3], [2.0, 1.0, 0.5], [-ZERO, -1.0, -2.0]]
+    return [
+        Case("2-D: x² + y², −x² − y², x² − y²",
+             (np.array([[[2.0, 0.0], [0.0, 2.0]], [[-2.0, 0.0], [0.0, -2.0]],
+                        [[2.0, 0.0], [0.0, -2.0]]]), 1e-8)),
+        Case("8 random Hessians in 5-D (minima, maxima, saddles)",
+             (hessians_with_spectra(rng, spectra(8, 5)), 1e-8)),
+        Case("3-D with one eigenvalue zero up to rounding (±1e-12 of the largest)",
+             (hessians_with_spectra(rng, zeros), 1e-8)),
+        Case("the same kinds for f scaled by 1e9", (hessians_with_spectra(rng, scaled, 1e9), 1e-8)),
+        Case("tol=1e-3: eigenvalues 1e-4 of the largest count as zero",
+             (hessians_with_spectra(rng, [[1.0, 1e-4], [1.0, -1e-4], [-1.0, -2e-4], [1.0, 0.5]]),
+              1e-3)),
+        Case("one variable (D=1): f'' > 0, < 0, = 0",
+             (np.array([[[3.0]], [[-0.2]], [[0.0]]]), 1e-8)),
+    ]
+
+
 _LECTURE = "course/week05-optimization.ipynb"
 _RULES = f"{_LECTURE} §2 Momentum, Nesterov, RMSProp, Adam"
-_SCHEDULES = f"{_LECTURE} §3 Learning-rate schedules"
-_INIT = f"{_LECTURE} §4 Initialization: keeping the signal's scale"
+_SCHEDULES = f"{_LECTURE} §4 Learning-rate schedules"
+_INIT = f"{_LECTURE} §5 Initialization: keeping the signal's scale"
 
 register(
     Exercise(
@@ -176,10 +218,22 @@ register(
     Exercise(
         id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
         make_cases=_adam_cases, points=3, outputs=("w_new", "m_new", "v_new"), see=_RULES,
+        hidden="answers.hidden.week05:adam_hidden",
         hint="derive the correction by unrolling the average: with constant expected "
              "gradients, E[m_t] is the gradient's mean times a geometric sum that depends on "
              "t (t counts from 1). At t = 1 the corrected first moment equals the gradient. "
              "Return the UNcorrected m and v as the new state; eps is added outside the root."),
+    Exercise(
+        id="w05_classify_critical_point", function="classify_critical_point",
+        reference=f"{REFERENCE}:classify_critical_point", make_cases=_critical_point_cases,
+        points=3, hidden="answers.hidden.week05:critical_point_hidden",
+        see=f"{_LECTURE} §3 Saddle points and non-convexity",
+        hint="the failing case names what it stresses. The kind is a property of the "
+             "quadratic form v -> vᵀHv: which part of H determines it, and what does your "
+             "eigenvalue routine read of a matrix that is not exactly symmetric? 'Zero' must "
+             "mean the same for f and for c·f (c > 0), for every Hessian of the batch on its "
+             "own scale, with tol as given — and a direction of zero curvature beside one "
+             "up and one down still leaves a way downhill."),
     Exercise(
         id="w05_step_lr", function="step_lr", reference=f"{REFERENCE}:step_lr",
         make_cases=_step_lr_cases, points=1, see=_SCHEDULES,
@@ -214,7 +268,7 @@ register(
         id="w05_clip_grad_norm", function="clip_grad_norm",
         reference=f"{REFERENCE}:clip_grad_norm", make_cases=_clip_cases, points=2,
         hidden="answers.hidden.week05:clip_hidden",
-        see=f"{_LECTURE} §6 Gradient clipping",
+        see=f"{_LECTURE} §7 Gradient clipping",
         hint="one GLOBAL norm over all gradients together, measured before clipping and "
              "returned last; every gradient gets the same factor. Near the threshold, check "
              "what PyTorch does with its 1e-6: is the factor applied only above max_norm, or "

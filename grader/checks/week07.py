@@ -152,6 +152,7 @@ register(
     Exercise(
         id="w07_conv_output_size", function="conv_output_size",
         reference=f"{REFERENCE}:conv_output_size", make_cases=_conv_output_size_cases, points=1,
+        hidden=f"{HIDDEN}:conv_output_size",
         see=f"{LECTURE} §3 Padding, stride and output size",
         hint="count the positions where a whole window fits: padding is added on both sides, a "
              "window that would stick out is dropped, and the first position counts too. "

@@ -161,7 +161,7 @@ def _kl_cases(rng: np.random.Generator) -> list[Case]:
 
 register(
     Exercise(
-        id="w08_sliding_windows", function="sliding_windows",
+        id="w08_sliding_windows", function="sliding_windows", hidden=f"{HIDDEN}:sliding_windows",
         reference=f"{REFERENCE}:sliding_windows", make_cases=_window_cases, points=2,
         see=f"{LECTURE} §1 Windows and patches",
         hint="count the window starts that leave room for a whole window (a window that would "
