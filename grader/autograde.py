@@ -11,6 +11,12 @@ For each submitted notebook:
    the sandbox on hidden cases drawn from a per-run seed; only the outputs come back and are
    compared with the reference kernels. Nothing the learner's code prints, suppresses or
    redefines can change a score (nbgrader #427 and the "no error output = pass" rule).
+   Each call also sends back the arguments as they are after it: an argument changed
+   against the contract fails that case (compared here). An exercise is scored on its own
+   code: the graded callees it declares (``Exercise.uses``) are answered by the grader with
+   the course's results while it is checked (:class:`grader.sandbox.DependencyServer`).
+   Exercises with a ``strategy`` then get a short differential search
+   (:mod:`grader.differential`).
 4. **Record** the scores in nbgrader's gradebook (so the formgrader shows them), write an
    autograded copy of the notebook (test cells as released, with the check reports as their
    output: hidden tests never appear, #917/#1363) and, on request, feedback HTML.
@@ -43,15 +49,16 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import nbformat
+import numpy as np
 from nbgrader.utils import compute_checksum
 
-from grader.check import (CheckResult, Exercise, get_exercise, reference_outputs, run_cases,
-                          score_cases)
+from grader.check import (CheckResult, Exercise, argument_names, get_exercise, in_framework,
+                          reference_outputs, run_cases, score_cases)
 from grader.isolation import isolation_level, require_full_isolation
 from grader.gradebook import (GradingLock, manual_grades, record, record_written,  # noqa: F401
                               submitted_timestamp)
-from grader.sandbox import (Limits, ProtocolViolation, Sandbox, SandboxDied, SandboxError,
-                            SandboxTimeout, kill_all_sandboxes)
+from grader.sandbox import (DependencyServer, Limits, ProtocolViolation, Sandbox, SandboxDied,
+                            SandboxError, SandboxTimeout, kill_all_sandboxes)
 
 GRADING_METADATA_KEY = "dlcourse_grading"
 
@@ -523,12 +530,62 @@ class NotebookRunner:
                 break
 
 
+def dependency_answers(exercise: Exercise) -> DependencyServer | None:
+    """The grader's answers to the callees ``exercise`` declares (``Exercise.uses``): the
+    course's result on the learner's arguments, computed here (never in the sandbox)."""
+    if not exercise.uses:
+        return None
+    callees = {}
+    for callee_id in exercise.uses:
+        callee = get_exercise(callee_id)
+        callees[callee.function] = callee
+
+    def answer(name: str, mode: str, args: tuple, kwargs: dict, grads):
+        callee = callees[name]
+        reference = callee.reference_function()
+        if mode == "forward":
+            return in_framework(reference, callee.framework)(*args, **kwargs)
+        if callee.framework != "torch":
+            raise ValueError("gradients are answered for PyTorch callees only")
+        return _reference_vjp(reference, args, kwargs, grads)
+
+    return DependencyServer(answer, tuple(callees))
+
+
+def _reference_vjp(reference: Callable, args: tuple, kwargs: dict, grads) -> tuple:
+    """Gradients of ``Σ grads · reference(args)`` with respect to each floating argument
+    (``None`` for the others): what autograd needs from a proxied PyTorch callee."""
+    import torch
+
+    tensors = [torch.from_numpy(np.array(a)).requires_grad_(a.dtype.kind == "f")
+               if isinstance(a, np.ndarray) else a for a in args]
+    with torch.enable_grad():
+        value = reference(*tensors, **kwargs)
+    outs = value if isinstance(value, tuple) else (value,)
+    grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+    pairs = [(o, torch.as_tensor(np.asarray(g)).to(o.dtype).reshape(o.shape))
+             for o, g in zip(outs, grads)
+             if isinstance(o, torch.Tensor) and o.requires_grad and isinstance(g, np.ndarray)]
+    wanted = [t for t in tensors if isinstance(t, torch.Tensor) and t.requires_grad]
+    found = torch.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs],
+                                allow_unused=True) if pairs and wanted else [None] * len(wanted)
+    by_id = {id(t): g for t, g in zip(wanted, found)}
+    return tuple(by_id.get(id(t)).numpy() if by_id.get(id(t)) is not None else None
+                 for t in tensors)
+
+
 def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
-    """A stand-in for the learner's function that calls it inside the sandbox."""
+    """A stand-in for the learner's function that calls it inside the sandbox.
+
+    ``call_with_inputs`` also returns the arguments as the worker holds them after the call
+    (for :func:`grader.check.run_cases` to compare here); the exercise's declared callees
+    are answered by the grader during each call (:func:`dependency_answers`).
+    """
     failure: list[str] = []
     timeout = runner.sandbox.limits.call_timeout or exercise.timeout
+    dependencies = dependency_answers(exercise)
 
-    def call(*args, **kwargs):
+    def call_with_inputs(*args, **kwargs):
         if failure:
             raise SandboxError(f"skipped: {failure[0]}")
         left = runner.left("checks")
@@ -540,8 +597,14 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
             failure.append(message)
             raise SandboxError(f"skipped: {message}")
         try:
-            return runner.sandbox.call(exercise.function, args, kwargs, min(timeout, left),
-                                       exercise.framework)
+            if exercise.score:  # a milestone: scored on its outputs; its (large) held-out
+                return runner.sandbox.call(  # inputs are not sent back
+                    exercise.function, args, kwargs, min(timeout, left),
+                    exercise.framework), args, kwargs
+            value, after = runner.sandbox.call(exercise.function, args, kwargs,
+                                               min(timeout, left), exercise.framework,
+                                               echo_inputs=True, dependencies=dependencies)
+            return value, after, kwargs
         except (SandboxTimeout, SandboxDied) as error:
             runner.faults.append(f"{exercise.function}(): {error}")
             if isinstance(error, ProtocolViolation):
@@ -551,6 +614,10 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
             runner.recover()
             raise SandboxError(str(error)) from None
 
+    def call(*args, **kwargs):
+        return call_with_inputs(*args, **kwargs)[0]
+
+    call.call_with_inputs = call_with_inputs
     return call
 
 
@@ -844,7 +911,14 @@ def _score_exercise(grade_id: str, release: ReleaseNotebook, runner: NotebookRun
     if exercise.score:
         return _score_milestone(exercise, points, runner, references.get(exercise, seed)[0])
     cases, expected = references.get(exercise, seed)
-    check: CheckResult = run_cases(exercise, remote_function(runner, exercise), cases, expected)
+    names = argument_names(exercise.reference_function(), max((len(c.args) for c in cases),
+                                                               default=0))
+    function = remote_function(runner, exercise)
+    check: CheckResult = run_cases(exercise, function, cases, expected, arg_names=names)
+    if exercise.strategy and check.passed:  # the fixed cases found nothing: search on
+        from grader.differential import search
+
+        check.cases.append(search(exercise, function, seed or 0, arg_names=names))
     return ExerciseScore(grade_id, points, round(points * check.fraction, 4),
                          check.report(exercise.hint))
 

@@ -17,7 +17,9 @@ sandbox (see :mod:`grader.autograde`) with exactly the same logic.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 import math
 import pkgutil
@@ -78,6 +80,20 @@ class Exercise:
             empty (``reference=""``); no public fixture is stored.
         files: files the learner submits next to the notebook that the exercise needs
             (``("milestone_week07.npz",)``): checked by the grader before the call.
+        in_place: arguments the contract updates in place (positional index or keyword
+            name). Every *other* array argument must be left unchanged by the call (checked
+            on every call, a changed argument fails the case); these are checked the other
+            way round: their state after the call is compared with the reference's, as
+            extra outputs named ``"<argument> (after the call)"``. No exercise of the
+            course has one today (every update returns new arrays).
+        uses: ids of other graded exercises whose functions this one calls (the RNN over a
+            sequence calls the step). In the hidden grade each is answered by the course's
+            implementation, outside the sandbox (:mod:`grader.dependencies`), so a bug in
+            the callee costs only the callee's points; the learner's own check names the
+            callee to fix first.
+        strategy: ``"module:function"`` of a differential-search strategy
+            (:mod:`grader.differential`): further inputs drawn within the contract when
+            grading, compared with the reference, smallest failing input reported.
     """
 
     id: str
@@ -95,6 +111,9 @@ class Exercise:
     hidden: str = ""
     score: str = ""
     files: tuple[str, ...] = ()
+    in_place: tuple[int | str, ...] = ()
+    uses: tuple[str, ...] = ()
+    strategy: str = ""
 
     def reference_function(self) -> Callable:
         return _import_attribute(self.reference)
@@ -280,6 +299,7 @@ def in_framework(function: Callable, framework: str) -> Callable:
     if framework != "torch":
         raise ValueError(f"unknown framework {framework!r}")
 
+    @functools.wraps(function)
     def call(*args, **kwargs):
         import torch
 
@@ -297,19 +317,139 @@ def _call_name(exercise: Exercise, case: Case) -> str:
     return f"{case.name} [{exercise.function}({shapes}{kwargs})]"
 
 
+# --------------------------------------------------------------------------------------
+# Arguments must be left unchanged (unless the contract says in place)
+# --------------------------------------------------------------------------------------
+def argument_names(function: Callable | None, count: int) -> list[str]:
+    """The names of the first ``count`` positional parameters of ``function`` (its
+    signature, through :func:`functools.wraps`), or ``[]`` when they cannot be read."""
+    if function is None:
+        return []
+    try:
+        params = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for param in params:
+        if param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(param.name)
+    return names[:count] if len(names) >= count else []
+
+
+def _argument_label(index: int | str, names: Sequence[str]) -> str:
+    if isinstance(index, str):
+        return f"`{index}`"
+    return f"`{names[index]}`" if index < len(names) else f"{index + 1}"
+
+
+def _in_place_key(exercise: Exercise, index: int | str) -> bool:
+    return index in exercise.in_place
+
+
+def describe_change(before: np.ndarray, after: Any) -> str | None:
+    """How ``after`` differs from ``before`` (shape, dtype, first changed element, largest
+    change), or ``None`` when it holds the same values (NaN equals NaN, -0.0 equals 0.0)."""
+    if not isinstance(after, np.ndarray):
+        return f"it is no longer an array ({type(after).__name__})"
+    if after.shape != before.shape:
+        return f"its shape changed from {tuple(before.shape)} to {tuple(after.shape)}"
+    if after.dtype != before.dtype:
+        return f"its dtype changed from {before.dtype} to {after.dtype}"
+    if before.dtype.kind in "fc":
+        same = (after == before) | (np.isnan(after) & np.isnan(before))
+    else:
+        same = after == before
+    if same.all():
+        return None
+    changed = np.argwhere(~same)
+    first = tuple(int(i) for i in changed[0])
+    text = f"{len(changed)} of {before.size} elements changed, the first at index {first}"
+    if before.dtype.kind in "biuf" and before.dtype.kind != "b":
+        with np.errstate(all="ignore"):
+            delta = np.abs(after.astype(np.float64) - before.astype(np.float64))[~same]
+        finite = delta[np.isfinite(delta)]
+        text += (f", largest change {float(finite.max()):.3g}" if finite.size
+                 else ", to nan/inf")
+    return text
+
+
+def input_changes(exercise: Exercise, case: Case, after_args: Sequence[Any],
+                  after_kwargs: dict, names: Sequence[str], case_count: int) -> str | None:
+    """The message for arguments the call changed although its contract does not allow it
+    (``None`` when every non-in-place array argument holds its values)."""
+    problems = []
+    items = [(i, before, after_args[i] if i < len(after_args) else None)
+             for i, before in enumerate(case.args)]
+    items += [(k, v, after_kwargs.get(k)) for k, v in case.kwargs.items()]
+    for index, before, after in items:
+        if not isinstance(before, np.ndarray) or _in_place_key(exercise, index):
+            continue
+        change = describe_change(before, after)
+        if change:
+            problems.append(f"its argument {_argument_label(index, names)} ({change})")
+    if not problems:
+        return None
+    share = (f"this case is 1 of {case_count}: {exercise.points / case_count:.3g} of the "
+             f"exercise's {exercise.points:g} points" if case_count else "")
+    return (f"`{exercise.function}` changed {' and '.join(problems)}; work on a copy or build "
+            f"a new array — a changed argument fails the case ({share})")
+
+
+def _after_values(exercise: Exercise, after_args: Sequence[Any], after_kwargs: dict
+                  ) -> tuple[np.ndarray, ...]:
+    """The in-place arguments' states after a call, compared as extra outputs."""
+    values = []
+    for index in exercise.in_place:
+        value = after_kwargs.get(index) if isinstance(index, str) else (
+            after_args[index] if index < len(after_args) else None)
+        values.append(np.asarray(value))
+    return tuple(values)
+
+
+def output_names(exercise: Exercise, names: Sequence[str] = ()) -> tuple[str, ...]:
+    """Names of the compared outputs: the exercise's, then each in-place argument's."""
+    if not exercise.in_place:
+        return exercise.outputs
+    return tuple(exercise.outputs) + tuple(
+        f"argument {_argument_label(i, names).strip('`')} (after the call)"
+        for i in exercise.in_place)
+
+
+def _call_with_inputs(function: Callable, args: tuple, kwargs: dict
+                      ) -> tuple[Any, tuple, dict]:
+    """Call ``function``; return its value and its arguments as they are after the call.
+
+    A sandboxed stand-in (:func:`grader.autograde.remote_function`) has ``call_with_inputs``:
+    the worker sends back its copies of the arguments, compared here, outside the sandbox.
+    """
+    remote = getattr(function, "call_with_inputs", None)
+    if remote is not None:
+        value, after_args, after_kwargs = remote(*args, **kwargs)
+        return value, tuple(after_args), dict(after_kwargs)
+    value = function(*args, **kwargs)
+    return value, args, kwargs
+
+
 def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
-              expected: Iterable[Sequence[np.ndarray]]) -> CheckResult:
+              expected: Iterable[Sequence[np.ndarray]],
+              arg_names: Sequence[str] | None = None) -> CheckResult:
     """Call ``function`` on each case and compare with the expected outputs.
 
     Exceptions raised by the learner's function fail that case (with the exception named);
-    a ``NotImplementedError`` stops early: the exercise has not been attempted.
+    a ``NotImplementedError`` stops early: the exercise has not been attempted. An array
+    argument the call changed fails the case too (unless :attr:`Exercise.in_place` lists
+    it); ``arg_names`` name the arguments in that message (default: ``function``'s own).
     """
+    cases = list(cases)
     results: list[CaseResult] = []
     for case, want in zip(cases, expected):
         name = _call_name(exercise, case)
+        names = list(arg_names) if arg_names is not None else \
+            argument_names(function, len(case.args))
         args, kwargs = _copy_args(case)
         try:
-            got = function(*args, **kwargs)
+            got, after_args, after_kwargs = _call_with_inputs(function, args, kwargs)
         except NotImplementedError:
             return CheckResult(exercise.id, [CaseResult(name, False, "not implemented yet")],
                                note=f"not attempted yet — replace the `raise NotImplementedError(...)` "
@@ -320,8 +460,18 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
         except Exception as error:  # the learner's bug, reported as that case's failure
             results.append(CaseResult(name, False, f"raised {type(error).__name__}: {error}"))
             continue
-        problem = compare(got, want, exercise.rtol, exercise.atol, exercise.outputs)
-        results.append(CaseResult(name, problem is None, problem or ""))
+        if exercise.in_place:
+            try:
+                got = as_outputs(got) + _after_values(exercise, after_args, after_kwargs)
+            except Exception as error:  # e.g. a ragged list
+                got = error
+        problems = [compare(got, want, exercise.rtol, exercise.atol,
+                            output_names(exercise, names))
+                    if not isinstance(got, Exception) else
+                    f"the return value could not be turned into arrays ({got})",
+                    input_changes(exercise, case, after_args, after_kwargs, names, len(cases))]
+        problems = [p for p in problems if p]
+        results.append(CaseResult(name, not problems, "; ".join(problems)))
     return CheckResult(exercise.id, results)
 
 
@@ -359,11 +509,16 @@ def score_cases(exercise: Exercise, function: Callable, cases: Iterable[Case]) -
 
 
 def reference_outputs(exercise: Exercise, cases: Iterable[Case]) -> list[tuple[np.ndarray, ...]]:
+    """The reference's outputs on each case (then, for :attr:`Exercise.in_place`
+    arguments, their states after the call)."""
     reference = in_framework(exercise.reference_function(), exercise.framework)
     outputs = []
     for case in cases:
         args, kwargs = _copy_args(case)
-        outputs.append(as_outputs(reference(*args, **kwargs)))
+        value = as_outputs(reference(*args, **kwargs))
+        if exercise.in_place:
+            value = value + tuple(np.array(v) for v in _after_values(exercise, args, kwargs))
+        outputs.append(value)
     return outputs
 
 
@@ -477,6 +632,34 @@ def hint_tiers(exercise: Exercise, failures: int) -> tuple[str, str]:
     return exercise.hint, (exercise.see if failures >= 2 else "")
 
 
+def callees_to_fix_first(exercise: Exercise, function: Callable) -> str:
+    """Lines naming the graded functions ``function`` calls (:attr:`Exercise.uses`) whose
+    own public check fails in the learner's namespace: fix those first.
+
+    In the grade, the course answers those calls (a callee's bug costs only the callee's
+    points); in the notebook, the learner's own callee runs, so its bug shows here too.
+    """
+    namespace = getattr(function, "__globals__", None) or {}
+    lines = []
+    for callee_id in exercise.uses:
+        try:
+            callee = get_exercise(callee_id)
+            mine = namespace.get(callee.function)
+            if not callable(mine):
+                continue
+            with np.errstate(all="ignore"):
+                failed = not evaluate(callee_id, mine).passed
+        except Exception:  # a broken callee or a missing fixture: say nothing
+            continue
+        if failed:
+            lines.append(f"  fix first: `{exercise.function}` calls your `{callee.function}`, "
+                         f"whose own check ({callee_id}) fails — fix it, then check this "
+                         f"again (when grading, `{exercise.function}` is scored with the "
+                         f"course's `{callee.function}`, so its bug costs only {callee_id}'s "
+                         "points)")
+    return "\n".join(lines)
+
+
 def check(exercise_id: str, function: Callable, hidden: bool = False,
           seed: int | None = None) -> None:
     """Check a learner's function; print a short success line or raise :class:`CheckFailed`.
@@ -505,7 +688,9 @@ def check(exercise_id: str, function: Callable, hidden: bool = False,
             raise CheckFailed(wrap_lines(result.report()))
         _FAILURES[exercise_id] = _FAILURES.get(exercise_id, 0) + 1
         hint, see = hint_tiers(get_exercise(exercise_id), _FAILURES[exercise_id])
-        raise CheckFailed(wrap_lines(result.report(hint, see)))
+        report = result.report(hint, see)
+        first = callees_to_fix_first(get_exercise(exercise_id), function)
+        raise CheckFailed(wrap_lines(report + ("\n" + first if first else "")))
     print(f"✓ {exercise_id}: all {len(result.cases)} {kind} cases passed")
     for case in result.cases:  # a milestone's figures (accuracy, loss): worth seeing
         if case.message:

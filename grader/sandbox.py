@@ -17,6 +17,29 @@ call (enforced by the parent, which kills the worker and, in full isolation, its
 namespace), address space, CPU seconds, file size, open files and processes. A worker that
 dies or hangs is restarted and the cells that had run are replayed, so one bad cell costs
 only what depends on it.
+
+Two additions to a checked call (issue 19):
+
+* **Arguments after the call.** With ``echo_inputs``, the worker sends back its copies of
+  the array arguments as they are after the call (``in<i>`` beside the ``out<i>``
+  outputs, same frame, same caps and validation); the grader compares them with what it
+  sent, outside the sandbox (:func:`grader.check.input_changes`). A lying worker could only
+  hide the learner's own mistake, never gain a point it would not have without it.
+* **Dependencies answered by the grader.** When exercise E calls another graded function
+  of the learner (the RNN over a sequence calls the step), a bug in the callee must not
+  cost E's points. While E is checked, the names E declares (``Exercise.uses``) are bound,
+  in the notebook's namespace, to a *proxy*: calling it sends a ``dep`` request frame (the
+  arguments, as data) up the same pipe, and the trusted grader answers with the course's
+  result for those arguments (:class:`DependencyServer`, computed outside the sandbox), or
+  an error. The answer key's source never enters the sandbox: only the outputs (and, for
+  PyTorch callees, vector–Jacobian products, so that autograd flows through the proxy)
+  cross the pipe, for inputs the learner's own code chose. Requests are validated like
+  answers (keys, types, nesting, sizes); a request for a name E does not declare can only
+  be forged (the proxy asks only for its own name) and is a protocol violation; more than
+  :data:`MAX_DEP_REQUESTS` requests in one call are refused, and the call fails. The
+  alternative — running the course's implementation inside the sandbox — would put its
+  source (bytecode) within reach of the learner's code; recording a "cascade" and
+  forgiving afterwards would need a second grade of every caller.
 """
 
 from __future__ import annotations
@@ -56,6 +79,11 @@ MAX_FRAME_BYTES = 256 * 2**20
 MAX_HEADER_BYTES = 2**20
 #: Most arrays one result may hold.
 MAX_RESULT_ARRAYS = 64
+#: Most ``dep`` requests (calls of a graded callee answered by the grader) in one call.
+MAX_DEP_REQUESTS = 2000
+#: Deepest nesting and most items of a value sent through a ``dep`` request or answer.
+MAX_VALUE_DEPTH = 6
+MAX_VALUE_NODES = 256
 #: Exit status of a worker whose own machinery the learner's code broke.
 WORKER_BROKEN = 70
 #: How much of a cell's printed output is kept for feedback.
@@ -163,6 +191,166 @@ def bytes_to_arrays(payload: bytes, names: list[str] | None = None,
     return arrays
 
 
+# --------------------------------------------------------------------------------------
+# Values of dependency calls: nested tuples/lists/dicts of arrays and plain scalars
+# --------------------------------------------------------------------------------------
+def pack_value(value: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
+    """A JSON description of ``value`` whose arrays go into ``arrays`` (``v<k>`` names).
+
+    Arrays (NumPy, PyTorch tensors, NumPy scalars) → ``{"a": name}``; ``None``, bools,
+    ints, finite or not floats and short strings → ``{"v": value}``; tuples, lists and
+    string-keyed dicts → ``{"t": [...]}``, ``{"l": [...]}``, ``{"d": {...}}``.
+    """
+    if depth > MAX_VALUE_DEPTH or len(arrays) >= MAX_RESULT_ARRAYS:
+        raise TypeError("a value nested too deeply or holding too many arrays")
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic)) and not isinstance(value, (np.str_, np.bytes_)):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise TypeError("an object array")
+        name = f"v{len(arrays)}"
+        arrays[name] = array
+        return {"a": name}
+    if value is None or isinstance(value, (bool, int, float)):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+            raise TypeError("an integer too large")
+        return {"v": value}
+    if isinstance(value, str) and len(value) <= 200:
+        return {"v": value}
+    if isinstance(value, (tuple, list)):
+        return {"t" if isinstance(value, tuple) else "l":
+                [pack_value(item, arrays, depth + 1) for item in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) and len(k) <= 100 for k in value):
+        return {"d": {k: pack_value(v, arrays, depth + 1) for k, v in value.items()}}
+    raise TypeError(f"a {type(value).__name__} cannot cross the sandbox's boundary")
+
+
+def value_array_names(node: Any) -> list[str]:
+    """The array names a packed value refers to, validating its shape on the way.
+
+    Raises:
+        ProtocolViolation: not a packed value (unknown node, too deep, too many nodes).
+    """
+    names: list[str] = []
+    count = [0]
+
+    def walk(item: Any, depth: int) -> None:
+        count[0] += 1
+        if depth > MAX_VALUE_DEPTH or count[0] > MAX_VALUE_NODES:
+            raise ProtocolViolation("a value nested too deeply or too large")
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ProtocolViolation("a malformed value")
+        (kind, inner), = item.items()
+        if kind == "a" and isinstance(inner, str) and len(inner) <= 8:
+            names.append(inner)
+        elif kind == "v" and (inner is None or isinstance(inner, (bool, int, float)) or
+                              isinstance(inner, str) and len(inner) <= 200):
+            return
+        elif kind in ("t", "l") and isinstance(inner, list):
+            for child in inner:
+                walk(child, depth + 1)
+        elif kind == "d" and isinstance(inner, dict) and all(
+                isinstance(k, str) and len(k) <= 100 for k in inner):
+            for child in inner.values():
+                walk(child, depth + 1)
+        else:
+            raise ProtocolViolation("a malformed value")
+
+    walk(node, 0)
+    if len(set(names)) != len(names) or len(names) > MAX_RESULT_ARRAYS:
+        raise ProtocolViolation("a value with repeated or too many arrays")
+    return names
+
+
+def unpack_value(node: Any, arrays: dict[str, np.ndarray], convert=None) -> Any:
+    """The value :func:`pack_value` described (``convert`` applied to each array)."""
+    (kind, inner), = node.items()
+    if kind == "a":
+        return convert(arrays[inner]) if convert else arrays[inner]
+    if kind == "v":
+        return inner
+    if kind == "t":
+        return tuple(unpack_value(child, arrays, convert) for child in inner)
+    if kind == "l":
+        return [unpack_value(child, arrays, convert) for child in inner]
+    return {k: unpack_value(child, arrays, convert) for k, child in inner.items()}
+
+
+#: What a ``dep`` request (from the worker, during a call) holds.
+_DEP_KEYS = {"dep": str, "mode": str, "args": dict, "kwargs": dict, "grads": dict}
+
+
+def validate_dep_request(request: dict, body: bytes) -> tuple[str, str, Any, Any, Any]:
+    """``(name, mode, args, kwargs, grads)`` of a dependency request, read and validated.
+
+    Raises:
+        ProtocolViolation: anything but a request the worker's own proxy sends.
+    """
+    if set(request) - set(_DEP_KEYS) or not {"dep", "mode", "args", "kwargs"} <= set(request):
+        raise ProtocolViolation("a malformed dependency request")
+    for key, kind in _DEP_KEYS.items():
+        if key in request and not isinstance(request[key], kind):
+            raise ProtocolViolation("a malformed dependency request")
+    if len(request["dep"]) > 100 or request["mode"] not in ("forward", "vjp"):
+        raise ProtocolViolation("a malformed dependency request")
+    parts = [request["args"], request["kwargs"]] + ([request["grads"]] if "grads" in request else [])
+    names = [name for part in parts for name in value_array_names(part)]
+    if len(set(names)) != len(names):
+        raise ProtocolViolation("a dependency request with repeated arrays")
+    try:
+        arrays = bytes_to_arrays(body, names)
+    except MalformedResult as error:
+        raise ProtocolViolation(f"a malformed dependency request ({error})") from None
+    args = unpack_value(request["args"], arrays)
+    kwargs = unpack_value(request["kwargs"], arrays)
+    grads = unpack_value(request["grads"], arrays) if "grads" in request else None
+    if not isinstance(args, tuple) or not isinstance(kwargs, dict):
+        raise ProtocolViolation("a malformed dependency request")
+    return request["dep"], request["mode"], args, kwargs, grads
+
+
+class DependencyServer:
+    """The grader's side of dependency proxies for one checked call (trusted; see the module
+    docstring): answers ``dep`` requests for the declared names with ``answer``.
+
+    Args:
+        answer: ``(name, mode, args, kwargs, grads) -> value``: the course's result for a
+            declared callee (``mode="vjp"``: the gradients of the arguments).
+        names: the callee function names the checked exercise declares.
+        max_requests: most requests answered in one call.
+    """
+
+    def __init__(self, answer, names, max_requests: int = MAX_DEP_REQUESTS):
+        self.answer = answer
+        self.names = tuple(names)
+        self.max_requests = max_requests
+        self.requests = 0
+        self.refused = 0
+
+    def serve(self, request: dict, body: bytes) -> tuple[dict, bytes]:
+        """The reply frame to one request (an error reply for a failed or refused one)."""
+        name, mode, args, kwargs, grads = validate_dep_request(request, body)
+        if name not in self.names:
+            raise ProtocolViolation(f"a request for `{name[:40]}`, which this exercise does "
+                                    "not call")
+        self.requests += 1
+        if self.requests > self.max_requests:
+            self.refused += 1
+            if self.refused > 10:  # still asking after being refused: stop the call
+                raise DependencyFlood(f"called `{name}` more than {self.max_requests} times in "
+                                   "one call (the grader answers it for you: see the hint)")
+            return {"ok": False, "error": f"more than {self.max_requests} calls of "
+                                          f"`{name}` in one call"}, b""
+        try:
+            value = self.answer(name, mode, args, kwargs, grads)
+            arrays: dict[str, np.ndarray] = {}
+            packed = pack_value(value, arrays)
+        except Exception as error:  # the learner's arguments do not fit the callee
+            return {"ok": False, "error": f"{type(error).__name__}: {str(error)[:300]}"}, b""
+        return {"ok": True, "value": packed}, arrays_to_bytes(arrays)
+
+
 #: What each answer must hold: key -> accepted types (missing keys take the default).
 _ANSWER_SCHEMA = {
     "run": {"ok": (bool,), "error": (str,), "output": (str,)},
@@ -220,6 +408,11 @@ class SandboxDied(SandboxError):
 
 class ProtocolViolation(SandboxDied):
     """The worker sent something the protocol does not allow: learner code interfered."""
+
+
+class DependencyFlood(SandboxDied):
+    """The learner's code kept calling a callee the grader answers past the limit (the
+    worker is stopped: nothing more is answered)."""
 
 
 @dataclass
@@ -540,18 +733,30 @@ class Sandbox:
         return b"".join(chunks)
 
     def request(self, header: dict, payload: bytes = b"",
-                timeout: float = 30.0) -> tuple[dict, bytes]:
+                timeout: float = 30.0, dependencies: "DependencyServer | None" = None
+                ) -> tuple[dict, bytes]:
         """Send one request and wait for its (validated) answer; kill the worker on timeout,
-        death or any answer the protocol does not allow."""
+        death or any answer the protocol does not allow.
+
+        ``dependencies`` (a call only): ``dep`` requests that arrive before the answer are
+        served by it, within the same deadline."""
         if not self.alive:
             raise SandboxDied("the worker process is not running")
         deadline = time.monotonic() + timeout
         try:
             _write_frame(self.process.stdin, header, payload)
-            head_len, body_len = struct.unpack("<II", self._read_exactly(8, deadline))
-            if head_len > MAX_HEADER_BYTES or body_len > MAX_FRAME_BYTES:
-                raise ProtocolViolation(f"oversized message ({head_len} + {body_len} bytes)")
-            answer = json.loads(self._read_exactly(head_len, deadline))
+            while True:
+                head_len, body_len = struct.unpack("<II", self._read_exactly(8, deadline))
+                if head_len > MAX_HEADER_BYTES or body_len > MAX_FRAME_BYTES:
+                    raise ProtocolViolation(f"oversized message ({head_len} + {body_len} bytes)")
+                answer = json.loads(self._read_exactly(head_len, deadline))
+                if not (isinstance(answer, dict) and "dep" in answer):
+                    break
+                if dependencies is None or header["op"] != "call":
+                    raise ProtocolViolation("a dependency request outside a call that has any")
+                request_body = self._read_exactly(body_len, deadline)
+                reply, reply_body = dependencies.serve(answer, request_body)
+                _write_frame(self.process.stdin, reply, reply_body)
             answer = validate_answer(header["op"], answer, body_len)
             body = self._read_exactly(body_len, deadline)
         except SandboxTimeout:
@@ -562,6 +767,9 @@ class Sandbox:
             detail = str(error) if isinstance(error, ProtocolViolation) else "garbled"
             raise ProtocolViolation(f"the kernel broke the grading protocol ({detail[:200]}: "
                                     "learner code interfered with the grader)") from None
+        except DependencyFlood:
+            self.kill()
+            raise
         except (BrokenPipeError, SandboxDied) as error:
             self.kill()
             if self.process.returncode == WORKER_BROKEN:
@@ -584,8 +792,13 @@ class Sandbox:
                            answer.get("output", "")[: MAX_CELL_OUTPUT + 200])
 
     def call(self, function: str, args: tuple, kwargs: dict, timeout: float,
-             framework: str = "numpy") -> Any:
+             framework: str = "numpy", echo_inputs: bool = False,
+             dependencies: DependencyServer | None = None) -> Any:
         """Call the learner's ``function`` in the worker; return its outputs as arrays.
+
+        With ``echo_inputs``, return ``(outputs, args_after)``: the array arguments as the
+        worker holds them after the call (scalars as sent). With ``dependencies``, the
+        names it serves are bound to proxies for this call (see the module docstring).
 
         Raises:
             NotImplementedError: the learner's stub is still there.
@@ -596,7 +809,12 @@ class Sandbox:
         scalars = [not isinstance(arg, np.ndarray) for arg in args]
         header = {"op": "call", "function": function, "nargs": len(args),
                   "scalar_args": scalars, "kwargs": kwargs, "framework": framework}
-        answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout)
+        if echo_inputs:
+            header["echo"] = True
+        if dependencies is not None and dependencies.names:
+            header["proxies"] = list(dependencies.names)
+        answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout,
+                                    dependencies=dependencies)
         if answer.get("not_implemented"):
             raise NotImplementedError(answer.get("error", ""))
         if not answer["ok"]:
@@ -606,14 +824,21 @@ class Sandbox:
             self.kill()
             raise ProtocolViolation("the kernel broke the grading protocol (a result without "
                                     "outputs: learner code interfered with the grader)")
+        echoed = [f"in{i}" for i, scalar in enumerate(scalars) if not scalar] if echo_inputs \
+            else []
         try:
-            outputs = bytes_to_arrays(body, [f"out{i}" for i in range(nout)])
+            outputs = bytes_to_arrays(body, [f"out{i}" for i in range(nout)] + echoed)
         except MalformedResult as error:  # learner code wrote to our pipe
             self.kill()
             raise ProtocolViolation(f"the kernel broke the grading protocol (malformed "
                                     f"result: {error})") from None
         values = tuple(outputs[f"out{i}"] for i in range(nout))
-        return values if answer.get("tuple") else values[0]
+        value = values if answer.get("tuple") else values[0]
+        if not echo_inputs:
+            return value
+        after = tuple(arg if scalar else outputs[f"in{i}"]
+                      for i, (arg, scalar) in enumerate(zip(args, scalars)))
+        return value, after
 
     def inspect(self) -> tuple[list[str], list[str]]:
         """What the worker itself reports the learner's code did (evidence, not proof: the
@@ -796,6 +1021,8 @@ def _worker_main() -> None:  # pragma: no cover - exercised through Sandbox in t
                 pass
 
     os.register_at_fork(after_in_child=orphan_forked_child)
+    global _PROTOCOL
+    _PROTOCOL = (protocol_in, protocol_out)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -892,6 +1119,105 @@ def _run_cell(shell, source: str) -> dict:
     return {"ok": ok, "error": shell._last_error, "output": buffer.getvalue()}
 
 
+#: The worker's protocol streams ``(in, out)``: dependency proxies ask through them.
+_PROTOCOL: tuple | None = None
+
+
+class _DependencyUnavailable(RuntimeError):
+    """The grader refused or could not answer a dependency request."""
+
+
+def _ask_grader(name: str, mode: str, args: tuple, kwargs: dict, grads: Any = None,
+                framework: str = "numpy") -> Any:
+    """Send a ``dep`` request for ``name`` and wait for the grader's answer (worker side)."""
+    protocol_in, protocol_out = _PROTOCOL
+    arrays: dict[str, np.ndarray] = {}
+    request = {"dep": name, "mode": mode, "args": pack_value(tuple(args), arrays),
+               "kwargs": pack_value(dict(kwargs), arrays)}
+    if grads is not None:
+        request["grads"] = pack_value(grads, arrays)
+    # ``arrays`` holds references into the learner's arrays: send copies' bytes only
+    _write_frame(protocol_out, request, arrays_to_bytes(arrays))
+    raw = protocol_in.read(8)
+    if len(raw) < 8:
+        raise _DependencyUnavailable("the grader did not answer")
+    head_len, body_len = struct.unpack("<II", raw)
+    reply = json.loads(protocol_in.read(head_len))
+    body = protocol_in.read(body_len)
+    if not reply.get("ok"):
+        raise _DependencyUnavailable(f"`{name}` (answered by the grader): "
+                                     f"{reply.get('error', 'refused')}")
+    values = bytes_to_arrays(body, value_array_names(reply["value"]))
+    convert = None
+    if framework == "torch":
+        import torch
+
+        convert = torch.from_numpy
+    return unpack_value(reply["value"], values, convert)
+
+
+def _torch_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "requires_grad")
+
+
+def _make_proxy(name: str, original: Any, framework: str, active: set):
+    """The stand-in bound to ``name`` while a caller is checked: the grader answers it.
+
+    Outside that call (the learner kept a reference) it is the learner's own function.
+    For PyTorch, gradients flow through it: a custom autograd function whose backward
+    asks the grader for the vector–Jacobian product.
+    """
+    def proxy(*args, **kwargs):
+        if name not in active:
+            return original(*args, **kwargs)
+        if framework == "torch":
+            import torch
+
+            tensors = [i for i, a in enumerate(args) if _torch_tensor(a)]
+            if torch.is_grad_enabled() and any(args[i].requires_grad for i in tensors):
+                return _torch_through_grader(name, args, kwargs, tensors)
+        return _ask_grader(name, "forward", args, kwargs, framework=framework)
+
+    proxy.__name__ = getattr(original, "__name__", name)
+    proxy.__doc__ = getattr(original, "__doc__", None)
+    return proxy
+
+
+def _torch_through_grader(name: str, args: tuple, kwargs: dict, positions: list[int]):
+    import torch
+
+    class ThroughGrader(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *tensors):
+            call_args = list(args)
+            for i, t in zip(positions, tensors):
+                call_args[i] = t.detach()
+            value = _ask_grader(name, "forward", tuple(call_args), kwargs, framework="torch")
+            outs = value if isinstance(value, tuple) else (value,)
+            if not all(_torch_tensor(o) for o in outs):
+                raise TypeError(f"`{name}` returned something autograd cannot carry")
+            ctx.call_args = call_args
+            ctx.shapes = [tuple(o.shape) for o in outs]
+            ctx.mark_non_differentiable(*[o for o in outs if not o.is_floating_point()])
+            ctx.is_tuple = isinstance(value, tuple)
+            return tuple(outs) if ctx.is_tuple else outs[0]
+
+        @staticmethod
+        def backward(ctx, *grad_outputs):
+            grads = tuple(g.detach() if g is not None else torch.zeros(shape, dtype=torch.float64)
+                          for g, shape in zip(grad_outputs, ctx.shapes))
+            answer = _ask_grader(name, "vjp", tuple(ctx.call_args), kwargs, grads=grads,
+                                 framework="torch")
+            out = []
+            for i in positions:  # the grader answers one gradient (or None) per argument
+                grad, tensor = answer[i] if i < len(answer) else None, args[i]
+                out.append(grad.to(tensor.dtype).reshape(tensor.shape)
+                           if _torch_tensor(grad) and tensor.is_floating_point() else None)
+            return tuple(out)
+
+    return ThroughGrader.apply(*[args[i] for i in positions])
+
+
 def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
     name = header["function"]
     function = shell.user_ns.get(name)
@@ -903,11 +1229,21 @@ def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
     for i, scalar in enumerate(header["scalar_args"]):
         value = arrays[f"arg{i}"]
         args.append(value.item() if scalar else value)
+    framework = header.get("framework", "numpy")
+    # Callees the grader answers (issue 19): bound for this call only, then restored.
+    active: set = set()
+    saved_names, proxies = {}, {}
+    for callee in header.get("proxies", []):
+        if callable(shell.user_ns.get(callee)):
+            saved_names[callee] = shell.user_ns[callee]
+            proxies[callee] = _make_proxy(callee, saved_names[callee], framework, active)
+            shell.user_ns[callee] = proxies[callee]
+            active.add(callee)
     buffer = _BoundedText()
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = buffer
     try:
-        value = in_framework(function, header.get("framework", "numpy"))(*args, **header["kwargs"])
+        value = in_framework(function, framework)(*args, **header["kwargs"])
     except NotImplementedError as error:
         return {"ok": False, "not_implemented": True, "error": str(error)[:500]}, b""
     except BaseException as error:  # the learner's bug, reported back by name
@@ -916,12 +1252,20 @@ def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
         return {"ok": False, "error": message}, b""
     finally:
         sys.stdout, sys.stderr = saved
+        active.clear()
+        for callee, original in saved_names.items():
+            if shell.user_ns.get(callee) is proxies[callee]:  # unless the call rebound it
+                shell.user_ns[callee] = original
     is_tuple = isinstance(value, tuple)
     try:
         outputs = [np.asarray(item) for item in (value if is_tuple else (value,))]
         if any(out.dtype == object for out in outputs):
             raise TypeError("an output is not a numeric array")
-        payload = arrays_to_bytes({f"out{i}": out for i, out in enumerate(outputs)})
+        result = {f"out{i}": out for i, out in enumerate(outputs)}
+        if header.get("echo"):  # the arguments as they are now: compared by the grader
+            result |= {f"in{i}": np.asarray(args[i])
+                       for i, scalar in enumerate(header["scalar_args"]) if not scalar}
+        payload = arrays_to_bytes(result)
     except Exception as error:
         return {"ok": False, "error": f"the return value is not an array or a tuple of "
                                       f"arrays ({type(error).__name__}: {error})"}, b""

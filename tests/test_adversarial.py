@@ -85,6 +85,24 @@ def npz_writer(body: str) -> str:
             "\nworker['arrays_to_bytes'] = evil\n")
 
 
+#: While ``log_softmax`` is checked (it declares ``logsumexp``), ask the grader for the
+#: course's ``softmax``: a request only a forged proxy can make.
+DEP_UNDECLARED = WORKER + """import numpy as np
+def log_softmax(x):
+    return np.log(worker["_ask_grader"]("softmax", "forward", (x,), {}))
+"""
+#: Call the grader-answered ``logsumexp`` without end, swallowing its refusals.
+DEP_FLOOD = """import numpy as np
+def log_softmax(x):
+    for _ in range(10 ** 6):
+        try:
+            logsumexp(x)
+        except Exception:
+            pass
+    return x - logsumexp(x)[..., None]
+"""
+
+
 @dataclass
 class Attack:
     """One attack: how it is built, and what the grader must make of it."""
@@ -484,6 +502,14 @@ ATTACKS: dict[str, Attack] = {
     "lying-npy-header": Attack(cell=LYING_HEADER, zero=ALL, flag="malformed result", cls=3),
     "extra-result-arrays": Attack(cell=EXTRA_MEMBER, zero=ALL, flag="malformed result", cls=3),
     "pickled-result": Attack(cell=PICKLED, zero=ALL, flag="malformed result", cls=3),
+    # the dependency channel (issue 19): only declared callees, only during a call, bounded
+    "dep-request-undeclared": Attack(tail=DEP_UNDECLARED, zero=ALL, flag="does not call",
+                                     cls=3),
+    "dep-request-outside-a-call": Attack(cell=FORGE + frame(
+        {"dep": "logsumexp", "mode": "forward", "args": {"t": []}, "kwargs": {"d": {}}}),
+        zero=ALL, flag="outside a call", cls=3),
+    "dep-flood": Attack(tail=DEP_FLOOD, zero=["w01_log_softmax"], flag="fault: log_softmax()",
+                        cls=3),
     "metadata-not-a-mapping": Attack(setup=_notebook_with(_bad_metadata), cls=3),
     "bad-timestamp": Attack(setup=_bad_timestamp, flag="timestamp.txt cannot be read", cls=3),
     "many-cells": Attack(zero=ALL, flag="code cells (at most 60)", cls=3),

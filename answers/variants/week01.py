@@ -271,4 +271,24 @@ def standardize(x_train, x_test, eps=1e-8):
     std = np.sqrt(np.maximum((x_train ** 2).mean(axis=0) - mean ** 2, 0)) + eps
     return (x_train - mean) / std, (x_test - mean) / std
 '''),
+    # Issue 19, item 3: arguments changed in place (the caller's logits, the caller's data).
+    Variant("w01_softmax", "shifts the caller's logits in place (x -= max)", '''
+def softmax(x):
+    x -= x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+'''),
+    Variant("w01_log_softmax", "shifts the caller's logits in place before the log-sum-exp", '''
+def log_softmax(x):
+    x -= x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+'''),
+    Variant("w01_standardize", "normalises the caller's training data in place", '''
+def standardize(x_train, x_test, eps=1e-8):
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0) + eps
+    x_train -= mean
+    x_train /= std
+    return x_train.copy(), (x_test - mean) / std
+'''),
 ]

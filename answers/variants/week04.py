@@ -388,4 +388,10 @@ def two_layer_net(x, y, w1, b1, w2, b2):
     dh[h <= 0] = 0
     return loss, x_flat.T @ dh, dh.sum(axis=0), h.T @ dscores, dscores.sum(axis=0)
 '''),
+    # Issue 19, item 3: the upstream gradient zeroed in place (right values, caller's dout lost).
+    Variant("w04_relu_backward", "zeroes the caller's upstream gradient in place", '''
+def relu_backward(dout, cache):
+    dout[cache <= 0] = 0
+    return dout.copy()
+'''),
 ]

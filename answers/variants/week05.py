@@ -324,4 +324,10 @@ def classify_critical_point(hessians, tol=1e-8):
     pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
     return np.select([pos & neg, zero.any(1), pos], [2, 3, 0], default=1)
 '''),
+    # Issue 19, item 3: the caller's weights overwritten (the contract returns new arrays).
+    Variant("w05_sgd_step", "updates the caller's w in place and returns it", '''
+def sgd_step(w, dw, lr):
+    w -= lr * dw
+    return w
+'''),
 ]

@@ -567,6 +567,12 @@ def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
           - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * inv
     return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
 '''),
+    # Issue 19, item 3: the caller's activations centred in place.
+    Variant("w06_layernorm_forward", "centres the caller's x in place", '''
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    x -= x.mean(axis=-1, keepdims=True)
+    return x / np.sqrt((x ** 2).mean(axis=-1, keepdims=True) + eps) * gamma + beta
+'''),
 ]
 
 # Hidden-only mutants aimed at the operator mutants that survived the hidden grade

@@ -96,6 +96,7 @@ def _softplus_cases(rng: np.random.Generator) -> list[Case]:
 register(
     Exercise(
         id="w01_softmax", function="softmax", reference=f"{REFERENCE}:softmax",
+        strategy="grader.differential:rows",
         make_cases=_logit_cases, points=2, hidden=f"{HIDDEN}:softmax_cases",
         see=f"{LECTURE} §3 Why the naive softmax overflows",
         hint="these cases use logits far from 0 and rows on different scales: only the "
@@ -110,6 +111,8 @@ register(
              "be undone exactly, and only the reduced axis may disappear from the shape."),
     Exercise(
         id="w01_log_softmax", function="log_softmax", reference=f"{REFERENCE}:log_softmax",
+        strategy="grader.differential:rows",
+        uses=("w01_logsumexp",),
         make_cases=_logit_cases, points=2, hidden=f"{HIDDEN}:log_softmax_cases",
         see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",
         hint="a probability that underflows to 0 has a finite logarithm the log cannot "
@@ -117,6 +120,7 @@ register(
              "instead of taking the log of probabilities."),
     Exercise(
         id="w01_cross_entropy", function="cross_entropy",
+        uses=("w01_log_softmax",),
         reference=f"{REFERENCE}:cross_entropy", make_cases=_cross_entropy_cases, points=2,
         hidden=f"{HIDDEN}:cross_entropy_cases",
         see=f"{LECTURE} §5 Why log-softmax is not log(softmax(x))",
@@ -135,6 +139,7 @@ register(
              "numerical_gradient_array."),
     Exercise(
         id="w01_softplus", function="softplus", reference=f"{REFERENCE}:softplus",
+        strategy="grader.differential:elementwise",
         make_cases=_softplus_cases, points=2, rtol=1e-10, atol=0.0,
         hidden=f"{HIDDEN}:softplus_cases",
         see=f"{LECTURE} §2 Floating point: precision, overflow, underflow, cancellation",

@@ -203,6 +203,7 @@ register(
              "(about 1,000 calls)."),
     Exercise(
         id="w04_affine_forward", function="affine_forward",
+        strategy="grader.differential:affine",
         reference=f"{REFERENCE}:affine_forward_output", make_cases=_affine_forward_cases,
         points=1, see=_LAYERS,
         hint="each example may be an image: flatten every example into one row of D features "
@@ -219,6 +220,7 @@ register(
              "a bias broadcast over the batch has its gradient summed over it."),
     Exercise(
         id="w04_relu_backward", function="relu_backward",
+        strategy="grader.differential:upstream_and_rows",
         reference=f"{REFERENCE}:relu_backward", make_cases=_relu_backward_cases, points=1,
         see=_LAYERS,
         hint="the gradient passes where the forward INPUT was strictly positive and is blocked "
@@ -245,6 +247,7 @@ register(
              "'predicted minus target', and the mean over the batch puts a 1/N in it too."),
     Exercise(
         id="w04_two_layer_net", function="two_layer_net",
+        uses=("w04_affine_forward", "w04_affine_backward", "w04_relu_backward", "w04_softmax_cross_entropy"),
         reference=f"{REFERENCE}:two_layer_net", make_cases=_two_layer_cases, points=3,
         hidden="answers.hidden.week04:two_layer_hidden",
         outputs=("loss", "dw1", "db1", "dw2", "db2"),

@@ -255,6 +255,7 @@ register(
              "(assignment) tells you which path is missing."),
     Exercise(
         id="w06_spatial_batchnorm_forward", function="spatial_batchnorm_forward",
+        uses=("w06_batchnorm_forward",),
         reference=f"{REFERENCE}:spatial_batchnorm_forward",
         make_cases=_spatial_batchnorm_forward_cases, points=2,
         outputs=("out", "running_mean", "running_var"),
@@ -265,6 +266,7 @@ register(
              "channels with positions."),
     Exercise(
         id="w06_spatial_batchnorm_backward", function="spatial_batchnorm_backward",
+        uses=("w06_batchnorm_backward",),
         reference=f"{REFERENCE}:spatial_batchnorm_backward",
         make_cases=_spatial_batchnorm_backward_cases, points=3,
         outputs=("dx", "dgamma", "dbeta"),

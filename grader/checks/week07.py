@@ -166,6 +166,7 @@ register(
              "below it only. The usual mistake is the order of the two updates."),
     Exercise(
         id="w07_conv2d_forward_naive", function="conv2d_forward_naive",
+        uses=("w07_conv_output_size",),
         reference=f"{REFERENCE}:conv2d_forward_naive", make_cases=_conv_forward_cases,
         points=3, see=f"{LECTURE} §2 Convolution as loops",
         hint="one output is the dot product of one filter with the window under it, over all "
@@ -189,6 +190,7 @@ register(
              "axis is out of order."),
     Exercise(
         id="w07_conv2d_forward", function="conv2d_forward",
+        uses=("w07_conv_output_size", "w07_im2col"),
         reference=f"{REFERENCE}:conv2d_forward", make_cases=_conv_forward_cases, points=2,
         hidden=f"{HIDDEN}:conv_forward", see=f"{LECTURE} §5 Fast convolution: im2col",
         hint="with the windows as columns, all filters at all positions are one matrix "
@@ -196,6 +198,7 @@ register(
              "your columns and that the bias belongs to the filter axis."),
     Exercise(
         id="w07_conv2d_backward", function="conv2d_backward",
+        uses=("w07_im2col",),
         reference=f"{REFERENCE}:conv2d_backward", make_cases=_conv_backward_cases, points=3,
         outputs=("dx", "dw", "db"), hidden=f"{HIDDEN}:conv_backward",
         see=f"{LECTURE} §5 Fast convolution: im2col",
@@ -212,6 +215,7 @@ register(
              "overlapping cases test exactly that."),
     Exercise(
         id="w07_maxpool_backward", function="maxpool_backward",
+        uses=("w07_maxpool_forward",),
         reference=f"{REFERENCE}:maxpool_backward", make_cases=_maxpool_backward_cases,
         points=3, hidden=f"{HIDDEN}:maxpool_backward", see=f"{LECTURE} §6 Max pooling",
         hint="the output of a window depends on one input only, so one position receives its "
@@ -230,6 +234,7 @@ register(
              "0, not nan."),
     Exercise(
         id="w07_lp_pool_backward", function="lp_pool_backward",
+        uses=("w07_lp_pool_forward",),
         reference=f"{REFERENCE}:lp_pool_backward", make_cases=_lp_pool_backward_cases,
         points=3, hidden=f"{HIDDEN}:lp_pool_backward", see=f"{LECTURE} §6 Max pooling",
         hint="the chain rule through the root, the sum and the power, and through the "

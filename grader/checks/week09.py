@@ -140,6 +140,7 @@ register(
              "input and on which side it multiplies."),
     Exercise(
         id="w09_rnn_step_backward", function="rnn_step_backward",
+        uses=("w09_rnn_step_forward",),
         reference=f"{REFERENCE}:rnn_step_backward",
         make_cases=lambda rng: _rnn_step_cases(rng, backward=True), points=2,
         outputs=("dx", "dprev_h", "dWx", "dWh", "db"),
@@ -149,6 +150,7 @@ register(
              "the batch, so their gradients collect from every example."),
     Exercise(
         id="w09_rnn_forward", function="rnn_forward", reference=f"{REFERENCE}:rnn_forward",
+        uses=("w09_rnn_step_forward",),
         make_cases=_rnn_seq_cases, points=1,
         see=f"{LECTURE} §1 Recurrence: one set of weights, unrolled in time",
         hint="the recurrence starts from the given initial state, and position t of the "
@@ -156,6 +158,7 @@ register(
              "step's output."),
     Exercise(
         id="w09_rnn_backward", function="rnn_backward", reference=f"{REFERENCE}:rnn_backward",
+        uses=("w09_rnn_forward", "w09_rnn_step_backward"),
         make_cases=lambda rng: _rnn_seq_cases(rng, backward=True), points=3,
         outputs=("dx", "dh0", "dWx", "dWh", "db"),
         see=f"{LECTURE} §2 Backpropagation through time",
@@ -165,6 +168,7 @@ register(
              "gradient travels back in time."),
     Exercise(
         id="w09_rnn_truncated_backward", function="rnn_truncated_backward",
+        uses=("w09_rnn_forward", "w09_rnn_backward"),
         reference=f"{REFERENCE}:rnn_truncated_backward", make_cases=_truncated_cases, points=2,
         outputs=("dx", "dh0", "dWx", "dWh", "db"), see=f"{LECTURE} §6 Truncated BPTT",
         hint="forward, the state is carried across window boundaries; backward, nothing crosses "
@@ -190,12 +194,14 @@ register(
              "h; the assignment's numerical check tells you which output is off."),
     Exercise(
         id="w09_lstm_forward", function="lstm_forward", reference=f"{REFERENCE}:lstm_forward",
+        uses=("w09_lstm_step_forward",),
         make_cases=_lstm_seq_cases, points=2, outputs=("h", "c"),
         see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",
         hint="two states travel from step to step, both starting from the values given; "
              "return the hidden and the cell states after every step."),
     Exercise(
         id="w09_lstm_backward", function="lstm_backward", reference=f"{REFERENCE}:lstm_backward",
+        uses=("w09_lstm_forward", "w09_lstm_step_backward"),
         make_cases=lambda rng: _lstm_seq_cases(rng, backward=True), points=3,
         outputs=("dx", "dh0", "dc0", "dWx", "dWh", "db"),
         see=f"{LECTURE} §4 The LSTM: an additive path for the gradient",

@@ -210,6 +210,7 @@ register(
              "to the next; time is the first axis."),
     Exercise(
         id="w11_sgd_step", function="tied_lm_sgd_step",
+        uses=("w11_tied_lm",),
         reference=f"{REFERENCE}:tied_lm_sgd_step", make_cases=_sgd_step_cases, points=3,
         framework="torch", rtol=1e-5, atol=1e-8, hidden="answers.hidden.week11:sgd_step_cases",
         outputs=("loss", "embedding", "Wx", "Wh", "b", "decoder_bias"),

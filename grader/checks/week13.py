@@ -201,6 +201,7 @@ register(
              "With one position the weight is always 1: nothing can flow to the score."),
     Exercise(
         id="w13_attention_decoder_step", function="attention_decoder_step",
+        uses=("w13_additive_attention",),
         reference=f"{REFERENCE}:attention_decoder_step", make_cases=_decoder_step_cases,
         points=3, framework="torch", outputs=("logits", "new_state", "weights"),
         hidden="answers.hidden.week13:attention_decoder_step",

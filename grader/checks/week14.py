@@ -283,6 +283,7 @@ register(
              "clipping comes last. The 'large clip' case checks the SGD step alone."),
     Exercise(
         id="w14_gan_training_step", function="gan_training_step",
+        uses=("w14_gan_losses",),
         reference=f"{REFERENCE}:gan_training_step",
         hidden="answers.hidden.week14:gan_training_step", make_cases=_training_step_cases, points=3,
         framework="torch", outputs=("Wg", "bg", "wd", "bd"),

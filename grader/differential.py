@@ -1,0 +1,224 @@
+"""A differential search in the hidden grade: further inputs drawn within each contract.
+
+The fixed cases (public and hidden) test what their authors thought of. For exercises whose
+contract is easy to state (elementwise and row-wise functions of Weeks 1–4, layers), the
+grader also draws further inputs from a *property strategy* (shapes, scales, dtypes within
+the contract) with Hypothesis, calls the learner's function on them (in the sandbox, through
+the same stand-in as the fixed cases), compares with the reference kernel here, and, when
+one differs, lets Hypothesis shrink it: the feedback names the **smallest** failing input
+found and what differs — never the reference output.
+
+Budget: Hypothesis draws at most half the budget (then stops at the first failure and
+shrinks it with the rest); at most :data:`BUDGET_CALLS` calls of the learner's function per exercise, search
+and shrinking together (about half a second per exercise on the course's 2-core grading machine, Hypothesis' own work included); the
+bookkeeping is :class:`Budget`, and a call beyond it is never made. The draw is seeded by
+the submission's seed (and the exercise id), so a regrade of an unchanged submission finds
+the same input. The search runs only when every fixed case passed (a bug they show is not
+charged twice, and a wrong function costs no search time); it is then one more case of the
+exercise: a failure costs ``1/(n+1)`` of its points.
+
+Each exercise declares its strategy by name (``Exercise.strategy =
+"grader.differential:rows"``); a strategy returns a Hypothesis strategy of argument tuples.
+This module lives in the course library (the grader imports it; the strategies of the week
+tests are in ``tests/strategies.py``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import zlib
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attribute, as_outputs,
+                          in_framework, run_cases)
+
+#: Most calls of the learner's function one exercise's search may make (search + shrink).
+BUDGET_CALLS = 20
+#: One search at a time in a process (grading threads share it): Hypothesis' engine keeps
+#: per-process state and is not documented as thread-safe, and it parses source (``ast``) to
+#: describe strategies, which CPython 3.11 cannot do in two threads at once: searches hold
+#: the grader's own ``ast`` lock (:data:`grader.autograde._PARSE_LOCK`) when it is loaded.
+_LOCK = threading.Lock()
+
+
+def _ast_lock():
+    import sys
+
+    autograde = sys.modules.get("grader.autograde")
+    return getattr(autograde, "_PARSE_LOCK", None) or _LOCK
+#: How a search case is named in the feedback.
+CASE_NAME = "differential search (random inputs within the contract)"
+
+
+class _OutOfBudget(BaseException):
+    """Raised through Hypothesis when the budget is spent (not an ``Exception``: Hypothesis
+    lets it through instead of shrinking it as a failure)."""
+
+
+@dataclass
+class Budget:
+    """Calls of the learner's function allowed and made by one search."""
+
+    calls: int = BUDGET_CALLS
+    made: int = 0
+    examples: int = 0  # inputs drawn (those the reference rejects cost no call)
+
+    @property
+    def left(self) -> int:
+        return self.calls - self.made
+
+
+# --------------------------------------------------------------------------------------
+# Strategies (each returns a Hypothesis strategy of argument tuples)
+# --------------------------------------------------------------------------------------
+def _floats(bound: float):
+    from hypothesis import strategies as st
+
+    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _shape(min_dims: int = 1, max_dims: int = 3, max_side: int = 5):
+    from hypothesis.extra.numpy import array_shapes
+
+    return array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+
+
+def _array(shape, bound: float = 1e3):
+    from hypothesis.extra.numpy import arrays
+
+    return arrays(np.float64, shape, elements=_floats(bound))
+
+
+def rows():
+    """``(x,)``: float64, 1 to 3 axes of 1 to 5, values up to ±1000 (softmax territory:
+    rows of one column, overflow of an unshifted ``exp``)."""
+    from hypothesis import strategies as st
+
+    return st.tuples(_shape().flatmap(_array))
+
+
+def elementwise():
+    """``(x,)``: float64 of any small shape, values up to ±1000 (``exp`` overflows at 710)."""
+    return rows()
+
+
+def upstream_and_rows():
+    """``(dout, x)``: an upstream gradient and an input of the same shape."""
+    from hypothesis import strategies as st
+
+    return _shape().flatmap(lambda shape: st.tuples(_array(shape, 1e2), _array(shape)))
+
+
+def logits_and_labels():
+    """``(logits (N, C), y (N,))``: labels in ``[0, C)``, logits up to ±1000."""
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    def build(nc):
+        n, c = nc
+        return st.tuples(_array((n, c)), arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+
+    return st.tuples(st.integers(1, 5), st.integers(1, 5)).flatmap(build)
+
+
+def affine():
+    """``(x (N, d_1..d_k), w (D, M), b (M,))``: 1 to 3 feature axes, values up to ±10."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        n, feature_shape, m = dims
+        d = int(np.prod(feature_shape))
+        return st.tuples(_array((n, *feature_shape), 10), _array((d, m), 10), _array((m,), 10))
+
+    return st.tuples(st.integers(1, 4), _shape(1, 3, 3), st.integers(1, 4)).flatmap(build)
+
+
+# --------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------
+def _render(name: str, value) -> str:
+    if isinstance(value, np.ndarray):
+        body = np.array2string(value, precision=6, threshold=40, separator=", ")
+        return f"{name}=array({body}, dtype={value.dtype})".replace("\n", " ")
+    return f"{name}={value!r}"
+
+
+def describe_input(exercise: Exercise, args: tuple, names: Sequence[str] = ()) -> str:
+    """``softmax(x=array([[701.]], dtype=float64))``: the input, never an output."""
+    parts = [_render(names[i] if i < len(names) else f"arg{i + 1}", a)
+             for i, a in enumerate(args)]
+    return f"{exercise.function}({', '.join(parts)})"
+
+
+def search(exercise: Exercise, function: Callable, seed: int,
+           arg_names: Sequence[str] = (), budget: Budget | None = None) -> CaseResult:
+    """Search for an input within ``exercise.strategy`` on which ``function`` differs from
+    the reference; return one case: passed, or failed with the smallest such input found.
+
+    ``function`` is the learner's (local, or the sandboxed stand-in of the hidden grade).
+    At most ``budget.calls`` calls of it are made (``budget`` is filled in as it goes).
+    """
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    budget = budget or Budget()
+    with _ast_lock():  # building a strategy may describe lambdas (ast) too
+        strategy = _import_attribute(exercise.strategy)()
+    reference = in_framework(exercise.reference_function(), exercise.framework)
+    seen: dict[bytes, bool] = {}  # an input asked about again costs no call
+    smallest: list = [None, None, ""]  # (size key, args, message) of the smallest failure
+
+    def key(args: tuple) -> bytes:
+        return repr([(a.shape, a.dtype.str, a.tobytes()) if isinstance(a, np.ndarray) else a
+                     for a in args]).encode()
+
+    def size(args: tuple) -> tuple:
+        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        return (sum(a.size for a in arrays), sum(a.ndim for a in arrays),
+                float(sum(np.abs(a.astype(np.float64)).sum() for a in arrays)))
+
+    def fails(args: tuple) -> bool:
+        budget.examples += 1
+        known = seen.get(key(args))
+        if known is not None:
+            return known
+        if budget.left <= 0:
+            raise _OutOfBudget  # nothing more is called, and Hypothesis stops here
+        case = Case("differential", tuple(args))
+        try:
+            ref_args, ref_kwargs = _copy_args(case)
+            with np.errstate(all="ignore"):
+                expected = as_outputs(reference(*ref_args, **ref_kwargs))
+        except Exception:  # outside the reference's contract after all: not the learner's
+            seen[key(args)] = False
+            return False
+        budget.made += 1
+        with np.errstate(all="ignore"):
+            result = run_cases(exercise, function, [case], [expected], arg_names=arg_names)
+        seen[key(args)] = not result.passed
+        if not result.passed and (smallest[0] is None or size(args) < smallest[0]):
+            message = result.cases[0].message if result.cases else result.note
+            smallest[:] = [size(args), tuple(args), message]
+        return not result.passed
+
+    options = settings(database=None, max_examples=max(1, budget.calls // 2), deadline=None,
+                       phases=(Phase.generate, Phase.shrink), derandomize=False,
+                       suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    salt = zlib.crc32(exercise.id.encode())
+    try:
+        with _ast_lock():
+            find(strategy, fails, settings=options,
+                 random=random.Random((int(seed) * 1_000_003 + salt) % 2**32))
+    except (NoSuchExample, Unsatisfiable, _OutOfBudget):
+        pass
+    except Exception:  # noqa: BLE001 - e.g. Hypothesis' Flaky when the budget ran out
+        pass          # while it replayed; what was found (below) stands
+    name = f"{CASE_NAME}: {budget.made} inputs"
+    if smallest[1] is None:
+        return CaseResult(name, True, "")
+    return CaseResult(name, False, "smallest failing input found: "
+                      f"{describe_input(exercise, smallest[1], arg_names)} — {smallest[2]}")

@@ -1,0 +1,128 @@
+"""The differential search of the hidden grade (issue 19, item 2).
+
+It must find and shrink a planted bug that the fixed cases (public and hidden) miss, stay
+within its budget of calls (asserted on the bookkeeping, never on wall-clock time), pass
+every correct alternative, and never show a reference output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from answers.variants import alternatives
+from grader.check import all_exercises, evaluate, get_exercise
+from grader.differential import BUDGET_CALLS, CASE_NAME, Budget, search
+
+
+def _softmax(x):
+    z = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def two_columns_wrong(x):
+    """Right everywhere except on rows of exactly two entries (a planted bug)."""
+    return np.zeros_like(x) if x.shape[-1] == 2 else _softmax(x)
+
+
+class Counting:
+    """A learner's function that counts its calls."""
+
+    def __init__(self, function):
+        self.function, self.calls = function, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+def test_the_fixed_cases_miss_the_planted_bug():
+    assert evaluate("w01_softmax", two_columns_wrong).passed
+    for seed in (1, 2, 3):
+        assert evaluate("w01_softmax", two_columns_wrong, hidden=True, seed=seed).passed
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_search_finds_it_and_shrinks_it(seed):
+    exercise = get_exercise("w01_softmax")
+    budget = Budget()
+    learner = Counting(two_columns_wrong)
+    result = search(exercise, learner, seed, arg_names=["x"], budget=budget)
+    assert not result.passed
+    assert result.name.startswith(CASE_NAME)
+    # shrunk: one row of two entries, both 0 (Hypothesis' simplest values)
+    assert "smallest failing input found: softmax(x=array([0., 0.], dtype=float64))" \
+        in result.message
+    assert "values differ" in result.message
+    assert learner.calls == budget.made <= BUDGET_CALLS
+
+
+def test_the_search_is_the_same_for_the_same_seed():
+    exercise = get_exercise("w01_softmax")
+    first = search(exercise, two_columns_wrong, 4, ["x"])
+    again = search(exercise, two_columns_wrong, 4, ["x"])
+    assert (first.passed, first.message) == (again.passed, again.message)
+
+
+@pytest.mark.parametrize("function", [_softmax, two_columns_wrong,
+                                      lambda x: np.full_like(x, np.nan)])
+def test_it_stays_within_its_budget(function):
+    exercise = get_exercise("w01_softmax")
+    for seed in (1, 2):
+        budget = Budget(calls=8)
+        learner = Counting(function)
+        search(exercise, learner, seed, ["x"], budget)
+        assert learner.calls == budget.made <= 8
+        assert budget.left >= 0
+
+
+def test_an_overflow_is_found_and_reported_with_its_input():
+    def unshifted(x):
+        e = np.exp(x)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    with np.errstate(all="ignore"):
+        result = search(get_exercise("w01_softmax"), unshifted, 2, ["x"])
+    assert not result.passed
+    assert "nan/inf where finite values were expected" in result.message
+    value = float(result.message.split("array([")[1].split("]")[0].split(",")[0])
+    assert value > 709  # exp overflows from about 709.8 on: the shrunk input sits there
+
+
+def test_the_reference_output_is_never_shown():
+    def half(x):
+        return 0.5 * _softmax(x)
+
+    result = search(get_exercise("w01_softmax"), half, 1, ["x"])
+    assert not result.passed
+    assert "expected" not in result.message.split(" — ")[0]  # the input part: inputs only
+    assert "array(" in result.message.split(" — ")[0]
+    assert result.message.count("array(") == 1  # the input, no output array
+
+
+STRATEGY_EXERCISES = {k for k, e in all_exercises().items() if e.strategy}
+
+
+def test_strategies_are_declared_where_a_contract_is_easy_to_state():
+    assert {"w01_softmax", "w01_log_softmax", "w01_softplus", "w04_relu_backward",
+            "w04_affine_forward"} <= STRATEGY_EXERCISES
+
+
+@pytest.mark.parametrize("variant", [v for v in alternatives()
+                                     if v.exercise_id in STRATEGY_EXERCISES],
+                         ids=lambda v: f"{v.exercise_id}:{v.label}")
+def test_every_correct_alternative_passes_the_search(variant):
+    exercise = get_exercise(variant.exercise_id)
+    function = variant.load(exercise.function)
+    for seed in (1, 2):
+        with np.errstate(all="ignore"):
+            result = search(exercise, function, seed)
+        assert result.passed, result.message
+
+
+def test_the_reference_passes_its_own_search():
+    for exercise_id in STRATEGY_EXERCISES:
+        exercise = get_exercise(exercise_id)
+        with np.errstate(all="ignore"):
+            assert search(exercise, exercise.reference_function(), 1).passed
