@@ -33,17 +33,14 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
-import subprocess
-import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from bench import Row
+from bench.bench_milestones import _execute, _load_average
 from grader.config import REPO_ROOT, fast_mode
 from grader.milestone import checkpoint_info, load_params
 
@@ -63,34 +60,7 @@ def _weeks() -> list[int]:
     return [int(w) for w in wanted.split(",") if w.strip()]
 
 
-def _load_average() -> str:
-    try:
-        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _execute(notebook: Path, folder: Path) -> tuple[float, float, str]:
-    """Run ``notebook`` in ``folder`` with nbconvert; return (seconds, CPU seconds, command)."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    copy = folder / notebook.name
-    shutil.copy(notebook, copy)
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    command = [str(Path(sys.executable).with_name("jupyter")), "nbconvert", "--to", "notebook",
-               "--execute", "--inplace", "--ExecutePreprocessor.timeout=-1", copy.name]
-    start, cpu = time.perf_counter(), _cpu_seconds()
-    subprocess.run(command, cwd=folder, env=env, check=True)
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    shown = ("OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute "
-             f"{notebook.relative_to(REPO_ROOT)}")
-    return seconds, cpu, shown
 
 
 def _notebook_namespace(notebook: Path, folder: Path, cells: tuple[str, ...]) -> dict:

@@ -37,7 +37,6 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import json
-import resource
 import shutil
 import sys
 import time
@@ -46,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import Row
+from bench.bench_milestones import _cpu_seconds, _load_average
 from grader.config import REPO_ROOT, fast_mode
 
 OUT = REPO_ROOT / "bench" / "out" / "milestones_torch"
@@ -60,16 +60,6 @@ NOTEBOOKS = {
 }
 
 
-def _load_average() -> str:
-    try:
-        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def execute(week: int) -> dict:

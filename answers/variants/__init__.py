@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -28,6 +29,33 @@ class Variant:
         namespace: dict = {"np": np}
         exec(compile(self.source, f"<{self.exercise_id}: {self.label}>", "exec"), namespace)
         return namespace[function_name]
+
+
+@lru_cache(maxsize=None)
+def solution_cell(notebook, exercise_id: str) -> str:
+    """The reference solution cell ``<exercise_id>_code`` of ``notebook`` (a path), without
+    the solution markers: what a whole-cell variant (milestones, capstone) starts from."""
+    import nbformat
+
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == f"{exercise_id}_code":
+            return "\n".join(line for line in cell.source.splitlines()
+                             if "### BEGIN SOLUTION" not in line
+                             and "### END SOLUTION" not in line)
+    raise KeyError(f"no solution cell {exercise_id}_code in {notebook}")
+
+
+def cell_variant(notebook, exercise_id: str, label: str,
+                 *replacements: tuple[str, str]) -> Variant:
+    """The solution cell of ``exercise_id`` with each (old, new) replacement made; a
+    replacement that no longer applies raises, so a changed solution cannot silently
+    disable a variant."""
+    source = solution_cell(notebook, exercise_id)
+    for old, new in replacements:
+        if old not in source:
+            raise ValueError(f"{exercise_id} variant {label!r}: {old!r} is not in the solution")
+        source = source.replace(old, new)
+    return Variant(exercise_id, label, source)
 
 
 def _collect(kind: str) -> list[Variant]:

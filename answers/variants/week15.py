@@ -11,34 +11,21 @@ checkpoint, and the demo class hands some of them in.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from answers.variants import Variant
+from answers.variants import Variant, cell_variant
+from answers.variants import solution_cell as _solution_cell
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "week15-capstone" / "capstone.ipynb"
 
 
-@lru_cache(maxsize=None)
 def solution_cell(exercise_id: str) -> str:
-    """The reference solution cell of ``exercise_id``, without the solution markers."""
-    import nbformat
-
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == f"{exercise_id}_code":
-            return "\n".join(line for line in cell.source.splitlines()
-                             if "### BEGIN SOLUTION" not in line
-                             and "### END SOLUTION" not in line)
-    raise KeyError(f"no solution cell {exercise_id}_code in {NOTEBOOK}")
+    """``exercise_id``'s reference solution cell (:func:`answers.variants.solution_cell`)."""
+    return _solution_cell(NOTEBOOK, exercise_id)
 
 
 def _variant(exercise_id: str, label: str, *replacements: tuple[str, str]) -> Variant:
-    source = solution_cell(exercise_id)
-    for old, new in replacements:
-        if old not in source:
-            raise ValueError(f"{exercise_id} variant {label!r}: {old!r} is not in the solution")
-        source = source.replace(old, new)
-    return Variant(exercise_id, label, source)
+    return cell_variant(NOTEBOOK, exercise_id, label, *replacements)
 
 
 _SUMMARY = ("    summary = {arm: [float(np.mean(list(v.values()))), "
