@@ -1135,7 +1135,7 @@ def feedback_html(graded: nbformat.NotebookNode, written: list[dict] | None = No
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=str(
                 out.get("text", ""))) for out in original.get("outputs", [])
                 if out.get("output_type") == "stream"]
-    from grader.nbgrader_setup import feedback_exporter  # MathJax without a CDN (issue 20)
+    from grader.pages import feedback_exporter  # MathJax without a CDN (issue 20)
 
     body, _ = feedback_exporter().from_notebook_node(shown)
     return body.replace("<body", "<body data-feedback='1'", 1).replace(

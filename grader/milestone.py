@@ -466,6 +466,12 @@ def inspect_torch_checkpoint(path: str | os.PathLike,
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # pickle refused by weights_only, or a corrupted file
+        import pickle
+
+        if isinstance(error, pickle.UnpicklingError):
+            return (f"{name} holds pickled Python objects that torch.load(weights_only=True) "
+                    "refuses: only tensors are accepted — save model.state_dict(), not the "
+                    "model")
         first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         return (f"{name} could not be loaded with torch.load(weights_only=True): it must hold "
                 f"only a state dict of tensors ({type(error).__name__}: {first})")

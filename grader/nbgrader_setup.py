@@ -11,7 +11,10 @@ from grader.config import COURSE_ID  # noqa: E402,F401 (re-exported)
 
 #: The course's nbconvert templates: ``course_feedback`` (the feedback pages) and
 #: ``course_formgrade`` (nbgrader's formgrade page), both without a CDN script.
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The pages (feedback, MathJax) live in grader.pages, which imports no pipeline module:
+# autograde renders feedback without importing this module (no import cycle).
+from grader.pages import (TEMPLATES, clean_rendered_html, feedback_exporter,  # noqa: E402,F401
+                          local_mathjax)
 
 
 def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None = None) -> Config:
@@ -54,45 +57,6 @@ def configure(c: Config, root: str | os.PathLike, work: str | os.PathLike | None
     route_formgrader_feedback()  # Generate Feedback writes the course's feedback pages
     route_formgrader_mathjax()  # its pages load MathJax from the server, not a CDN
     return c
-
-
-def local_mathjax() -> Path:
-    """``MathJax.js`` (2.7, Apache-2.0) of the ``jupyter-server-mathjax`` package, which every
-    Jupyter server of the course serves at ``{base_url}static/jupyter_server_mathjax/``."""
-    import jupyter_server_mathjax
-
-    return Path(jupyter_server_mathjax.__file__).resolve().parent / "static" / "MathJax.js"
-
-
-def feedback_exporter():
-    """The exporter of the course's feedback pages (template ``course_feedback``): nbconvert's
-    lab page, sanitized, MathJax from the Jupyter server showing it (else from this
-    installation, opened from disk), no script from a CDN."""
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(template_name="course_feedback", sanitize_html=True,
-                        extra_template_basedirs=[str(TEMPLATES)],
-                        mathjax_url=local_mathjax().as_uri(),
-                        filters={"clean_html": clean_rendered_html})
-
-
-def clean_rendered_html(element) -> str:
-    """nbconvert's ``clean_html`` with ``nh3``'s allowlist: nbconvert's own (bleach's short
-    list) escaped every paragraph and heading of a learner's markdown into visible ``<p>``
-    tags. Scripts, event handlers and ``javascript:`` links are removed all the same."""
-    import nh3
-
-    def no_data_links(tag: str, attribute: str, value: str) -> str | None:
-        # data: URLs only as the source of an image (a kept raster attachment)
-        if value.strip().lower().startswith("data:") and (tag, attribute) != ("img", "src"):
-            return None
-        return value
-
-    text = element.decode() if isinstance(element, bytes) else str(element)
-    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
-    return nh3.clean(text, attributes={**attributes, "*": {"class", "id"}},
-                     url_schemes={"http", "https", "mailto", "data"},
-                     attribute_filter=no_data_links)
 
 
 def formgrade_exporter(config: Config | None = None):

@@ -172,11 +172,11 @@ def test_torch_checkpoints_are_inspected_before_learner_code(tmp_path):
     torch.save({"state_dict": {"w": torch.zeros(2)}, "note": object()}, tmp_path / "p.pt")
     assert "pickled Python objects" in inspect_checkpoint(tmp_path / "p.pt")
     (tmp_path / "t.pt").write_text("not a zip")
-    assert "not a torch.save file" in inspect_checkpoint(tmp_path / "t.pt")
+    assert "not a PyTorch checkpoint" in inspect_checkpoint(tmp_path / "t.pt")
     torch.save({"state_dict": {"w": torch.zeros(2**18)}}, tmp_path / "big.pt")
     assert "at most" in inspect_checkpoint(tmp_path / "big.pt", max_bytes=2**20)
     torch.save({"state_dict": {"w": [1, 2]}}, tmp_path / "l.pt")
-    assert "not named tensors" in inspect_checkpoint(tmp_path / "l.pt")
+    assert "not tensors" in inspect_checkpoint(tmp_path / "l.pt")
 
 
 def test_a_checkpoint_of_another_generator_names_each_mismatch(tmp_path, setup_namespace):

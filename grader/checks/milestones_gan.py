@@ -292,5 +292,5 @@ register(
         hint=("which quantity does the critic minimize, and which does the generator? each "
               "step must move its own objective the right way; the penalty is measured at the "
               "interpolates your critic step receives"),
-        see="course/week14-gans.ipynb §3 Three GANs for Fashion-MNIST (WGAN-GP)"),
+        see="course/week14-gans.ipynb §3 Three GANs for Fashion-MNIST"),
 )
