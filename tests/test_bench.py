@@ -19,7 +19,7 @@ def test_interleaved_best_keeps_each_functions_minimum():
     best = interleaved_best({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
                             repeats=3)
     assert calls == ["a", "b"] * 3 and set(best) == {"a", "b"}
-    assert all(0 <= seconds < float("inf") for seconds in best.values())  # times: bench rows
+    assert all(isinstance(seconds, float) for seconds in best.values())  # values: bench rows
 
 
 def test_table_marks_targets():
