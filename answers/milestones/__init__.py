@@ -12,13 +12,10 @@ the training probe with their own code.
 plain ``.npz``) are the same for the Week 12 and 13 milestones, saved by ``python -m bench
 milestones_late`` (``bench/results/milestones_late.json``).
 
-``milestone_week10.pt`` and ``milestone_week14.pt`` are the same for Weeks 10 and 14
-(``python -m bench milestones_torch``, ``python -m bench milestones_gan``).
-``milestone_week11.pt`` is a **fast-mode stand-in** (the solution notebook with
-``COURSE_FAST=1``: 2 epochs on 20,000 tokens, validation perplexity 967): it lets the demo
-class and the tests grade Week 11 in fast mode; the full-size run (``python -m
-bench.bench_milestones_torch run 11``, about 30 minutes on a quiet 2-core machine) has not
-been completed yet and will replace it.
+``milestone_week10.pt``, ``milestone_week11.pt`` and ``milestone_week14.pt`` are the same for
+Weeks 10, 11 and 14 (``python -m bench milestones_torch``, ``python -m bench milestones_gan``;
+Week 11's full-size run is long: ``python -m bench.bench_milestones_torch run 11`` in the
+background, then ``MILESTONES_TORCH_REUSE=1 python -m bench milestones_torch``).
 
 ``capstone_runs.npz`` is the same for the Week 15 capstone: the six runs (baseline and
 method, 3 seeds) of the solution notebook's dropout track and its ``REPORT``, saved by
