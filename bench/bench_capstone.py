@@ -282,3 +282,48 @@ def capstone_batchnorm() -> list[Row]:
 
 
 BENCHMARKS = [capstone_dropout, capstone_batchnorm]
+
+
+def ptb_epoch_cost(arms: tuple[str, ...] = ("method",)) -> dict:
+    """The PTB track's cost, measured on one epoch (not run by ``python -m bench``: the whole
+    track, 6 runs × 6 epochs, does not fit a bench run). Executes the notebook's own setup and
+    model cells, sets ``CONFIG["ptb"]["epochs"] = 1`` and times ``train_run("ptb", arm, 0)``
+    (one epoch of training and its validation pass) and ``run_outputs`` on the test tokens
+    (what §5 and the grader compute once per run), on one thread; CPU seconds of this process.
+    """
+    import resource
+    import time
+
+    import torch
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    torch.set_num_threads(1)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    namespace: dict = {}
+    for name in ("setup", "w15_report_code"):
+        exec(compile(cells[name], f"<capstone {name}>", "exec"), namespace)
+    namespace["CONFIG"]["ptb"]["epochs"] = 1
+    out = {"load_average": _load_average(), "config": dict(namespace["CONFIG"]["ptb"])}
+    for arm in arms:
+        start, start_cpu = time.perf_counter(), cpu()
+        model, history = namespace["train_run"]("ptb", arm, 0)
+        train = (time.perf_counter() - start, cpu() - start_cpu)
+        start, start_cpu = time.perf_counter(), cpu()
+        nll = namespace["run_outputs"](model, "ptb", None, namespace["ptb"].test)
+        test = (time.perf_counter() - start, cpu() - start_cpu)
+        out[arm] = {"epoch_wall_s": train[0], "epoch_cpu_s": train[1], "test_eval_wall_s": test[0],
+                    "test_eval_cpu_s": test[1], "val_ppl_after_1_epoch": history["val_ppl"][0],
+                    "test_ppl_after_1_epoch": float(np.exp(nll.mean()))}
+        print(arm, out[arm], flush=True)
+    out["load_average_after"] = _load_average()
+    return out
+
+
+if __name__ == "__main__":  # python -m bench.bench_capstone [arm ...]: the PTB estimate
+    import sys
+
+    print(json.dumps(ptb_epoch_cost(tuple(sys.argv[1:]) or ("method",)), indent=1))
