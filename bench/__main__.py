@@ -83,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=None, metavar="N",
                         help="class size of the topics that grade a class (cluster: "
                              "default 200)")
+    parser.add_argument("--track", action="append", default=None, metavar="TRACK",
+                        help="capstone: measure only this track (repeatable); the stored rows "
+                             "of the others are kept")
     args = parser.parse_args(argv)
     if args.submissions is not None:
         os.environ["COURSE_BENCH_SUBMISSIONS"] = str(args.submissions)
+    if args.track:
+        os.environ["COURSE_BENCH_TRACKS"] = ",".join(args.track)
     if args.fast:
         os.environ["COURSE_FAST"] = "1"
     sys.path.insert(0, str(BENCH_DIR.parent))
@@ -98,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{topic}] {benchmark.__name__} …", flush=True)
             rows += [row.to_dict() for row in benchmark()]
         command = f"python -m bench {topic}" + (
-            f" --submissions {args.submissions}" if args.submissions is not None else "")
+            f" --submissions {args.submissions}" if args.submissions is not None else "") + (
+            "".join(f" --track {t}" for t in args.track or []))
         for row in rows:
             row["command"] = command
         result = {"topic": topic, "command": command,

@@ -15,8 +15,9 @@ Commands:
     workspace [DIR]               your own copy of the assignments (default mywork/)
     distribute OUT [--answers-through N]
                                   the learner distribution a class hands out (no answers)
-    syllabus [--check]            per-week points, written questions, lines of learner code
-                                  into course/README.md
+    syllabus [--check]            per-week points, written questions, lines of learner code,
+                                  the time budget and the hours into course/README.md
+                                  (--check: fail when they drifted)
 """
 
 from __future__ import annotations
@@ -330,8 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers-through", type=int, default=0, metavar="N",
                    help="include the answers of weeks 1..N (released after their deadline)")
     p.set_defaults(func=cmd_distribute)
-    p = sub.add_parser("syllabus", help="write the per-week figures into course/README.md")
-    p.add_argument("--check", action="store_true", help="only say whether the table is stale")
+    p = sub.add_parser("syllabus", help="write the per-week figures, the time budget and the "
+                                        "hours into course/README.md (and README.md)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when a generated part is stale")
     p.set_defaults(func=cmd_syllabus)
     return parser
 

@@ -1,9 +1,11 @@
 """Week 14 alternatives (must pass) and mutants (must fail).
 
 The module exercises and the gradient penalty are checked through the assignment's harness
-(``_HARNESS``: ``load_weights``, the ``run_*`` functions and ``penalty_and_critic_grads``),
-so every variant of those exercises carries the harness. ``HIDDEN_ONLY_MUTANTS`` pass the
-public check and are caught only by the hidden cases (tests/test_week14.py proves both).
+(``_HARNESS``: the ``run_*`` functions and ``penalty_and_critic_grads``, built from the course
+library's :func:`grader.gans.module_runner` and :func:`grader.gans.penalty_runner`, as the
+notebook builds them), so every variant of those exercises carries the harness.
+``HIDDEN_ONLY_MUTANTS`` pass the public check and are caught only by the hidden cases
+(tests/test_week14.py proves both).
 """
 
 from answers.variants import Variant
@@ -13,50 +15,16 @@ import torch
 import torch.nn.functional as F
 '''
 
+#: The assignment's harness cell, as the notebook has it: the course library's runners
+#: (:mod:`grader.gans`), which look the classes and ``gradient_penalty`` up when the check runs.
 _HARNESS = '''
-def load_weights(module, weights):
-    """Copy `weights` into `module.parameters()`, in the order the parameters are registered."""
-    params = list(module.parameters())
-    got = [tuple(p.shape) for p in params]
-    want = [tuple(w.shape) for w in weights]
-    if got != want:
-        raise ValueError(f"{type(module).__name__}'s parameters, in the order they are "
-                         f"registered, have shapes {got}; the check's weights have shapes "
-                         f"{want}")
-    with torch.no_grad():
-        for param, weight in zip(params, weights):
-            param.copy_(weight)
-    return module
+from grader import gans
 
-def run_mlp_generator(z, *weights):
-    model = MLPGenerator(z_dim=z.shape[1], hidden=weights[0].shape[0]).double()
-    return load_weights(model, list(weights)).train()(z)
-
-def run_mlp_discriminator(x, *weights):
-    model = MLPDiscriminator(hidden=weights[2].shape[0]).double()
-    return load_weights(model, list(weights)).train()(x)
-
-def run_dcgan_generator(z, *weights):
-    model = DCGANGenerator(z_dim=z.shape[1], channels=weights[3].shape[1]).double()
-    return load_weights(model, list(weights)).train()(z)
-
-def run_dcgan_discriminator(x, *weights):  # 7 weights: with batch norm; 6: without
-    model = DCGANDiscriminator(channels=weights[0].shape[0], norm=len(weights) == 7).double()
-    return load_weights(model, list(weights)).train()(x)
-
-def critic_mlp(x, W1, b1, w2, b2):
-    """The small critic of Sections 5 and 6: (N, ...) -> (N,) scores."""
-    return torch.tanh(x.flatten(1) @ W1 + b1) @ w2 + b2
-
-def penalty_and_critic_grads(real, fake, alpha, W1, b1, w2, b2, lam):
-    """Your gradient_penalty for critic_mlp, and its gradient w.r.t. the critic's weights."""
-    weights = [w.detach().clone().requires_grad_(True) for w in (W1, b1, w2, b2)]
-    value = gradient_penalty(lambda x: critic_mlp(x, *weights), real, fake, alpha, lam)
-    if not value.requires_grad:  # no graph back to the weights: it could not train the critic
-        return (value.detach(), *(torch.zeros_like(w) for w in weights))
-    grads = torch.autograd.grad(value, weights, allow_unused=True)
-    return (value.detach(), *(torch.zeros_like(w) if g is None else g
-                              for w, g in zip(weights, grads)))
+run_mlp_generator = gans.module_runner("mlp_generator", lambda: MLPGenerator)
+run_mlp_discriminator = gans.module_runner("mlp_discriminator", lambda: MLPDiscriminator)
+run_dcgan_generator = gans.module_runner("dcgan_generator", lambda: DCGANGenerator)
+run_dcgan_discriminator = gans.module_runner("dcgan_discriminator", lambda: DCGANDiscriminator)
+penalty_and_critic_grads = gans.penalty_runner(lambda: gradient_penalty)
 '''
 
 _NN = _TORCH + '''
