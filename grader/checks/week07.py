@@ -68,6 +68,11 @@ def _conv_output_size_cases(rng: np.random.Generator) -> list[Case]:
         Case("stride 2 with padding: 8, kernel 3, pad 1", (8, 3), {"stride": 2, "pad": 1}),
         Case("kernel equals the input: 5, kernel 5", (5, 5), {"stride": 1, "pad": 0}),
         Case(f"random size {size}, kernel 4, stride 3, pad 2", (size, 4), {"stride": 3, "pad": 2}),
+        Case("kernel 6 on 5, no padding: does not fit", (5, 6), {"stride": 1, "pad": 0},
+             raises=ValueError, reason="the kernel (6) is larger than the padded input (5)"),
+        Case("kernel 6 on 3 with pad 1: does not fit", (3, 6), {"stride": 1, "pad": 1},
+             raises=ValueError,
+             reason="the kernel (6) is larger than the padded input (3 + 2·1 = 5)"),
     ]
 
 
