@@ -95,9 +95,11 @@ class Exercise:
             course has one today (every update returns new arrays).
         uses: ids of other graded exercises whose functions this one calls (the RNN over a
             sequence calls the step). In the hidden grade each is answered by the course's
-            implementation, outside the sandbox (:mod:`grader.dependencies`), so a bug in
-            the callee costs only the callee's points; the learner's own check names the
-            callee to fix first.
+            implementation, outside the sandbox (:func:`grader.autograde.dependency_answers`),
+            so a bug in the callee costs only the callee's points; the learner's own check
+            names the callee to fix first. A milestone (``score``) declares its callees too, for that
+            message only: it is graded on the learner's own pipeline (the model was trained
+            with their functions), so its callees are not answered by the grader.
         strategy: ``"module:function"`` of a differential-search strategy
             (:mod:`grader.differential`): further inputs drawn within the contract when
             grading, compared with the reference, smallest failing input reported.
@@ -746,7 +748,12 @@ def callees_to_fix_first(exercise: Exercise, function: Callable) -> str:
                 failed = not evaluate(callee_id, mine).passed
         except Exception:  # a broken callee or a missing fixture: say nothing
             continue
-        if failed:
+        if failed and exercise.score:  # a milestone: graded on the learner's own pipeline
+            lines.append(f"  fix first: `{exercise.function}` calls your `{callee.function}`, "
+                         f"whose own check ({callee_id}) fails — fix it, then run this again "
+                         f"(a milestone is graded on your own pipeline: your "
+                         f"`{callee.function}` runs when grading too)")
+        elif failed:
             lines.append(f"  fix first: `{exercise.function}` calls your `{callee.function}`, "
                          f"whose own check ({callee_id}) fails — fix it, then check this "
                          f"again (when grading, `{exercise.function}` is scored with the "
