@@ -97,9 +97,10 @@ class Exercise:
             sequence calls the step). In the hidden grade each is answered by the course's
             implementation, outside the sandbox (:func:`grader.autograde.dependency_answers`),
             so a bug in the callee costs only the callee's points; the learner's own check
-            names the callee to fix first. A milestone (``score``) declares its callees too, for that
-            message only: it is graded on the learner's own pipeline (the model was trained
-            with their functions), so its callees are not answered by the grader.
+            names the callee to fix first. A milestone (``score``) declares its callees
+            too, for that message only: it is graded on the learner's own pipeline (the
+            model was trained with their functions), so its callees are not answered by the
+            grader.
         strategy: ``"module:function"`` of a differential-search strategy
             (:mod:`grader.differential`): further inputs drawn within the contract when
             grading, compared with the reference, smallest failing input reported.
