@@ -459,6 +459,12 @@ EQUIVALENT: dict[str, str] = {
     " prev_h.reshape(-1, prev_h.shape[-1]).T @ flat → dWh = prev_h.reshape(- 2, "
     "prev_h.shape[-1]).T @ flat":
         _R["reshape"],
+    "w09_rnn_truncated_backward | answers.kernels.week09:rnn_truncated_backward | "
+    "core/NumberReplacer | if window < 1: → if window < 0:":
+        "the contract refuses a window below 1 with ValueError; the mutant lets a window of "
+        "0 through the check, and the loop's range(0, T, 0) then raises ValueError itself "
+        "(\"range() arg 3 must not be zero\", before any output exists); negative windows "
+        "are refused by both",
     "w09_temporal_affine_backward | answers.kernels.week09:temporal_affine_backward | "
     "core/ReplaceUnaryOperator_USub_Invert | dx, dw, db = affine_backward(dout.reshape(n "
     "* steps, -1), → dx, dw, db = affine_backward(dout.reshape(n * steps, ~1),":
