@@ -176,3 +176,23 @@ def test_the_hidden_grade_decides_outside_the_sandbox(source, passes, says):
         assert not runner.faults and not runner.violations
         if says:
             assert any(says in c.message for c in result.cases if not c.passed)
+
+
+@pytest.mark.skipif(isolation_level() == "none", reason="needs a sandbox")
+def test_a_forged_list_of_class_names_is_a_protocol_violation():
+    """Learner code that rewrites the worker's answer to claim a long list of exception
+    classes: the answer is refused, the worker killed, the case gets nothing."""
+    from tests.test_dependencies import WORKER, sandboxed
+
+    attack = WORKER + textwrap.dedent('''
+        def _forged(shell, header, body):
+            return {"ok": False, "error": "raised ValueError: forged",
+                    "raised": ["builtins.ValueError"] * 40}, b""
+        worker["_call"] = _forged
+        def conv_output_size(size, kernel, stride=1, pad=0):
+            return 0
+    ''')
+    with sandboxed(attack) as (_, runner):
+        result = runner.check(get_exercise("w07_conv_output_size"), seed=1)
+        assert result.fraction == 0.0
+        assert runner.violations and "short list of names" in runner.violations[0]
