@@ -47,6 +47,38 @@ _R = {
     "ln": (
         "the contract's x (and dout) are (N, D): axis 1 and axis -1 are the same axis"
     ),
+    "bool_mul": (
+        "both operands are boolean arrays, and NumPy's bool * bool is the elementwise "
+        "logical and with dtype bool, the same as &; * binds tighter than &, and & is "
+        "associative, so a * inside a chain of & groups the same conjunction"
+    ),
+    "bool_floordiv": (
+        "both operands are boolean arrays: a // b is a (as int8) where b is True and 0 "
+        "(NumPy's integer division by zero, with a RuntimeWarning) where b is False, "
+        "i.e. a & b as 0/1, and np.any reads it the same"
+    ),
+    "cp_sign_zero": (
+        "an eigenvalue that is exactly 0 is always in `zero` (|0| <= tol·max|λ| holds, "
+        "max|λ| >= 0), and `& ~zero` drops it, so counting 0 as positive (>=) or negative "
+        "(<=) changes nothing"
+    ),
+    "cp_axis": (
+        "the contract's hessians are (B, D, D), so eigvalsh's values are (B, D): axis 1 "
+        "and axis -1 are the same axis"
+    ),
+    "cp_scale": (
+        "1.5·(H + Hᵀ) is 3 times the symmetric part, so every eigenvalue is 3 times "
+        "larger; the signs and the relative zero test |λ| <= tol·max|λ| are invariant "
+        "under a positive scale (the contract: f and c·f have the same kinds)"
+    ),
+    "zca_clip": (
+        "variances are eigenvalues of a covariance (positive semi-definite), negative only "
+        "by rounding (|λ| ~ 1e-16·λ_max); clipping at -1 instead of 0 changes the gain "
+        "1/sqrt(λ + eps) only for such λ, by a relative |λ|/(2 eps); an input where that "
+        "exceeds rtol (rounding above 1e-6·eps) is one where the reference's own gain is "
+        "set by rounding noise (a correct SVD-based implementation differs there as much), "
+        "so no fair case separates them"
+    ),
     "mp_mul": (
         "unclaimed and (view == out) are boolean arrays, and NumPy's bool * bool is the "
         "elementwise logical and with dtype bool, the same as &"
@@ -459,6 +491,12 @@ EQUIVALENT: dict[str, str] = {
     " prev_h.reshape(-1, prev_h.shape[-1]).T @ flat → dWh = prev_h.reshape(- 2, "
     "prev_h.shape[-1]).T @ flat":
         _R["reshape"],
+    "w09_rnn_truncated_backward | answers.kernels.week09:rnn_truncated_backward | "
+    "core/NumberReplacer | if window < 1: → if window < 0:":
+        "the contract refuses a window below 1 with ValueError; the mutant lets a window of "
+        "0 through the check, and the loop's range(0, T, 0) then raises ValueError itself "
+        "(\"range() arg 3 must not be zero\", before any output exists); negative windows "
+        "are refused by both",
     "w09_temporal_affine_backward | answers.kernels.week09:temporal_affine_backward | "
     "core/ReplaceUnaryOperator_USub_Invert | dx, dw, db = affine_backward(dout.reshape(n "
     "* steps, -1), → dx, dw, db = affine_backward(dout.reshape(n * steps, ~1),":
@@ -651,4 +689,90 @@ EQUIVALENT: dict[str, str] = {
     "d=True))] → for w, g in zip(weights, torch.autograd.grad(loss, weights, allow_un"
     "used=False))]":
         _R["wgan_used"],
+    "w03_zca_whiten | answers.kernels.week03:zca_whiten | core/NumberReplacer | gains ="
+    " 1.0 / np.sqrt(np.clip(variances, 0.0, None) + eps) → gains = 1.0 /"
+    " np.sqrt(np.clip(variances, -1.0, None) + eps)":
+        _R["zca_clip"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | positive = np.any((values > 0) & ~zero,"
+    " axis=-1) → positive = np.any((values > 0) * ~zero, axis=-1)":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | negative = np.any((values < 0) & ~zero,"
+    " axis=-1) → negative = np.any((values < 0) * ~zero, axis=-1)":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | kind[positive & negative] = SADDLE →"
+    " kind[positive * negative] = SADDLE":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | kind[positive & ~negative & ~degenerate] ="
+    " MINIMUM → kind[positive * ~negative & ~degenerate] = MINIMUM":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | kind[positive & ~negative & ~degenerate] ="
+    " MINIMUM → kind[positive & ~negative * ~degenerate] = MINIMUM":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | kind[negative & ~positive & ~degenerate] ="
+    " MAXIMUM → kind[negative * ~positive & ~degenerate] = MAXIMUM":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_Mul | kind[negative & ~positive & ~degenerate] ="
+    " MAXIMUM → kind[negative & ~positive * ~degenerate] = MAXIMUM":
+        _R["bool_mul"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_FloorDiv | positive = np.any((values > 0) &"
+    " ~zero, axis=-1) → positive = np.any((values > 0) // ~zero, axis=-1)":
+        _R["bool_floordiv"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceBinaryOperator_BitAnd_FloorDiv | negative = np.any((values < 0) &"
+    " ~zero, axis=-1) → negative = np.any((values < 0) // ~zero, axis=-1)":
+        _R["bool_floordiv"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceComparisonOperator_Lt_LtE | negative = np.any((values < 0) & ~zero,"
+    " axis=-1) → negative = np.any((values <= 0) & ~zero, axis=-1)":
+        _R["cp_sign_zero"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceComparisonOperator_Gt_GtE | positive = np.any((values > 0) & ~zero,"
+    " axis=-1) → positive = np.any((values >= 0) & ~zero, axis=-1)":
+        _R["cp_sign_zero"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_USub_UAdd | zero = np.abs(values) <= tol *"
+    " np.max(np.abs(values), axis=-1, keepdims=True) → zero = np.abs(values) <= tol *"
+    " np.max(np.abs(values), axis=+1, keepdims=True)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_USub_UAdd | positive = np.any((values > 0) & ~zero,"
+    " axis=-1) → positive = np.any((values > 0) & ~zero, axis=+1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_USub_UAdd | negative = np.any((values < 0) & ~zero,"
+    " axis=-1) → negative = np.any((values < 0) & ~zero, axis=+1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_USub_UAdd | degenerate = np.any(zero, axis=-1) →"
+    " degenerate = np.any(zero, axis=+1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_Delete_USub | zero = np.abs(values) <= tol *"
+    " np.max(np.abs(values), axis=-1, keepdims=True) → zero = np.abs(values) <= tol *"
+    " np.max(np.abs(values), axis=1, keepdims=True)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_Delete_USub | positive = np.any((values > 0) & ~zero,"
+    " axis=-1) → positive = np.any((values > 0) & ~zero, axis=1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_Delete_USub | negative = np.any((values < 0) & ~zero,"
+    " axis=-1) → negative = np.any((values < 0) & ~zero, axis=1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/ReplaceUnaryOperator_Delete_USub | degenerate = np.any(zero, axis=-1) →"
+    " degenerate = np.any(zero, axis=1)":
+        _R["cp_axis"],
+    "w05_classify_critical_point | answers.kernels.week05:classify_critical_point |"
+    " core/NumberReplacer | symmetric = 0.5 * (hessians + np.swapaxes(hessians, -1, -2))"
+    " → symmetric = 1.5 * (hessians + np.swapaxes(hessians, -1, -2))":
+        _R["cp_scale"],
 }

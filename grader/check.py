@@ -48,6 +48,13 @@ class Case:
     #: What a milestone's metric compares the outputs with (e.g. held-out labels); never
     #: passed to the learner's function.
     target: Any = None
+    #: A "must raise" case: the contract refuses this input, and the function must raise
+    #: this exception type (a built-in one, e.g. ``ValueError``) or a subclass of it; a
+    #: returned value or another exception fails the case. The reference must raise it too.
+    raises: type[BaseException] | None = None
+    #: Why the input is refused, for the message (``"the kernel does not fit in the padded
+    #: input"``); used with ``raises`` only.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,9 +95,12 @@ class Exercise:
             course has one today (every update returns new arrays).
         uses: ids of other graded exercises whose functions this one calls (the RNN over a
             sequence calls the step). In the hidden grade each is answered by the course's
-            implementation, outside the sandbox (:mod:`grader.dependencies`), so a bug in
-            the callee costs only the callee's points; the learner's own check names the
-            callee to fix first.
+            implementation, outside the sandbox (:func:`grader.autograde.dependency_answers`),
+            so a bug in the callee costs only the callee's points; the learner's own check
+            names the callee to fix first. A milestone (``score``) declares its callees
+            too, for that message only: it is graded on the learner's own pipeline (the
+            model was trained with their functions), so its callees are not answered by the
+            grader.
         strategy: ``"module:function"`` of a differential-search strategy
             (:mod:`grader.differential`): further inputs drawn within the contract when
             grading, compared with the reference, smallest failing input reported.
@@ -134,7 +144,41 @@ def _import_attribute(spec: str) -> Any:
 
 
 class CallFailed(Exception):
-    """A learner's call failed in a way already described for them (see :mod:`grader.sandbox`)."""
+    """A learner's call failed in a way already described for them (see :mod:`grader.sandbox`).
+
+    ``raised``: when the learner's function raised, the qualified names of its exception's
+    classes (``"builtins.ValueError"``, …, most derived first) as the sandboxed worker
+    reported them: plain strings, read by :func:`raised_matches` for a "must raise" case;
+    empty for a timeout or a dead worker.
+    """
+
+    def __init__(self, message: str = "", raised: Sequence[str] = ()):
+        super().__init__(message)
+        self.raised = tuple(raised)
+
+
+def exception_names(error_type: type) -> tuple[str, ...]:
+    """``("builtins.ValueError", "builtins.Exception", …)``: the qualified names of an
+    exception type's classes, most derived first (what the worker reports)."""
+    return tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in error_type.__mro__)
+
+
+def raised_matches(error: BaseException, expected: type[BaseException]) -> bool:
+    """Whether ``error`` is an ``expected`` (or a subclass). A sandboxed call's error
+    (:class:`CallFailed`) is judged on the class names the worker reported."""
+    if isinstance(error, CallFailed):
+        return exception_names(expected)[0] in error.raised
+    return isinstance(error, expected)
+
+
+def builtin_exception(name: str) -> type[BaseException]:
+    """The built-in exception class named ``name`` (a fixture stores a name, never a pickle)."""
+    import builtins
+
+    value = getattr(builtins, name, None)
+    if not (isinstance(value, type) and issubclass(value, Exception)):
+        raise ValueError(f"{name!r} is not a built-in exception type")
+    return value
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -431,12 +475,48 @@ def _call_with_inputs(function: Callable, args: tuple, kwargs: dict
     return value, args, kwargs
 
 
+def describe_value(value: Any) -> str:
+    """What a call returned, for a message: a scalar's value, else the arrays' shapes."""
+    try:
+        outputs = as_outputs(value)
+    except Exception:  # noqa: BLE001 - e.g. a ragged list
+        return f"a {type(value).__name__}"
+    if len(outputs) > 1:
+        return f"a tuple of {len(outputs)} values ({'; '.join(describe(o) for o in outputs)})"
+    out = outputs[0]
+    if out.ndim == 0 and out.dtype != object:
+        return f"{out.item()!r} ({out.dtype})"
+    return f"an array of {describe(out)}"
+
+
+def refusal_result(exercise: Exercise, case: Case, name: str, got: Any = None,
+                   error: BaseException | None = None) -> CaseResult:
+    """The outcome of a "must raise" case (:attr:`Case.raises`): passed when ``error`` is
+    the expected exception (or a subclass), else a message that says what the contract
+    refuses, why, and what the call did instead."""
+    if error is not None and raised_matches(error, case.raises):
+        return CaseResult(name, True, "")
+    because = f" because {case.reason}" if case.reason else ""
+    wanted = f"`{exercise.function}` should refuse this input: raise {case.raises.__name__}" \
+             f"{because}"
+    if error is None:
+        return CaseResult(name, False, f"{wanted}; it returned {describe_value(got)}")
+    if isinstance(error, CallFailed) and not error.raised:  # timed out or died
+        return CaseResult(name, False, f"{wanted}; instead: {error}")
+    text = str(error) if isinstance(error, CallFailed) else \
+        f"raised {type(error).__name__}: {error}"
+    return CaseResult(name, False, f"{wanted}; it {text} — a caller that catches "
+                                   f"{case.raises.__name__} would not catch that")
+
+
 def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
               expected: Iterable[Sequence[np.ndarray]],
               arg_names: Sequence[str] | None = None) -> CheckResult:
     """Call ``function`` on each case and compare with the expected outputs.
 
-    Exceptions raised by the learner's function fail that case (with the exception named);
+    Exceptions raised by the learner's function fail that case (with the exception named),
+    except in a "must raise" case (:attr:`Case.raises`), which passes only when the
+    expected exception (or a subclass) is raised;
     a ``NotImplementedError`` stops early: the exercise has not been attempted. An array
     argument the call changed fails the case too (unless :attr:`Exercise.in_place` lists
     it); ``arg_names`` name the arguments in that message (default: ``function``'s own).
@@ -455,10 +535,15 @@ def run_cases(exercise: Exercise, function: Callable, cases: Iterable[Case],
                                note=f"not attempted yet — replace the `raise NotImplementedError(...)` "
                                     f"line in `{exercise.function}` with your code")
         except CallFailed as error:  # raised, timed out or died inside the sandbox
-            results.append(CaseResult(name, False, str(error)))
+            results.append(refusal_result(exercise, case, name, error=error)
+                           if case.raises else CaseResult(name, False, str(error)))
             continue
         except Exception as error:  # the learner's bug, reported as that case's failure
-            results.append(CaseResult(name, False, f"raised {type(error).__name__}: {error}"))
+            results.append(refusal_result(exercise, case, name, error=error) if case.raises
+                           else CaseResult(name, False, f"raised {type(error).__name__}: {error}"))
+            continue
+        if case.raises:  # it should have refused the input
+            results.append(refusal_result(exercise, case, name, got=got))
             continue
         if exercise.in_place:
             try:
@@ -515,6 +600,14 @@ def reference_outputs(exercise: Exercise, cases: Iterable[Case]) -> list[tuple[n
     outputs = []
     for case in cases:
         args, kwargs = _copy_args(case)
+        if case.raises:  # a "must raise" case: no output; the reference must refuse it too
+            try:
+                reference(*args, **kwargs)
+            except case.raises:
+                outputs.append(())
+                continue
+            raise AssertionError(f"{exercise.id}: case {case.name!r} expects "
+                                 f"{case.raises.__name__}, but the reference returned")
         value = as_outputs(reference(*args, **kwargs))
         if exercise.in_place:
             value = value + tuple(np.array(v) for v in _after_values(exercise, args, kwargs))
@@ -539,6 +632,9 @@ def save_fixture(exercise: Exercise, path: Path | None = None) -> Path:
         meta.append({"name": case.name, "nargs": len(case.args), "nout": len(outs),
                      "kwargs": case.kwargs, "scalar_args": [not isinstance(a, np.ndarray)
                                                              for a in case.args]})
+        if case.raises:  # stored by name: a built-in exception, never a pickle
+            builtin_exception(case.raises.__name__)
+            meta[-1] |= {"raises": case.raises.__name__, "reason": case.reason}
         for j, arg in enumerate(case.args):
             arrays[f"case{i}_arg{j}"] = np.asarray(arg)
         for j, out in enumerate(outs):
@@ -565,7 +661,9 @@ def load_fixture(exercise_id: str, path: Path | None = None
             for j in range(info["nargs"]):
                 value = data[f"case{i}_arg{j}"]
                 args.append(value.item() if info["scalar_args"][j] else value)
-            cases.append(Case(info["name"], tuple(args), info["kwargs"]))
+            raises = builtin_exception(info["raises"]) if info.get("raises") else None
+            cases.append(Case(info["name"], tuple(args), info["kwargs"], raises=raises,
+                              reason=info.get("reason", "")))
             outputs.append(tuple(data[f"case{i}_out{j}"] for j in range(info["nout"])))
     return cases, outputs
 
@@ -651,7 +749,12 @@ def callees_to_fix_first(exercise: Exercise, function: Callable) -> str:
                 failed = not evaluate(callee_id, mine).passed
         except Exception:  # a broken callee or a missing fixture: say nothing
             continue
-        if failed:
+        if failed and exercise.score:  # a milestone: graded on the learner's own pipeline
+            lines.append(f"  fix first: `{exercise.function}` calls your `{callee.function}`, "
+                         f"whose own check ({callee_id}) fails — fix it, then run this again "
+                         f"(a milestone is graded on your own pipeline: your "
+                         f"`{callee.function}` runs when grading too)")
+        elif failed:
             lines.append(f"  fix first: `{exercise.function}` calls your `{callee.function}`, "
                          f"whose own check ({callee_id}) fails — fix it, then check this "
                          f"again (when grading, `{exercise.function}` is scored with the "

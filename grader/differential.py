@@ -137,6 +137,257 @@ def affine():
     return st.tuples(st.integers(1, 4), _shape(1, 3, 3), st.integers(1, 4)).flatmap(build)
 
 
+def _between(low: float, high: float, exclude_high: bool = False):
+    """A float in ``[low, high]`` (or ``[low, high)``), Hypothesis' shrinking towards ``low``."""
+    from hypothesis import strategies as st
+
+    return st.floats(low, high, exclude_max=exclude_high, allow_nan=False, width=64)
+
+
+def _nonnegative(shape, bound: float = 1e3):
+    from hypothesis.extra.numpy import arrays
+
+    return arrays(np.float64, shape, elements=_between(0.0, bound))
+
+
+# Week 5: optimizer steps. The hyperparameters are drawn too: a step that ignores one (a
+# hard-coded default) or mixes two up passes fixed cases that use the defaults.
+def momentum():
+    """``(w, dw, velocity, lr, momentum)``: any small shape, ``lr`` in [0, 1], ``μ`` in
+    [0, 1) (also the form of ``nesterov_step``)."""
+    from hypothesis import strategies as st
+
+    return _shape().flatmap(lambda shape: st.tuples(
+        _array(shape), _array(shape, 1e2), _array(shape, 1e2), _between(0.0, 1.0),
+        _between(0.0, 1.0, exclude_high=True)))
+
+
+def rmsprop():
+    """``(w, dw, square_avg ≥ 0, lr, alpha in [0.5, 1), eps in [1e-10, 1e-2])``.
+
+    ``alpha`` stays at 0.5 or more, as in training: near 0, the correct rewrite
+    ``s + (1 - α)(dw² - s)`` loses ``dw²`` to cancellation when ``s ≫ dw²``."""
+    from hypothesis import strategies as st
+
+    return _shape().flatmap(lambda shape: st.tuples(
+        _array(shape), _array(shape, 1e2), _nonnegative(shape, 1e4), _between(0.0, 1.0),
+        _between(0.5, 1.0, exclude_high=True), _between(1e-10, 1e-2)))
+
+
+def adam():
+    """``(w, dw, m, v ≥ 0, t ≥ 1, lr, beta1, beta2, eps)``: the step number and both decays
+    drawn (bias correction matters most at small ``t``), decays in training's ranges
+    (``beta1`` in [0.5, 0.999], ``beta2`` in [0.9, 0.9999]: see :func:`rmsprop`)."""
+    from hypothesis import strategies as st
+
+    return _shape().flatmap(lambda shape: st.tuples(
+        _array(shape), _array(shape, 1e2), _array(shape, 1e2), _nonnegative(shape, 1e4),
+        st.integers(1, 10_000), _between(0.0, 1.0), _between(0.5, 0.999),
+        _between(0.9, 0.9999), _between(1e-10, 1e-2)))
+
+
+# Week 6: dropout with a fixed mask, normalization layers.
+def dropout():
+    """``(x, u, p, train)``: ``u`` uniform in [0, 1) (draws land exactly on ``p``: the
+    ``u >= p`` boundary), ``p`` in [0, 0.99], both modes."""
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    p = st.sampled_from([0.0, 0.25, 0.5, 0.75]) | _between(0.0, 0.99)
+    return _shape().flatmap(lambda shape: st.tuples(
+        _array(shape), arrays(np.float64, shape, elements=st.sampled_from([0.0, 0.25, 0.5])
+                              | _between(0.0, 1.0, exclude_high=True)), p, st.booleans()))
+
+
+def _features(min_rows: int = 2):
+    """``(N, D)`` with ``N`` in [min_rows, 5], ``D`` in [1, 4]."""
+    from hypothesis import strategies as st
+
+    return st.tuples(st.integers(min_rows, 5), st.integers(1, 4))
+
+
+#: Normalization layers: inputs up to ±100 (forward) and ±10 (backward), ``eps`` from 1e-5.
+#: A column of equal values (Hypothesis draws many) has variance 0, and the rounding error
+#: of its mean, divided by ``√eps``, is what two correct implementations may differ by: at
+#: these scales it stays far below ``atol``. Large offsets are the fixed hidden cases' job.
+_EPS = (1e-5, 1e-3, 1e-4)
+
+
+def batchnorm():
+    """``(x (N, D), gamma, beta, running_mean, running_var ≥ 0, train, momentum, eps)``."""
+    from hypothesis import strategies as st
+
+    def build(shape):
+        d = shape[1:]
+        return st.tuples(_array(shape, 1e2), _array(d, 10.0), _array(d, 10.0),
+                         _array(d, 1e2), _nonnegative(d, 1e2), st.booleans(),
+                         _between(0.0, 1.0), st.sampled_from(_EPS))
+
+    return _features().flatmap(build)
+
+
+def norm_backward():
+    """``(dout (N, D), x (N, D), gamma (D,), eps)``: batch norm's and layer norm's backward."""
+    from hypothesis import strategies as st
+
+    return _features().flatmap(lambda shape: st.tuples(
+        _array(shape, 10.0), _array(shape, 10.0), _array(shape[1:], 10.0),
+        st.sampled_from(_EPS)))
+
+
+def layernorm():
+    """``(x (N, D), gamma, beta, eps)``: rows of one feature (variance 0) included."""
+    from hypothesis import strategies as st
+
+    return _features(1).flatmap(lambda shape: st.tuples(
+        _array(shape, 1e2), _array(shape[1:], 10.0), _array(shape[1:], 10.0),
+        st.sampled_from(_EPS)))
+
+
+def layernorm_backward():
+    """``(dout, x, gamma, eps)`` with ``N`` from 1."""
+    from hypothesis import strategies as st
+
+    return _features(1).flatmap(lambda shape: st.tuples(
+        _array(shape, 10.0), _array(shape, 10.0), _array(shape[1:], 10.0),
+        st.sampled_from(_EPS)))
+
+
+def _maps(min_rows: int = 1):
+    """``(N, C, H, W)``: each side 1 to 3 (``N·H·W >= 2`` for batch statistics)."""
+    from hypothesis import strategies as st
+
+    return st.tuples(st.integers(min_rows, 2), st.integers(1, 3), st.integers(1, 3),
+                     st.integers(1, 3)).filter(lambda s: s[0] * s[2] * s[3] >= 2)
+
+
+def spatial_batchnorm():
+    """``(x (N, C, H, W), gamma, beta, running_mean, running_var, train, momentum, eps)``."""
+    from hypothesis import strategies as st
+
+    def build(shape):
+        c = (shape[1],)
+        return st.tuples(_array(shape, 1e2), _array(c, 10.0), _array(c, 10.0), _array(c, 1e2),
+                         _nonnegative(c, 1e2), st.booleans(), _between(0.0, 1.0),
+                         st.sampled_from(_EPS))
+
+    return _maps().flatmap(build)
+
+
+def spatial_norm_backward():
+    """``(dout, x (N, C, H, W), gamma (C,), eps)``."""
+    from hypothesis import strategies as st
+
+    return _maps().flatmap(lambda shape: st.tuples(
+        _array(shape, 10.0), _array(shape, 10.0), _array((shape[1],), 10.0),
+        st.sampled_from(_EPS)))
+
+
+# Week 7: convolution and pooling. Geometry first (the window fits the padded input), then
+# the arrays; values small and often tied (Hypothesis draws many zeros).
+def _conv_geometry():
+    """``(N, C, H, W, F, kh, kw, stride, pad)`` with the kernel inside the padded input."""
+    from hypothesis import strategies as st
+
+    def build(shape):
+        n, c, h, w, f, stride, pad = shape
+        return st.tuples(st.integers(1, h + 2 * pad), st.integers(1, w + 2 * pad)).map(
+            lambda k: (n, c, h, w, f, k[0], k[1], stride, pad))
+
+    return st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 5), st.integers(1, 5),
+                     st.integers(1, 3), st.integers(1, 3), st.integers(0, 2)).flatmap(build)
+
+
+def _conv_out(n, f, h, w, kh, kw, stride, pad):
+    return n, f, (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
+
+
+def conv_forward():
+    """``(x, w, b, stride, pad)``: any fitting geometry, values up to ±10."""
+    from hypothesis import strategies as st
+
+    return _conv_geometry().flatmap(lambda g: st.tuples(
+        _array(g[:4], 10.0), _array((g[4], g[1], g[5], g[6]), 10.0), _array((g[4],), 10.0),
+        st.just(g[7]), st.just(g[8])))
+
+
+def conv_backward():
+    """``(dout, x, w, b, stride, pad)``: ``dout`` of the forward pass's output shape."""
+    from hypothesis import strategies as st
+
+    def build(g):
+        n, c, h, w, f, kh, kw, stride, pad = g
+        return st.tuples(_array(_conv_out(n, f, h, w, kh, kw, stride, pad), 10.0),
+                         _array((n, c, h, w), 10.0), _array((f, c, kh, kw), 10.0),
+                         _array((f,), 10.0), st.just(stride), st.just(pad))
+
+    return _conv_geometry().flatmap(build)
+
+
+def _pool_geometry():
+    """``((N, C, H, W), pool, stride)`` with the window inside the input."""
+    from hypothesis import strategies as st
+
+    def build(t):
+        pool, stride, n, c, extra_h, extra_w = t
+        return ((n, c, pool + extra_h, pool + extra_w), pool, stride)
+
+    return st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2),
+                     st.integers(0, 3), st.integers(0, 3)).map(build)
+
+
+def _pool_out(shape, pool, stride):
+    return shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
+
+
+def _tied(shape):
+    """Values in a few levels (ties inside windows, as after a ReLU) or anywhere in ±10."""
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    return arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0, -1.0])
+                  | _floats(10.0))
+
+
+def maxpool_forward():
+    """``(x, pool, stride)``: overlapping, tiling and gapped windows; tied values."""
+    from hypothesis import strategies as st
+
+    return _pool_geometry().flatmap(lambda g: st.tuples(_tied(g[0]), st.just(g[1]),
+                                                        st.just(g[2])))
+
+
+def maxpool_backward():
+    """``(dout, x, pool, stride)``: ties go to the first maximum of a window."""
+    from hypothesis import strategies as st
+
+    return _pool_geometry().flatmap(lambda g: st.tuples(
+        _array(_pool_out(*g), 10.0), _tied(g[0]), st.just(g[1]), st.just(g[2])))
+
+
+def _order():
+    """The ``p`` of Lp pooling: 1, 2, a large power, or any value in [1, 50]."""
+    from hypothesis import strategies as st
+
+    return st.sampled_from([1.0, 2.0, 3.0, 200.0]) | _between(1.0, 50.0)
+
+
+def lp_pool_forward():
+    """``(x, p, pool, stride)``: windows of zeros, ties, large ``p``."""
+    from hypothesis import strategies as st
+
+    return _pool_geometry().flatmap(lambda g: st.tuples(_tied(g[0]), _order(), st.just(g[1]),
+                                                        st.just(g[2])))
+
+
+def lp_pool_backward():
+    """``(dout, x, p, pool, stride)``."""
+    from hypothesis import strategies as st
+
+    return _pool_geometry().flatmap(lambda g: st.tuples(
+        _array(_pool_out(*g), 10.0), _tied(g[0]), _order(), st.just(g[1]), st.just(g[2])))
+
+
 # --------------------------------------------------------------------------------------
 # The search
 # --------------------------------------------------------------------------------------
@@ -178,8 +429,9 @@ def search(exercise: Exercise, function: Callable, seed: int,
 
     def size(args: tuple) -> tuple:
         arrays = [a for a in args if isinstance(a, np.ndarray)]
+        scalars = [abs(float(a)) for a in args if isinstance(a, (bool, int, float))]
         return (sum(a.size for a in arrays), sum(a.ndim for a in arrays),
-                float(sum(np.abs(a.astype(np.float64)).sum() for a in arrays)))
+                float(sum(np.abs(a.astype(np.float64)).sum() for a in arrays)), sum(scalars))
 
     def fails(args: tuple) -> bool:
         budget.examples += 1

@@ -355,7 +355,7 @@ class DependencyServer:
 _ANSWER_SCHEMA = {
     "run": {"ok": (bool,), "error": (str,), "output": (str,)},
     "call": {"ok": (bool,), "error": (str,), "not_implemented": (bool,), "nout": (int,),
-             "tuple": (bool,)},
+             "tuple": (bool,), "raised": (list,)},
     "inspect": {"tampered": (list,), "events": (list,)},
 }
 _REQUIRED = {"run": ("ok",), "call": ("ok",), "inspect": ("tampered", "events")}
@@ -384,6 +384,9 @@ def validate_answer(op: str, answer: Any, body_len: int) -> dict:
         items = answer["tampered"] + answer["events"]
         if len(items) > 64 or not all(isinstance(i, str) and len(i) <= 500 for i in items):
             raise ProtocolViolation("the integrity report is not a short list of strings")
+    if op == "call" and not (len(answer.get("raised", ())) <= 16 and all(
+            isinstance(n, str) and len(n) <= 200 for n in answer.get("raised", ()))):
+        raise ProtocolViolation("the exception classes reported are not a short list of names")
     if op == "call" and not 0 <= answer.get("nout", 0) <= MAX_RESULT_ARRAYS:
         raise ProtocolViolation("the answer declares an impossible number of outputs")
     if body_len and not (op == "call" and answer.get("ok")):
@@ -817,8 +820,9 @@ class Sandbox:
                                     dependencies=dependencies)
         if answer.get("not_implemented"):
             raise NotImplementedError(answer.get("error", ""))
-        if not answer["ok"]:
-            raise SandboxError(answer.get("error", "failed")[:2000])
+        if not answer["ok"]:  # "raised": the exception's class names (grader.check)
+            raise SandboxError(answer.get("error", "failed")[:2000],
+                               answer.get("raised", ()))
         nout = answer.get("nout", 0)
         if nout < 1 or (nout > 1 and not answer.get("tuple")):
             self.kill()
@@ -1249,7 +1253,12 @@ def _call(shell, header: dict, body: bytes) -> tuple[dict, bytes]:
     except BaseException as error:  # the learner's bug, reported back by name
         message = f"raised {type(error).__name__}: {str(error)[:500]}"
         _note_outcome(message, buffer)
-        return {"ok": False, "error": message}, b""
+        try:  # the class names, for a "must raise" case (judged by the grader)
+            raised = [str(f"{c.__module__}.{c.__qualname__}")[:200]
+                      for c in type(error).__mro__][:16]
+        except Exception:  # noqa: BLE001 - a class that cannot even be named
+            raised = []
+        return {"ok": False, "error": message, "raised": raised}, b""
     finally:
         sys.stdout, sys.stderr = saved
         active.clear()

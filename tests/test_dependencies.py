@@ -149,8 +149,71 @@ def test_every_declared_callee_is_a_graded_function_of_the_same_week():
         for callee_id in exercise.uses:
             callee = get_exercise(callee_id)
             assert callee_id[:3] == exercise.id[:3], (exercise.id, callee_id)
-            assert callee.framework == exercise.framework
+            if not exercise.score:  # a milestone's callees are not proxied (its docstring)
+                assert callee.framework == exercise.framework
         assert dependency_answers(exercise) is None or exercise.uses
+
+
+def _solution_cells() -> dict[str, str]:
+    """Every exercise's solution cell (``<id>_code``) in ``solutions/``, by exercise id."""
+    cells = {}
+    for path in sorted((REPO_ROOT / "solutions").glob("week*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            if cell.cell_type == "code" and grade_id.endswith("_code"):
+                cells[grade_id.removesuffix("_code")] = cell.source
+    return cells
+
+
+def graded_calls(exercise_id: str, source: str) -> set[str]:
+    """Ids of the other graded exercises of the same week whose functions ``source`` (a
+    solution cell) names: called, or passed on to be called."""
+    import ast
+
+    from grader.check import all_exercises
+
+    exercises = all_exercises()
+    week = {e.function: e.id for e in exercises.values()
+            if e.id[:3] == exercise_id[:3] and e.id != exercise_id
+            and e.function != exercises[exercise_id].function}
+    code = "\n".join(line for line in source.splitlines()
+                     if not line.lstrip().startswith(("%", "!")))
+    return {week[node.id] for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in week}
+
+
+def test_every_call_between_graded_functions_is_declared():
+    """The call graph of the course's solutions: an exercise whose solution calls another
+    graded function of its week declares it (``uses``), milestones included (their check
+    then names the callee to fix first)."""
+    from grader.check import all_exercises
+
+    cells = _solution_cells()
+    exercises = all_exercises()
+    assert set(exercises) <= set(cells), sorted(set(exercises) - set(cells))
+    missing = {exercise_id: sorted(graded_calls(exercise_id, cells[exercise_id]) -
+                                   set(exercise.uses))
+               for exercise_id, exercise in exercises.items()}
+    assert not {k: v for k, v in missing.items() if v}
+    # the exercises that arrived in session 23 are covered, and the graph is not empty
+    assert {"w03_zca_whiten", "w05_classify_critical_point", "w07_milestone"} <= set(cells)
+    assert graded_calls("w07_milestone", cells["w07_milestone"]) >= {"w07_conv2d_forward",
+                                                                      "w07_maxpool_forward"}
+    assert graded_calls("w09_rnn_forward", cells["w09_rnn_forward"]) == {"w09_rnn_step_forward"}
+
+
+def test_a_milestones_check_names_its_callee_without_promising_a_proxy():
+    from grader.check import callees_to_fix_first
+
+    namespace: dict = {}
+    exec("import numpy as np\n"
+         "def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+         "    return w - lr * dw, m, v\n"
+         "def milestone_probe(*args):\n"
+         "    return adam_step(*args)\n", namespace)
+    text = callees_to_fix_first(get_exercise("w05_milestone_probe"), namespace["milestone_probe"])
+    assert "fix first: `milestone_probe` calls your `adam_step`" in text
+    assert "your `adam_step` runs when grading too" in text and "course's" not in text
 
 
 # --------------------------------------------------------------------------------------

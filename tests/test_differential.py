@@ -126,3 +126,86 @@ def test_the_reference_passes_its_own_search():
         exercise = get_exercise(exercise_id)
         with np.errstate(all="ignore"):
             assert search(exercise, exercise.reference_function(), 1).passed
+
+
+# --------------------------------------------------------------------------------------
+# Weeks 5–7: optimizer steps, dropout, normalization, convolution and pooling
+# --------------------------------------------------------------------------------------
+WEEKS_5_TO_7 = {"w05_momentum_step", "w05_nesterov_step", "w05_rmsprop_step", "w05_adam_step",
+                "w06_dropout_forward", "w06_dropout_backward", "w06_batchnorm_forward",
+                "w06_batchnorm_backward", "w06_layernorm_forward", "w06_layernorm_backward",
+                "w06_spatial_batchnorm_forward", "w06_spatial_batchnorm_backward",
+                "w07_conv2d_forward_naive", "w07_conv2d_forward", "w07_conv2d_backward_naive",
+                "w07_conv2d_backward", "w07_maxpool_forward", "w07_maxpool_backward",
+                "w07_lp_pool_forward", "w07_lp_pool_backward"}
+
+
+def dropout_for_matrices(x, u, p, train=True):
+    """Right on every input of two axes or more; a 1-D input raises (a planted bug: the
+    fixed cases use 2-D and 3-D activations only)."""
+    from answers.kernels.week06 import dropout_forward
+
+    if train:
+        x.shape[1]  # noqa: B018 - "the number of units" read from the wrong axis
+    return dropout_forward(x, u, p, train)
+
+
+def maxpool_backward_shortcut(dout, x, pool=2, stride=2):
+    """A 1×1 window is its own maximum, so "the gradient passes through": right for stride
+    1 only (a planted bug: no fixed case pools 1×1 windows)."""
+    from answers.kernels.week07 import maxpool_backward
+
+    return dout.copy() if pool == 1 else maxpool_backward(dout, x, pool, stride)
+
+
+def test_weeks_5_to_7_declare_strategies():
+    assert WEEKS_5_TO_7 <= STRATEGY_EXERCISES
+
+
+@pytest.mark.parametrize("exercise_id, planted", [("w06_dropout_forward", dropout_for_matrices),
+                                                  ("w07_maxpool_backward",
+                                                   maxpool_backward_shortcut)])
+def test_the_fixed_cases_miss_the_planted_bugs_of_weeks_6_and_7(exercise_id, planted):
+    assert evaluate(exercise_id, planted).passed
+    for seed in (1, 2, 3, 4, 5):
+        assert evaluate(exercise_id, planted, hidden=True, seed=seed).passed
+
+
+@pytest.mark.parametrize("exercise_id, planted, names, seeds, smallest", [
+    ("w06_dropout_forward", dropout_for_matrices, ["x", "u", "p", "train"], (1, 3),
+     "dropout_forward(x=array([0.], dtype=float64), u=array([0.], dtype=float64), p=0.0, "
+     "train=True) — raised IndexError"),
+    ("w07_maxpool_backward", maxpool_backward_shortcut, ["dout", "x", "pool", "stride"], (3, 5),
+     "maxpool_backward(dout=array([[[[0.]]]], dtype=float64), x=array([[[[0., 0.]]]], "
+     "dtype=float64), pool=1, stride=2) — returned shape (1, 1, 1, 1), dtype float64, "
+     "expected shape (1, 1, 1, 2)"),
+])
+def test_the_search_finds_and_shrinks_the_planted_bugs(exercise_id, planted, names, seeds,
+                                                       smallest):
+    exercise = get_exercise(exercise_id)
+    for seed in seeds:
+        budget = Budget()
+        learner = Counting(planted)
+        result = search(exercise, learner, seed, arg_names=names, budget=budget)
+        assert not result.passed
+        assert f"smallest failing input found: {smallest}" in result.message
+        assert learner.calls == budget.made <= BUDGET_CALLS
+
+
+@pytest.mark.parametrize("exercise_id", sorted(WEEKS_5_TO_7))
+def test_the_new_strategies_stay_within_their_budget(exercise_id):
+    exercise = get_exercise(exercise_id)
+    reference = exercise.reference_function()
+
+    def nan_everywhere(*args):
+        out = reference(*args)
+        return tuple(np.full_like(o, np.nan) for o in out) if isinstance(out, tuple) \
+            else np.full_like(out, np.nan)
+
+    for function in (reference, nan_everywhere):
+        budget = Budget(calls=6)
+        learner = Counting(function)
+        with np.errstate(all="ignore"):
+            result = search(exercise, learner, 1, budget=budget)
+        assert learner.calls == budget.made <= 6 and budget.left >= 0
+        assert result.passed is (function is reference), result.message

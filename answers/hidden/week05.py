@@ -6,7 +6,7 @@
 * ``critical_point_hidden``: estimated (not exactly symmetric) Hessians whose zero direction
   is zero only in the symmetric part; one batch mixing scales 1e-6 and 1e6 (each Hessian's
   "zero" is relative to its own eigenvalues); a zero Hessian (the monkey saddle at 0); and
-  f scaled by 1e-9.
+  f scaled by 1e-9; an eigenvalue exactly at the threshold ``tol·max|λ|`` (a zero: ``≤``).
 * ``adam_hidden``: betas far from their defaults and below 1/2 (short memories), where the
   averages' weights ``1 - β`` are no longer the small numbers that the defaults make them.
 """
@@ -55,6 +55,11 @@ def critical_point_hidden(rng: np.random.Generator) -> list[Case]:
         Case("f scaled by 1e-9: clear eigenvalues of about 1e-9",
              (hessians_with_spectra(rng, [[1.0, 2.0], [-1.0, 3.0], [-2.0, -1.0], [ZERO, 1.0]],
                                     1e-9), 1e-8)),
+        # diagonal, powers of two: the eigenvalues and tol·max|λ| are exact, so |λ| equals
+        # the threshold exactly, and "|λ| ≤ tol·max|λ|" (the contract) makes it a zero
+        Case("tol=0.25: an eigenvalue exactly at tol·max|λ| counts as zero",
+             (np.array([[[4.0, 0.0], [0.0, 1.0]], [[4.0, 0.0], [0.0, -1.0]],
+                        [[-4.0, 0.0], [0.0, -1.0]]]), 0.25)),
     ]
 
 

@@ -35,8 +35,9 @@ def _out(side: int, k: int, stride: int, pad: int) -> int:
     return (side + 2 * pad - k) // stride + 1
 
 
-def conv_output_size(rng: np.random.Generator) -> list[Case]:  # noqa: ARG001
-    """Kernels larger than the input that fit only thanks to the padding."""
+def conv_output_size(rng: np.random.Generator) -> list[Case]:
+    """Kernels larger than the input that fit only thanks to the padding, and kernels one
+    or two past the padded size, which the contract refuses (``ValueError``)."""
     return [
         Case("input 3, kernel 5, pad 1 (the padding makes it fit: one position)", (3, 5),
              {"stride": 1, "pad": 1}),
@@ -44,7 +45,16 @@ def conv_output_size(rng: np.random.Generator) -> list[Case]:  # noqa: ARG001
         Case("input 2, kernel 8, pad 3 (exactly the padded size)", (2, 8),
              {"stride": 1, "pad": 3}),
         Case("input 4, kernel 7, stride 2, pad 3", (4, 7), {"stride": 2, "pad": 3}),
-    ]
+    ] + [  # one past the fit, with no padding and with padding (the check must add 2·pad)
+        Case(f"input {size}, kernel {size + 2 * pad + extra}, stride {stride}, pad {pad}: "
+             "does not fit", (size, size + 2 * pad + extra), {"stride": stride, "pad": pad},
+             raises=ValueError, reason=f"the kernel ({size + 2 * pad + extra}) is larger than "
+             f"the padded input ({size} + 2·{pad} = {size + 2 * pad})")
+        for size, pad, extra, stride in ((int(rng.integers(1, 9)), 0, 1, 1),
+                                          (int(rng.integers(1, 9)), int(rng.integers(1, 4)), 1,
+                                           int(rng.integers(1, 3))),
+                                          (int(rng.integers(1, 9)), int(rng.integers(3, 6)),
+                                           int(rng.integers(1, 3)), 1))]
 
 
 def im2col(rng: np.random.Generator) -> list[Case]:

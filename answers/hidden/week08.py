@@ -29,6 +29,12 @@ def sliding_windows(rng: np.random.Generator) -> list[Case]:
         Case("2 steps × 3 features, window 4 (no window: shape (0, 4, 3))",
              (rng.normal(size=(2, 3)), 4, 1)),
         Case("50 integer token ids, window 8, stride 5", (rng.integers(0, 1000, size=50), 8, 5)),
+        Case("negative stride: refused", (rng.normal(size=(6, 2)), 2, -1), raises=ValueError,
+             reason="the windows must move forward (stride >= 1)"),
+        Case("negative window on a short sequence: refused", (rng.normal(size=3), -2, 1),
+             raises=ValueError, reason="a window must hold at least one item"),
+        Case("stride 0 on a long sequence: refused", (rng.integers(0, 9, size=7), 2, 0),
+             raises=ValueError, reason="the windows must move forward (stride >= 1)"),
     ]
 
 

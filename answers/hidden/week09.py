@@ -5,6 +5,8 @@
   long padded batch, and a vocabulary of one (the loss and its gradient are exactly 0).
 * An LSTM step with saturated gates (pre-activations in the tens): the gate derivatives vanish
   and only the direct paths remain.
+* Truncated BPTT with a negative window, which the contract refuses: ``range(0, T, 0)``
+  refuses a window of 0 by itself, so only a negative one shows a missing check.
 """
 
 from __future__ import annotations
@@ -36,3 +38,11 @@ def lstm_step(rng: np.random.Generator) -> list[Case]:
             *_rnn_weights(rng, d, h, gates=4, scale=15.0))
     return [Case("saturated gates (pre-activations in the tens)",
                  (rng.normal(size=(n, h)), rng.normal(size=(n, h))) + args)]
+
+
+def rnn_truncated_backward(rng: np.random.Generator) -> list[Case]:
+    n, steps, d, h = 2, 4, 3, 2
+    return [Case("window -2: refused", (rng.normal(size=(n, steps, h)),
+                                         rng.normal(size=(n, steps, d)), rng.normal(size=(n, h)),
+                                         *_rnn_weights(rng, d, h), -2),
+                 raises=ValueError, reason="a window must hold at least one step")]

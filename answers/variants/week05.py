@@ -289,6 +289,14 @@ def classify_critical_point(hessians, tol=1e-8):
     pos, neg, zero = (values > 0).any(1), (values < 0).any(1), (values == 0).any(1)
     return np.select([pos & neg, zero, pos], [2, 3, 0], default=1)
 '''),
+    Variant("w05_classify_critical_point", "strict threshold: an eigenvalue exactly at "
+            "tol·max|λ| is not a zero [hidden only]", '''
+def classify_critical_point(hessians, tol=1e-8):
+    values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))
+    zero = np.abs(values) < tol * np.abs(values).max(axis=1, keepdims=True)
+    pos, neg = ((values > 0) & ~zero).any(1), ((values < 0) & ~zero).any(1)
+    return np.select([pos & neg, zero.any(1), pos, neg], [2, 3, 0, 1], default=3)
+'''),
     Variant("w05_classify_critical_point", "absolute tolerance |λ| <= tol", '''
 def classify_critical_point(hessians, tol=1e-8):
     values = np.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(0, 2, 1)))

@@ -26,7 +26,21 @@ def _scatter(x, pool, stride, per_offset):
 ALTERNATIVES = [
     Variant("w07_conv_output_size", "counts window start positions with range()", '''
 def conv_output_size(size, kernel, stride=1, pad=0):
-    return len(range(0, size + 2 * pad - kernel + 1, stride))
+    starts = range(0, size + 2 * pad - kernel + 1, stride)
+    if not starts:
+        raise ValueError("the kernel does not fit")
+    return len(starts)
+'''),
+    Variant("w07_conv_output_size", "refuses with its own ValueError subclass", '''
+class KernelTooLarge(ValueError):
+    pass
+
+
+def conv_output_size(size, kernel, stride=1, pad=0):
+    span = size + 2 * pad - kernel
+    if span < 0:
+        raise KernelTooLarge(f"kernel {kernel} > padded size {size + 2 * pad}")
+    return span // stride + 1
 '''),
     Variant("w07_receptive_field", "backwards from the output: r = s·r + (k - s)", '''
 def receptive_field(kernel_sizes, strides):
@@ -187,6 +201,16 @@ def conv_output_size(size, kernel, stride=1, pad=0):
     Variant("w07_conv_output_size", "divides the size, not the span of window starts", '''
 def conv_output_size(size, kernel, stride=1, pad=0):
     return (size + 2 * pad) // stride - kernel + 1
+'''),
+    Variant("w07_conv_output_size", "never refuses: a kernel larger than the padded input "
+            "gives 0 or a negative size", '''
+def conv_output_size(size, kernel, stride=1, pad=0):
+    return (size + 2 * pad - kernel) // stride + 1
+'''),
+    Variant("w07_conv_output_size", "refuses with assert (AssertionError, not ValueError)", '''
+def conv_output_size(size, kernel, stride=1, pad=0):
+    assert kernel <= size + 2 * pad, "the kernel does not fit"
+    return (size + 2 * pad - kernel) // stride + 1
 '''),
     # receptive_field
     Variant("w07_receptive_field", "adds the kernel sizes, ignoring strides", '''

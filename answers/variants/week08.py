@@ -10,6 +10,8 @@ def _sigmoid(a):
 ALTERNATIVES = [
     Variant("w08_sliding_windows", "list of slices, stacked", '''
 def sliding_windows(x, window, stride=1):
+    if min(window, stride) < 1:
+        raise ValueError(f"window and stride must be >= 1, got {window} and {stride}")
     starts = range(0, len(x) - window + 1, stride)
     if len(starts) == 0:
         return np.zeros((0, window) + x.shape[1:], dtype=x.dtype)
@@ -118,6 +120,23 @@ def sliding_windows(x, window, stride=1):
     if len(x) < window:
         return np.zeros((0, window) + x.shape[1:])
     return np.lib.stride_tricks.sliding_window_view(x, window, axis=0)[::stride].copy()
+'''),
+    Variant("w08_sliding_windows", "never refuses a window or stride below 1", '''
+def sliding_windows(x, window, stride=1):
+    n = (len(x) - window) // stride + 1 if len(x) >= window else 0
+    out = np.empty((n, window) + x.shape[1:], dtype=x.dtype)
+    for i in range(n):
+        out[i] = x[i * stride:i * stride + window]
+    return out
+'''),
+    Variant("w08_sliding_windows", "checks the window only (stride 0 on a short sequence "
+            "gives no window instead of an error)", '''
+def sliding_windows(x, window, stride=1):
+    if window < 1:
+        raise ValueError("window must be >= 1")
+    if len(x) < window:
+        return np.zeros((0, window) + x.shape[1:], dtype=x.dtype)
+    return np.stack([x[s:s + window] for s in range(0, len(x) - window + 1, stride)])
 '''),
     # extract_patches
     Variant("w08_extract_patches", "stride applied to rows only", '''
@@ -430,6 +449,8 @@ def gibbs_chain(v0, W, b_h, b_v, u_h, u_v):
     Variant("w08_sliding_windows", "a sequence shorter than the window gives np.empty((0, "
             "window)): the trailing feature shape is lost [hidden only]", '''
 def sliding_windows(x, window, stride=1):
+    if window < 1 or stride < 1:
+        raise ValueError("window and stride must be >= 1")
     if len(x) < window:
         return np.empty((0, window), dtype=x.dtype)
     n = (len(x) - window) // stride + 1

@@ -62,6 +62,8 @@ def rnn_backward(dh, x, h0, Wx, Wh, b):
 '''),
     Variant("w09_rnn_truncated_backward", "one backward loop, gradient reset at boundaries", '''
 def rnn_truncated_backward(dh, x, h0, Wx, Wh, b, window):
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
     N, T, D = x.shape
     hs = [h0]
     for t in range(T):
@@ -322,6 +324,29 @@ def rnn_truncated_backward(dh, x, h0, Wx, Wh, b, window):
         db += da.sum(axis=0)
     windows = -(-T // window)
     return dx, dnext, dWx / windows, dWh / windows, db / windows
+'''),
+    Variant("w09_rnn_truncated_backward", "no check of the window: range() refuses 0 by "
+            "itself, a negative window gives no window at all [hidden only]", '''
+def rnn_truncated_backward(dh, x, h0, Wx, Wh, b, window):
+    T = x.shape[1]
+    hs = [h0]
+    for t in range(T):
+        hs.append(np.tanh(x[:, t] @ Wx + hs[-1] @ Wh + b))
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh0 = None
+    for start in range(0, T, window):
+        dnext = np.zeros_like(h0)
+        for t in range(min(start + window, T) - 1, start - 1, -1):
+            da = (dh[:, t] + dnext) * (1 - hs[t + 1] ** 2)
+            dx[:, t] = da @ Wx.T
+            dnext = da @ Wh.T
+            dWx += x[:, t].T @ da
+            dWh += hs[t].T @ da
+            db += da.sum(axis=0)
+        if start == 0:
+            dh0 = dnext
+    return dx, dh0, dWx, dWh, db
 '''),
     # lstm_step_forward
     Variant("w09_lstm_step_forward", "CS231n's gate order i, f, o, g", _SIGMOID + '''

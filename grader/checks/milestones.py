@@ -145,12 +145,15 @@ register(
         see="course/week05-optimization.ipynb §8 Putting it together on Fashion-MNIST"),
     Exercise(
         id="w05_milestone_probe", function="milestone_probe", reference="",
+        uses=("w05_adam_step", "w05_cosine_lr"),
         make_cases=_probe_cases, points=3, timeout=60.0,
         score="grader.checks.milestones:score_w05_probe", outputs=("losses", "gradient errors"),
         hint=_PROBE_HINT,
         see="course/week04-backprop.ipynb §5 Gradient checking"),
     Exercise(
         id="w07_milestone", function="milestone_predict", reference="",
+        uses=("w07_conv2d_forward", "w07_conv2d_backward", "w07_im2col",
+              "w07_maxpool_forward", "w07_maxpool_backward"),
         make_cases=_heldout_cases(7), points=8, timeout=120.0,
         score="grader.checks.milestones:score_w07_accuracy",
         files=(checkpoint_name(7),), outputs=("class scores",),

@@ -321,6 +321,7 @@ _W13_PROBE_HINT = ("the decoder reads the previous true token (BOS first); your 
 register(
     Exercise(
         id="w12_milestone", function="milestone_predict", reference="",
+        uses=("w12_layerwise_learning_rates",),
         make_cases=_w12_heldout, points=6, timeout=60.0,
         score="grader.checks.milestones_late:score_w12_accuracy",
         files=(checkpoint_name(12),), outputs=("class scores",), framework="torch",
@@ -335,6 +336,7 @@ register(
         see="course/week12-transfer.ipynb §5 Freezing batch norm"),
     Exercise(
         id="w13_milestone", function="milestone_predict", reference="",
+        uses=("w13_additive_attention", "w13_attention_decoder_step"),
         make_cases=_w13_heldout, points=6, timeout=120.0,
         score="grader.checks.milestones_late:score_w13_exact",
         files=(checkpoint_name(13),), outputs=("tokens",), framework="torch",
@@ -342,6 +344,7 @@ register(
         see="course/week13-seq2seq.ipynb §6 Accuracy against length"),
     Exercise(
         id="w13_milestone_probe", function="milestone_probe", reference="",
+        uses=("w13_teacher_forcing_batch", "w13_sequence_loss"),
         make_cases=_w13_probe_cases, points=3, timeout=60.0,
         score="grader.checks.milestones_late:score_w13_probe", framework="torch",
         outputs=("losses", "decoder inputs", "logits", "loss"), hint=_W13_PROBE_HINT,

@@ -396,6 +396,7 @@ _W11_PROBE_HINT = ("the probe's window losses at a learning rate of 0 are recomp
 register(
     Exercise(
         id="w11_milestone", function="milestone_log_probs", reference="",
+        uses=("w11_get_batch",),
         make_cases=_w11_cases, points=8, timeout=480.0,
         score="grader.checks.milestones_torch:score_w11_perplexity",
         files=(W11_CHECKPOINT,), outputs=("log-probabilities", "next-word distributions"),
@@ -403,6 +404,7 @@ register(
         see="course/week11-language-model.ipynb §6 The LSTM language model"),
     Exercise(
         id="w11_milestone_probe", function="milestone_probe", reference="",
+        uses=("w11_get_batch", "w11_plateau_lr"),
         make_cases=_w11_probe_cases, points=4, timeout=60.0,
         score="grader.checks.milestones_torch:score_w11_probe",
         outputs=("window losses", "window losses at lr 0"),

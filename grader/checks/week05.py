@@ -196,6 +196,7 @@ register(
              "array rather than changing w in place."),
     Exercise(
         id="w05_momentum_step", function="momentum_step",
+        strategy="grader.differential:momentum",
         reference=f"{REFERENCE}:momentum_step", make_cases=_velocity_cases, points=2,
         outputs=("w_new", "velocity_new"), see=_RULES,
         hint="PyTorch's convention: the velocity is a decaying SUM of raw gradients (no "
@@ -203,6 +204,7 @@ register(
              "after this step's update. A case with momentum 0 must reduce to plain SGD."),
     Exercise(
         id="w05_nesterov_step", function="nesterov_step",
+        strategy="grader.differential:momentum",
         reference=f"{REFERENCE}:nesterov_step", make_cases=_velocity_cases, points=2,
         outputs=("w_new", "velocity_new"), see=_RULES,
         hint="the velocity is updated exactly as for momentum; the difference is the step "
@@ -210,6 +212,7 @@ register(
              "look-ahead), as the formula of the assignment says."),
     Exercise(
         id="w05_rmsprop_step", function="rmsprop_step",
+        strategy="grader.differential:rmsprop",
         reference=f"{REFERENCE}:rmsprop_step", make_cases=_rmsprop_cases, points=2,
         outputs=("w_new", "square_avg_new"), see=_RULES,
         hint="the running average is an exponential moving average of the squared "
@@ -217,6 +220,7 @@ register(
              "goes matters for tiny gradients: PyTorch adds it to the root, not under it."),
     Exercise(
         id="w05_adam_step", function="adam_step", reference=f"{REFERENCE}:adam_step",
+        strategy="grader.differential:adam",
         make_cases=_adam_cases, points=3, outputs=("w_new", "m_new", "v_new"), see=_RULES,
         hidden="answers.hidden.week05:adam_hidden",
         hint="derive the correction by unrolling the average: with constant expected "

@@ -224,6 +224,7 @@ register(
              "your own loss), and return the loss as a Python float."),
     Exercise(
         id="w06_dropout_forward", function="dropout_forward",
+        strategy="grader.differential:dropout",
         reference=f"{REFERENCE}:dropout_forward", make_cases=_dropout_forward_cases, points=2,
         see=f"{LECTURE} §3 Dropout", hidden=f"{HIDDEN}:dropout",
         hint="inverted dropout keeps every unit's expected value unchanged during training, "
@@ -231,12 +232,14 @@ register(
              "keep a unit (a value exactly equal to p is one of the cases)."),
     Exercise(
         id="w06_dropout_backward", function="dropout_backward",
+        strategy="grader.differential:dropout",
         reference=f"{REFERENCE}:dropout_backward", make_cases=_dropout_backward_cases,
         points=1, see=f"{LECTURE} §3 Dropout", hidden=f"{HIDDEN}:dropout",
         hint="with the mask fixed, dropout is a linear map of x: its gradient is that same "
              "map applied to dout, in training and in evaluation mode."),
     Exercise(
         id="w06_batchnorm_forward", function="batchnorm_forward",
+        strategy="grader.differential:batchnorm",
         reference=f"{REFERENCE}:batchnorm_forward", make_cases=_batchnorm_forward_cases,
         points=3, outputs=("out", "running_mean", "running_var"),
         see=f"{LECTURE} §6 Batch normalization", hidden=f"{HIDDEN}:batchnorm_forward",
@@ -246,6 +249,7 @@ register(
              "compute the variance in a way that does not cancel (Week 1)."),
     Exercise(
         id="w06_batchnorm_backward", function="batchnorm_backward",
+        strategy="grader.differential:norm_backward",
         reference=f"{REFERENCE}:batchnorm_backward", make_cases=_norm_backward_cases,
         points=3, outputs=("dx", "dgamma", "dbeta"),
         see=f"{LECTURE} §6 Batch normalization", hidden=f"{HIDDEN}:norm_backward",
@@ -255,6 +259,7 @@ register(
              "(assignment) tells you which path is missing."),
     Exercise(
         id="w06_spatial_batchnorm_forward", function="spatial_batchnorm_forward",
+        strategy="grader.differential:spatial_batchnorm",
         uses=("w06_batchnorm_forward",),
         reference=f"{REFERENCE}:spatial_batchnorm_forward",
         make_cases=_spatial_batchnorm_forward_cases, points=2,
@@ -266,6 +271,7 @@ register(
              "channels with positions."),
     Exercise(
         id="w06_spatial_batchnorm_backward", function="spatial_batchnorm_backward",
+        strategy="grader.differential:spatial_norm_backward",
         uses=("w06_batchnorm_backward",),
         reference=f"{REFERENCE}:spatial_batchnorm_backward",
         make_cases=_spatial_batchnorm_backward_cases, points=3,
@@ -277,6 +283,7 @@ register(
              "positions too."),
     Exercise(
         id="w06_layernorm_forward", function="layernorm_forward",
+        strategy="grader.differential:layernorm",
         reference=f"{REFERENCE}:layernorm_forward", make_cases=_layernorm_forward_cases,
         points=2, see=f"{LECTURE} §7 Layer normalization and maxout",
         hidden=f"{HIDDEN}:layernorm_forward",
@@ -285,6 +292,7 @@ register(
              "constant-example cases test exactly that."),
     Exercise(
         id="w06_layernorm_backward", function="layernorm_backward",
+        strategy="grader.differential:layernorm_backward",
         reference=f"{REFERENCE}:layernorm_backward", make_cases=_norm_backward_cases,
         points=2, outputs=("dx", "dgamma", "dbeta"),
         see=f"{LECTURE} §7 Layer normalization and maxout", hidden=f"{HIDDEN}:norm_backward",

@@ -68,6 +68,11 @@ def _conv_output_size_cases(rng: np.random.Generator) -> list[Case]:
         Case("stride 2 with padding: 8, kernel 3, pad 1", (8, 3), {"stride": 2, "pad": 1}),
         Case("kernel equals the input: 5, kernel 5", (5, 5), {"stride": 1, "pad": 0}),
         Case(f"random size {size}, kernel 4, stride 3, pad 2", (size, 4), {"stride": 3, "pad": 2}),
+        Case("kernel 6 on 5, no padding: does not fit", (5, 6), {"stride": 1, "pad": 0},
+             raises=ValueError, reason="the kernel (6) is larger than the padded input (5)"),
+        Case("kernel 6 on 3 with pad 1: does not fit", (3, 6), {"stride": 1, "pad": 1},
+             raises=ValueError,
+             reason="the kernel (6) is larger than the padded input (3 + 2·1 = 5)"),
     ]
 
 
@@ -166,6 +171,7 @@ register(
              "below it only. The usual mistake is the order of the two updates."),
     Exercise(
         id="w07_conv2d_forward_naive", function="conv2d_forward_naive",
+        strategy="grader.differential:conv_forward",
         uses=("w07_conv_output_size",),
         reference=f"{REFERENCE}:conv2d_forward_naive", make_cases=_conv_forward_cases,
         points=3, see=f"{LECTURE} §2 Convolution as loops",
@@ -174,6 +180,7 @@ register(
              "flip the filter. The stride moves the window's start; padding comes first."),
     Exercise(
         id="w07_conv2d_backward_naive", function="conv2d_backward_naive",
+        strategy="grader.differential:conv_backward",
         reference=f"{REFERENCE}:conv2d_backward_naive", make_cases=_conv_backward_cases,
         points=3, outputs=("dx", "dw", "db"), see=f"{LECTURE} §4 The backward pass",
         hint="each output depends on one window of the padded input, one filter and one bias: "
@@ -190,6 +197,7 @@ register(
              "axis is out of order."),
     Exercise(
         id="w07_conv2d_forward", function="conv2d_forward",
+        strategy="grader.differential:conv_forward",
         uses=("w07_conv_output_size", "w07_im2col"),
         reference=f"{REFERENCE}:conv2d_forward", make_cases=_conv_forward_cases, points=2,
         hidden=f"{HIDDEN}:conv_forward", see=f"{LECTURE} §5 Fast convolution: im2col",
@@ -198,6 +206,7 @@ register(
              "your columns and that the bias belongs to the filter axis."),
     Exercise(
         id="w07_conv2d_backward", function="conv2d_backward",
+        strategy="grader.differential:conv_backward",
         uses=("w07_im2col",),
         reference=f"{REFERENCE}:conv2d_backward", make_cases=_conv_backward_cases, points=3,
         outputs=("dx", "dw", "db"), hidden=f"{HIDDEN}:conv_backward",
@@ -208,6 +217,7 @@ register(
              "collects from each), and the padding is cut off."),
     Exercise(
         id="w07_maxpool_forward", function="maxpool_forward",
+        strategy="grader.differential:maxpool_forward",
         reference=f"{REFERENCE}:maxpool_forward", make_cases=_maxpool_forward_cases, points=2,
         see=f"{LECTURE} §6 Max pooling",
         hint="windows start every `stride` pixels and are pool × pool, with no padding, so "
@@ -215,6 +225,7 @@ register(
              "overlapping cases test exactly that."),
     Exercise(
         id="w07_maxpool_backward", function="maxpool_backward",
+        strategy="grader.differential:maxpool_backward",
         uses=("w07_maxpool_forward",),
         reference=f"{REFERENCE}:maxpool_backward", make_cases=_maxpool_backward_cases,
         points=3, hidden=f"{HIDDEN}:maxpool_backward", see=f"{LECTURE} §6 Max pooling",
@@ -224,6 +235,7 @@ register(
              "values. Overlapping windows may pick the same pixel."),
     Exercise(
         id="w07_lp_pool_forward", function="lp_pool_forward",
+        strategy="grader.differential:lp_pool_forward",
         reference=f"{REFERENCE}:lp_pool_forward", make_cases=_lp_pool_cases, points=3,
         hidden=f"{HIDDEN}:lp_pool", see=f"{LECTURE} §6 Max pooling",
         hint="each window's p-norm: the order of the operations matters (power, sum over the "
@@ -234,6 +246,7 @@ register(
              "0, not nan."),
     Exercise(
         id="w07_lp_pool_backward", function="lp_pool_backward",
+        strategy="grader.differential:lp_pool_backward",
         uses=("w07_lp_pool_forward",),
         reference=f"{REFERENCE}:lp_pool_backward", make_cases=_lp_pool_backward_cases,
         points=3, hidden=f"{HIDDEN}:lp_pool_backward", see=f"{LECTURE} §6 Max pooling",

@@ -31,6 +31,11 @@ def _window_cases(rng: np.random.Generator) -> list[Case]:
         Case("2-D sequence (8 steps × 2 features), window 3, stride 2",
              (rng.normal(size=(8, 2)), 3, 2)),
         Case("sequence shorter than the window (no window)", (rng.normal(size=2), 3, 1)),
+        Case("window 0: refused", (np.arange(5.0), 0, 1), raises=ValueError,
+             reason="a window must hold at least one item"),
+        Case("stride 0 on a sequence shorter than the window: refused", (np.arange(2.0), 3, 0),
+             raises=ValueError, reason="the windows must move forward (stride >= 1), however "
+             "long the sequence"),
     ]
 
 

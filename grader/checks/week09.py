@@ -67,6 +67,11 @@ def _truncated_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case(name, (rng.normal(size=(n, steps, h)), rng.normal(size=(n, steps, d)),
                                  rng.normal(size=(n, h)), *_rnn_weights(rng, d, h, scale=0.7),
                                  window)))
+    n, steps, d, h = 2, 3, 3, 2
+    cases.append(Case("window 0: refused", (rng.normal(size=(n, steps, h)),
+                                            rng.normal(size=(n, steps, d)),
+                                            rng.normal(size=(n, h)), *_rnn_weights(rng, d, h), 0),
+                      raises=ValueError, reason="a window must hold at least one step"))
     return cases
 
 
@@ -170,6 +175,7 @@ register(
         id="w09_rnn_truncated_backward", function="rnn_truncated_backward",
         uses=("w09_rnn_forward", "w09_rnn_backward"),
         reference=f"{REFERENCE}:rnn_truncated_backward", make_cases=_truncated_cases, points=2,
+        hidden=f"{HIDDEN}:rnn_truncated_backward",
         outputs=("dx", "dh0", "dWx", "dWh", "db"), see=f"{LECTURE} §6 Truncated BPTT",
         hint="forward, the state is carried across window boundaries; backward, nothing crosses "
              "them, and the windows' weight gradients add up. The uneven-window and "
