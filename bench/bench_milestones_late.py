@@ -27,6 +27,12 @@ The checkpoints are copied to ``answers/milestones/`` as the reference submissio
 
 Run: ``python -m bench milestones_late`` (``MILESTONES_LATE_WEEKS=13`` runs one week and keeps
 the other week's rows of the previous run, each row dated; ``--fast`` tests the harness only).
+
+``python -m bench.bench_milestones_late scrambled WEEK SEEDS`` (WEEK 10, 12 or 13; SEEDS e.g.
+``1,2,3``) measures what the grader's scrambled copy of the reference checkpoint
+(:class:`grader.milestone.WeightsCheck`) reaches, and the seconds of each ``milestone_predict``
+call, with the solution notebook's code and the full-size held-out cases: the figures the
+bars of :data:`grader.milestone.WEIGHTS_CHECKS` are set from.
 """
 
 from __future__ import annotations
@@ -210,3 +216,67 @@ def milestone_runs() -> list[Row]:
 
 
 BENCHMARKS = [milestone_runs]
+
+
+def scrambled(week: int, seeds: list[int]) -> list[dict]:
+    """Figures of the reference checkpoint and of scrambled copies (one per seed), full size."""
+    import tempfile
+    import time
+
+    import nbformat
+
+    from answers.milestones import reference_checkpoint
+    from grader.check import get_exercise, in_framework
+    from grader.demo import fill, solution_sources
+    from grader.milestone import WEIGHTS_CHECKS, scramble_checkpoint, scrambled_name
+    from grader.release import ASSIGNMENTS
+
+    import torch
+
+    os.environ["COURSE_FAST"] = "0"
+    torch.set_num_threads(1)  # as in the sandbox
+    assignment = {10: "week10-pytorch", 12: "week12-transfer", 13: "week13-seq2seq"}[week]
+    exercise = get_exercise(f"w{week}_milestone")
+    check = WEIGHTS_CHECKS[exercise.id]
+    folder = Path(tempfile.mkdtemp(prefix="scrambled-"))
+    name = check.checkpoint
+    shutil.copy(reference_checkpoint(name), folder / name)
+    notebook = fill(nbformat.read(ASSIGNMENTS / assignment / "milestone.ipynb", as_version=4),
+                    solution_sources(assignment, "milestone.ipynb"))
+    here, namespace, rows = os.getcwd(), {}, []
+    os.chdir(folder)
+    try:
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not meta.get("grade") \
+                    and meta.get("grade_id") not in ("run", "sanity"):
+                exec(cell.source, namespace)
+        predict = in_framework(namespace[exercise.function], exercise.framework)
+        figure = __import__("grader.check", fromlist=["_import_attribute"])._import_attribute(
+            check.figure)
+        for seed in seeds:
+            (folder / scrambled_name(name)).write_bytes(scramble_checkpoint(
+                (folder / name).read_bytes(), Path(name).suffix, seed))
+            case = exercise.cases(seed, hidden=True)[0]
+            for path in ((name, scrambled_name(name)) if seed == seeds[0] else
+                         (scrambled_name(name),)):
+                start = time.perf_counter()
+                outputs = predict(path, *case.args[1:])
+                seconds = time.perf_counter() - start
+                value = figure(case, outputs if isinstance(outputs, tuple) else (outputs,))
+                rows.append({"week": week, "seed": seed, "file": path, check.what: value,
+                             "inputs": len(case.target), "seconds": round(seconds, 2)})
+                print(json.dumps(rows[-1]), flush=True)
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+if __name__ == "__main__":  # python -m bench.bench_milestones_late scrambled 13 1,2
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "scrambled":
+        scrambled(int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")])
+    else:
+        sys.exit("usage: python -m bench.bench_milestones_late scrambled WEEK SEEDS")

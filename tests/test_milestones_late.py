@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,6 +70,53 @@ def test_module_checkpoints_round_trip_and_name_each_mismatch(tmp_path):
     with pytest.raises(CheckpointError, match="head.weight: saved with shape \\(5, 32\\), "
                                               "your model expects \\(10, 32\\)"):
         load_module(SmallResNet(n_classes=10), path)
+
+
+@pytest.mark.parametrize("name", ["milestone_week13.npz", "milestone_week10.pt"])
+def test_scrambled_copy_keeps_the_format_and_shuffles_every_float_array(tmp_path, name):
+    from grader.milestone import (WEIGHTS_CHECKS, inspect_checkpoint, scramble_checkpoint,
+                                  scrambled_files, scrambled_name)
+
+    data = reference_checkpoint(name).read_bytes()
+    files = scrambled_files(["w13_milestone", "w10_milestone", "w13_milestone_probe"],
+                            {name: data}, seed=3)
+    assert list(files) == [scrambled_name(name)]
+    assert files[scrambled_name(name)] == scramble_checkpoint(data, Path(name).suffix, 3 + 7919)
+    copy = tmp_path / scrambled_name(name)
+    copy.write_bytes(files[copy.name])
+    assert inspect_checkpoint(copy) is None  # the same safe format the learner's code reads
+    (tmp_path / name).write_bytes(data)
+    if name.endswith(".pt"):
+        load = lambda p: {k: v.numpy() for k, v in torch.load(  # noqa: E731
+            p, weights_only=True).items() if isinstance(v, torch.Tensor)}
+    else:
+        load = lambda p: dict(np.load(p, allow_pickle=False))  # noqa: E731
+    before, after = load(tmp_path / name), load(copy)
+    assert before.keys() == after.keys()
+    for key, array in before.items():
+        assert after[key].shape == array.shape and after[key].dtype == array.dtype, key
+        if np.issubdtype(array.dtype, np.floating) and array.size > 1 and np.ptp(array) > 0:
+            assert not np.array_equal(after[key], array), key
+            assert np.array_equal(np.sort(after[key], axis=None), np.sort(array, axis=None))
+    assert WEIGHTS_CHECKS["w13_milestone"].bar > WEIGHTS_CHECKS["w13_milestone"].chance
+
+
+def test_scrambled_case_renames_the_checkpoint_and_judges_against_the_bar():
+    from grader.milestone import WEIGHTS_CHECKS, scrambled_case, weights_ignored
+
+    check = WEIGHTS_CHECKS["w13_milestone"]
+    case = get_exercise("w13_milestone").cases(4, hidden=True)[0]
+    copy = scrambled_case(check, case)
+    assert copy.args[0] == "milestone_week13.scrambled.npz"
+    rows = min(check.rows, len(case.target))
+    assert copy.args[1].shape[0] == rows == len(copy.target)
+    source, lengths, target = copy.args[1], copy.args[2], copy.target
+    perfect = np.zeros((rows, source.shape[1] + 1), dtype=np.int64)
+    perfect[:, :-1] = target
+    perfect[np.arange(rows), lengths] = 2  # EOS
+    message = weights_ignored(check, copy, (perfect,))
+    assert message and "exact match 1.000" in message and "at chance" in message
+    assert weights_ignored(check, copy, (np.zeros_like(perfect),)) is None
 
 
 def test_library_seq2seq_takes_any_attention_function():
@@ -185,6 +233,21 @@ W13_MUTANTS = {
         "inputs = body.clone()")),
 }
 
+#: A predictor that hard-codes the task: greedy decoding replaced by the reversal itself,
+#: whatever the model (its checkpoint loads, its weights are never used).
+HARD_CODED = '''def greedy_decode(model, source, lengths, max_len):
+    """The reversal, written out: no model needed."""
+    tokens = torch.full((source.shape[0], max_len), PAD)
+    for row, length in enumerate(lengths.tolist()):
+        tokens[row, :length] = source[row, :length].flip(0)
+        tokens[row, length] = EOS
+    return tokens, None
+
+
+'''
+W13_MUTANTS["hard-coded"] = ("w13_milestone", ("def sequence_loss(",
+                                               HARD_CODED + "def sequence_loss("))
+
 
 @pytest.fixture(scope="module")
 def week13(tmp_path_factory):
@@ -229,6 +292,17 @@ def test_week13_missing_pickled_or_mismatched_checkpoints_score_zero(week13):
     assert pickled.score == 0 and "pickled Python objects" in pickled.report
     shapes = week13["shapes"]["w13_milestone"]
     assert shapes.score == 0 and "does not fit your model" in shapes.report
+
+
+@pytest.mark.w13_milestone
+def test_week13_a_hard_coded_reversal_scores_zero(week13):
+    """Predictions must come from the submitted weights: the grader's scrambled copy of the
+    checkpoint decodes perfectly with a hard-coded reversal, and the milestone scores 0."""
+    hard = week13["hard-coded"]["w13_milestone"]
+    assert hard.score == 0 and "do not depend on the trained weights" in hard.report
+    assert "milestone_week13.scrambled.npz" in hard.report and "exact match 1.000" in hard.report
+    assert week13["hard-coded"]["w13_milestone_probe"].score == 3  # training code untouched
+    assert "scrambled" not in week13["reference"]["w13_milestone"].report
 
 
 @pytest.mark.w13_milestone

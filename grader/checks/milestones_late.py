@@ -34,8 +34,21 @@ are computed here, outside the learner's code, on documented curves.
     equal the cross-entropy of their logits on the real target tokens, recomputed here (a
     quarter: a loss that counts padding or forgets ``EOS`` loses it).
 
+**Predictions must come from the submitted weights** (``w12_milestone``, ``w13_milestone``;
+:class:`grader.milestone.WeightsCheck`): the grader writes a copy of the learner's checkpoint
+with every floating-point array's elements shuffled (``milestone_week13.scrambled.npz``) into
+the job beside it, and calls ``milestone_predict`` on that copy too, in the same sandbox run,
+with the first :data:`W12_SCRAMBLED` / :data:`W13_SCRAMBLED` held-out inputs. Shuffled weights
+predict at chance (accuracy 0.20 of 5 classes, exact match 0.00); at or above the bar (accuracy
+0.50, exact match 0.10) the predictions do not come from the submitted model (e.g. decoding
+that writes out the reversal) and the milestone scores 0, saying why.
+
 Grading-time bound per milestone: the notebook's cells (30 s each, the sandbox's cell
-limit), then ``timeout`` seconds per call below (week 12: 60 s + 60 s; week 13: 120 s + 60 s).
+limit), then ``timeout`` seconds per call below (week 12: 60 s + 60 s on the copy + 60 s for
+the probe; week 13: 120 s + 60 s on the copy + 60 s). The copy's call was measured at 2.0 s
+(week 12, 1,000 images) and 0.6-0.9 s (week 13, 200 sequences of length 20), writing the
+copy at ≤ 0.22 s (one thread, load average 10; ``python -m bench.bench_milestones_late
+scrambled WEEK SEEDS`` times the calls).
 
 Fast mode (``COURSE_FAST=1``: the tests and CI, where a notebook trains for seconds) scores
 fewer images / shorter sequences against lower bars (:data:`FAST_BARS`), and says so in
@@ -50,7 +63,8 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 from grader.config import fast_mode
-from grader.milestone import accuracy_credit, credit_curve
+from grader.milestone import (WeightsCheck, accuracy_credit, credit_curve,
+                              register_weights_check)
 
 #: Week 12: the committed reference run's from-scratch accuracy at 10 labels per class
 #: (``bench/results/week12.json``, row "scratch, 10 labels/class": 200 Adam steps of batch
@@ -74,6 +88,11 @@ W12_PROBE = (64, 20, 0.30)
 W13_PROBE = (32, 30, 0.30)
 #: Relative tolerance between the learner's loss and the grader's cross-entropy.
 LOSS_RTOL = 1e-4
+#: The scrambled copy (:class:`grader.milestone.WeightsCheck`): (inputs scored, bar). Shuffled
+#: reference weights reached an accuracy of 0.200-0.298 (5 classes, 10 permutations) and an
+#: exact match of 0.000 (2 permutations) in ``bench/bench_milestones_late.py scrambled``.
+W12_SCRAMBLED = (1000, 0.50)
+W13_SCRAMBLED = (200, 0.10)
 
 TARGET_CLASSES = (5, 6, 7, 8, 9)
 
@@ -208,6 +227,11 @@ def exact_match_rate(tokens: np.ndarray, target: np.ndarray, lengths: np.ndarray
 
     return exact_match(torch.from_numpy(tokens.astype(np.int64)), torch.from_numpy(target),
                        torch.from_numpy(lengths)).float().mean().item()
+
+
+def w13_exact_figure(case: Case, outputs: tuple[np.ndarray, ...]) -> float:
+    """The exact match of greedy tokens ``outputs[0]`` (the scrambled copy's figure)."""
+    return exact_match_rate(np.asarray(outputs[0]), case.target, case.args[2])
 
 
 def score_w13_exact(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
@@ -347,3 +371,10 @@ register(
         outputs=("losses", "decoder inputs", "logits", "loss"), hint=_W13_PROBE_HINT,
         see="course/week13-seq2seq.ipynb §2 Encoder, decoder and teacher forcing"),
 )
+register_weights_check(WeightsCheck(
+    "w12_milestone", checkpoint_name(12), "grader.milestone:accuracy_figure",
+    bar=W12_SCRAMBLED[1], chance=0.2, what="accuracy", rows=W12_SCRAMBLED[0], timeout=60.0))
+register_weights_check(WeightsCheck(
+    "w13_milestone", checkpoint_name(13), "grader.checks.milestones_late:w13_exact_figure",
+    bar=W13_SCRAMBLED[1], chance=0.0, what="exact match", rows=W13_SCRAMBLED[0],
+    timeout=60.0))
