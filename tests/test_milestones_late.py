@@ -27,7 +27,7 @@ from grader.milestone import CheckpointError, load_module, module_params, save_p
 from grader.release import ASSIGNMENTS
 from grader.seq2seq import AttentionSeq2Seq, greedy_decode, reversal_batch
 from grader.transfer import SmallResNet
-from tests.test_milestones import NOTEBOOK, _grade, _release, _solved
+from tests.milestone_notebooks import NOTEBOOK, grade, release, solved
 
 W12, W13 = "week12-transfer", "week13-seq2seq"
 
@@ -35,6 +35,21 @@ W12, W13 = "week12-transfer", "week13-seq2seq"
 def _variants(variants, week: str) -> dict:
     """The week's variants by label."""
     return {v.label: v for v in variants if v.exercise_id.startswith(week)}
+
+
+def _class(assignment: str, checkpoint: Path, **bad_files: Path) -> dict[str, tuple]:
+    """The students of a week: the reference (with its checkpoint, without, and with each of
+    ``bad_files``), the untouched release, all the alternatives together, each mutant."""
+    week = f"w{assignment[4:6]}"
+    students = {"reference": (solved(assignment), checkpoint),
+                "untouched": (release(assignment), checkpoint),
+                "missing": (solved(assignment), None),
+                **{name: (solved(assignment), path) for name, path in bad_files.items()},
+                "alternatives": (solved(assignment, *_variants(ALTERNATIVES, week).values()),
+                                 checkpoint)}
+    for label, mutant in _variants(MUTANTS, week).items():
+        students[label] = (solved(assignment, mutant), checkpoint)
+    return students
 
 
 # --------------------------------------------------------------------------------------
@@ -219,17 +234,7 @@ def week13(tmp_path_factory):
     with np.load(ckpt, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     np.savez(pickled, **arrays, note=np.array([{"trained": "elsewhere"}], dtype=object))
-    students = {
-        "reference": (_solved(W13), ckpt),
-        "untouched": (_release(W13), ckpt),
-        "missing": (_solved(W13), None),
-        "pickled": (_solved(W13), pickled),
-        "shapes": (_solved(W13), wrong_shapes),
-    }
-    students["alternatives"] = (_solved(W13, *_variants(ALTERNATIVES, "w13").values()), ckpt)
-    for label, mutant in _variants(MUTANTS, "w13").items():
-        students[label] = (_solved(W13, mutant), ckpt)
-    return _grade(tmp, W13, students)
+    return grade(tmp, W13, _class(W13, ckpt, pickled=pickled, shapes=wrong_shapes))
 
 
 @pytest.mark.w13_milestone
@@ -293,16 +298,7 @@ def week12(tmp_path_factory):
     ckpt = reference_checkpoint("milestone_week12.npz")
     wrong_shapes = save_params(tmp / "milestone_week12.npz",
                                module_params(SmallResNet(n_classes=10)))
-    students = {
-        "reference": (_solved(W12), ckpt),
-        "untouched": (_release(W12), ckpt),
-        "missing": (_solved(W12), None),
-        "shapes": (_solved(W12), wrong_shapes),
-        "alternatives": (_solved(W12, *_variants(ALTERNATIVES, "w12").values()), ckpt),
-    }
-    for label, mutant in _variants(MUTANTS, "w12").items():
-        students[label] = (_solved(W12, mutant), ckpt)
-    return _grade(tmp, W12, students)
+    return grade(tmp, W12, _class(W12, ckpt, shapes=wrong_shapes))
 
 
 @pytest.mark.w12_milestone
