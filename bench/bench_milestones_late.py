@@ -27,6 +27,14 @@ The checkpoints are copied to ``answers/milestones/`` as the reference submissio
 
 Run: ``python -m bench milestones_late`` (``MILESTONES_LATE_WEEKS=13`` runs one week and keeps
 the other week's rows of the previous run, each row dated; ``--fast`` tests the harness only).
+
+``python -m bench.bench_milestones_late grading-time 12 [--fast]`` times the grader's week-12
+call (its run of the notebook's ``fine_tune`` under the grader's budget, then the test images).
+``python -m bench.bench_milestones_late scrambled WEEK SEEDS`` (WEEK 10, 12 or 13; SEEDS e.g.
+``1,2,3``) measures what the grader's scrambled copy of the reference checkpoint
+(:class:`grader.milestone.WeightsCheck`) reaches, and the seconds of each ``milestone_predict``
+call, with the solution notebook's code and the full-size held-out cases: the figures the
+bars of :data:`grader.milestone.WEIGHTS_CHECKS` are set from.
 """
 
 from __future__ import annotations
@@ -210,3 +218,119 @@ def milestone_runs() -> list[Row]:
 
 
 BENCHMARKS = [milestone_runs]
+
+
+def scrambled(week: int, seeds: list[int]) -> list[dict]:
+    """Figures of the reference checkpoint and of scrambled copies (one per seed), full size."""
+    import tempfile
+    import time
+
+    import nbformat
+
+    from answers.milestones import reference_checkpoint
+    from grader.check import get_exercise, in_framework
+    from grader.demo import fill, solution_sources
+    from grader.milestone import WEIGHTS_CHECKS, scramble_checkpoint, scrambled_name
+    from grader.release import ASSIGNMENTS
+
+    import torch
+
+    os.environ["COURSE_FAST"] = "0"
+    torch.set_num_threads(1)  # as in the sandbox
+    assignment = {10: "week10-pytorch", 12: "week12-transfer", 13: "week13-seq2seq"}[week]
+    exercise = get_exercise(f"w{week}_milestone")
+    check = WEIGHTS_CHECKS[exercise.id]
+    folder = Path(tempfile.mkdtemp(prefix="scrambled-"))
+    name = check.checkpoint
+    shutil.copy(reference_checkpoint(name), folder / name)
+    notebook = fill(nbformat.read(ASSIGNMENTS / assignment / "milestone.ipynb", as_version=4),
+                    solution_sources(assignment, "milestone.ipynb"))
+    here, namespace, rows = os.getcwd(), {}, []
+    os.chdir(folder)
+    try:
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not meta.get("grade") \
+                    and meta.get("grade_id") not in ("run", "sanity"):
+                exec(cell.source, namespace)
+        predict = in_framework(namespace[exercise.function], exercise.framework)
+        figure = __import__("grader.check", fromlist=["_import_attribute"])._import_attribute(
+            check.figure)
+        for seed in seeds:
+            (folder / scrambled_name(name)).write_bytes(scramble_checkpoint(
+                (folder / name).read_bytes(), Path(name).suffix, seed))
+            case = exercise.cases(seed, hidden=True)[0]
+            for path in ((name, scrambled_name(name)) if seed == seeds[0] else
+                         (scrambled_name(name),)):
+                start = time.perf_counter()
+                outputs = predict(path, *case.args[1:])
+                seconds = time.perf_counter() - start
+                value = figure(case, outputs if isinstance(outputs, tuple) else (outputs,))
+                rows.append({"week": week, "seed": seed, "file": path, check.what: value,
+                             "inputs": len(case.target), "seconds": round(seconds, 2)})
+                print(json.dumps(rows[-1]), flush=True)
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+def grading_time(week: int, fast: bool, seed: int = 5) -> dict:
+    """Time the grader's ``w{week}_milestone`` call as the sandbox makes it (the solution
+    notebook's definitions, one torch thread; week 12: the grader's fine-tuning run), and
+    score it with the grader's metric."""
+    import tempfile
+    import time
+
+    import nbformat
+    import torch
+
+    from grader.check import get_exercise, in_framework
+    from grader.demo import fill, solution_sources
+
+    os.environ["COURSE_FAST"] = "1" if fast else "0"
+    torch.set_num_threads(1)
+    assignment = {12: "week12-transfer", 13: "week13-seq2seq"}[week]
+    notebook = fill(nbformat.read(NOTEBOOKS[week], as_version=4),
+                    solution_sources(assignment, "milestone.ipynb"))
+    exercise = get_exercise(f"w{week}_milestone")
+    here, namespace = os.getcwd(), {}
+    folder = Path(tempfile.mkdtemp(prefix="grading-time-"))
+    if week == 13:
+        from answers.milestones import reference_checkpoint
+
+        shutil.copy(reference_checkpoint("milestone_week13.npz"), folder)
+    os.chdir(folder)
+    try:
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not meta.get("grade") \
+                    and meta.get("grade_id") not in ("run", "sanity"):
+                exec(cell.source, namespace)
+        case = exercise.cases(seed, hidden=True)[0]
+        predict = in_framework(namespace[exercise.function], exercise.framework)
+        load_before = _load_average()
+        start = time.perf_counter()
+        outputs = predict(*case.args, **case.kwargs)
+        seconds = time.perf_counter() - start
+        metric = __import__("grader.check", fromlist=["_import_attribute"])._import_attribute(
+            exercise.score)
+        credit, message = metric(case, outputs if isinstance(outputs, tuple) else (outputs,))
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"week": week, "fast": fast, "seconds": round(seconds, 1), "credit": credit,
+            "message": message, "load_before": load_before, "load_after": _load_average(),
+            "timeout": exercise.timeout}
+
+
+if __name__ == "__main__":  # python -m bench.bench_milestones_late scrambled 13 1,2
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "scrambled":
+        scrambled(int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")])
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "grading-time":
+        print(json.dumps(grading_time(int(sys.argv[2]), fast=sys.argv[3:] == ["--fast"])))
+    else:
+        sys.exit("usage: python -m bench.bench_milestones_late scrambled WEEK SEEDS | "
+                 "grading-time WEEK [--fast]")

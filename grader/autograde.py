@@ -52,8 +52,8 @@ import nbformat
 import numpy as np
 from nbgrader.utils import compute_checksum
 
-from grader.check import (CheckResult, Exercise, argument_names, get_exercise, in_framework,
-                          reference_outputs, run_cases, score_cases)
+from grader.check import (CheckResult, Exercise, argument_names, as_outputs, get_exercise,
+                          in_framework, reference_outputs, run_cases, score_cases)
 from grader.isolation import isolation_level, require_full_isolation
 from grader.gradebook import (GradingLock, manual_grades, record, record_written,  # noqa: F401
                               submitted_timestamp)
@@ -797,7 +797,9 @@ def run_job(job: GradeJob, references: ReferenceCache | None = None
     result.written = written_answers(nb, release.nb)
     cells = cells_to_run(nb, release)
     static_tampering, static_suspicious, answer_key = source_findings([s for _, s in cells])
-    staged = stage_files(job.files)
+    from grader.milestone import scrambled_files  # grader-made copies win over same names
+
+    staged = stage_files({**job.files, **scrambled_files(release.grade_cells, job.files, seed)})
     result.flags += job.files_flags
     try:
         with Sandbox(limits, files=staged, isolation=isolation) as sandbox:
@@ -963,8 +965,30 @@ def _score_milestone(exercise: Exercise, points: float, runner: NotebookRunner,
         if problem:
             return ExerciseScore(exercise.id, points, 0.0, f"{exercise.id}: 0 — {problem}")
     check = score_cases(exercise, remote_function(runner, exercise), cases)
+    ignored = _weights_ignored(exercise, runner, cases) if check.fraction > 0 else None
+    if ignored:
+        return ExerciseScore(exercise.id, points, 0.0, f"{exercise.id}: 0 — {ignored}")
     return ExerciseScore(exercise.id, points, round(points * check.fraction, 4),
                          check.report(exercise.hint))
+
+
+def _weights_ignored(exercise: Exercise, runner: NotebookRunner, cases: list) -> str | None:
+    """One more call in the same sandbox, on the grader's scrambled copy of the checkpoint
+    (:class:`grader.milestone.WeightsCheck`): the message that zeroes the milestone, or None."""
+    from dataclasses import replace
+
+    from grader.milestone import WEIGHTS_CHECKS, scrambled_case, weights_ignored
+
+    check = WEIGHTS_CHECKS.get(exercise.id)
+    if check is None or not cases:
+        return None
+    case = scrambled_case(check, cases[0])
+    call = remote_function(runner, replace(exercise, timeout=check.timeout))
+    try:
+        outputs = as_outputs(call(*case.args, **case.kwargs))
+    except Exception:  # raised, timed out: nothing to conclude from the copy
+        return None
+    return weights_ignored(check, case, outputs, exercise.function)
 
 
 # --------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import json
 import os
 import time
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -588,3 +589,139 @@ def train_or_load_torch(path: str | os.PathLike, train: Callable[[], dict | None
     print(f"saved {path.name} after {info['train_seconds']:.0f} s of training; the next run "
           "loads it instead of training")
     return info
+
+
+# --------------------------------------------------------------------------------------
+# Predictions must come from the submitted weights (the grader's side)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeightsCheck:
+    """A milestone whose predictions are also asked of a *scrambled copy* of the checkpoint.
+
+    The grader (outside the sandbox) writes a copy of the learner's checkpoint whose every
+    floating-point array has its elements permuted (:func:`scramble_checkpoint`), under the
+    name :func:`scrambled_name`, into the job beside the original; in the same sandbox run
+    it calls the learner's function on that copy with the first :attr:`rows` held-out
+    inputs (:func:`scrambled_case`). A model with shuffled weights predicts at chance; if
+    the copy's :attr:`figure` reaches :attr:`bar`, the predictions do not come from the
+    weights submitted (a predictor that hard-codes the task) and the milestone scores 0.
+
+    It catches predictions that ignore the file they are given; a learner who deliberately
+    detects the copy (by its name or content) is beyond it, as any check run in their code.
+    """
+
+    exercise_id: str
+    checkpoint: str
+    figure: str  # "module:fn", (case, outputs) -> the metric's raw figure (accuracy, …)
+    bar: float  # the scrambled copy at or above this: the predictions ignore the weights
+    chance: float  # what a model with shuffled weights reaches (for the message)
+    what: str  # the figure's name in messages ("accuracy", "exact match")
+    rows: int = 500  # held-out inputs scored on the copy (a chance-level figure needs few)
+    timeout: float = 60.0  # seconds for that call
+
+
+#: Milestones graded with a scrambled copy too, by exercise id (filled by grader.checks).
+WEIGHTS_CHECKS: dict[str, WeightsCheck] = {}
+#: Seed offset of the permutation (the grading run's seed + this).
+SCRAMBLE_SEED = 7919
+
+
+def register_weights_check(check: WeightsCheck) -> None:
+    WEIGHTS_CHECKS[check.exercise_id] = check
+
+
+def scrambled_name(name: str) -> str:
+    """``milestone_week13.npz`` -> ``milestone_week13.scrambled.npz``."""
+    path = Path(name)
+    return f"{path.stem}.scrambled{path.suffix}"
+
+
+def _permuted(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if not np.issubdtype(array.dtype, np.floating) or array.size < 2:
+        return array
+    return rng.permutation(array.ravel()).reshape(array.shape)
+
+
+def scramble_checkpoint(data: bytes, suffix: str, seed: int) -> bytes:
+    """The same checkpoint (same format, names, shapes, dtypes) with the elements of every
+    floating-point array permuted by ``default_rng(seed)``; integer arrays (batch counters)
+    and the saved info are kept. ``suffix``: ``".npz"`` or ``".pt"`` (a state dict)."""
+    import io
+
+    rng = np.random.default_rng(seed)
+    out = io.BytesIO()
+    if suffix == TORCH_SUFFIX:
+        import torch
+
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        inner = state["state_dict"] if isinstance(state.get("state_dict"), dict) else state
+        for key in sorted(inner):
+            if isinstance(inner[key], torch.Tensor):
+                inner[key] = torch.from_numpy(np.ascontiguousarray(
+                    _permuted(inner[key].numpy(), rng)))
+        torch.save(state, out)
+        return out.getvalue()
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {key: _permuted(archive[key], rng) for key in sorted(archive.files)}
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+def scrambled_files(exercise_ids, files: dict[str, bytes], seed: int) -> dict[str, bytes]:
+    """The scrambled copies a job's files need for its exercises (trusted side, before the
+    sandbox starts): one per :data:`WEIGHTS_CHECKS` checkpoint present and readable."""
+    import tempfile
+
+    copies: dict[str, bytes] = {}
+    for exercise_id in exercise_ids:
+        check = WEIGHTS_CHECKS.get(exercise_id)
+        if check is None or check.checkpoint not in files:
+            continue
+        with tempfile.TemporaryDirectory() as folder:  # inspected as a file, as when graded
+            path = Path(folder) / check.checkpoint
+            path.write_bytes(files[check.checkpoint])
+            if inspect_checkpoint(path):
+                continue  # refused anyway: the milestone scores 0 with that message
+        copies[scrambled_name(check.checkpoint)] = scramble_checkpoint(
+            files[check.checkpoint], Path(check.checkpoint).suffix, seed + SCRAMBLE_SEED)
+    return copies
+
+
+def scrambled_case(check: WeightsCheck, case):
+    """``case`` on the scrambled copy: the checkpoint argument renamed, the first
+    :attr:`WeightsCheck.rows` rows of every array argument and of the target."""
+    from dataclasses import replace
+
+    cut = lambda v: v[:check.rows] if isinstance(v, np.ndarray) else v  # noqa: E731
+    args = tuple(scrambled_name(a) if isinstance(a, str) and a == check.checkpoint else cut(a)
+                 for a in case.args)
+    return replace(case, name=f"{case.name}, on a scrambled copy of {check.checkpoint}",
+                   args=args, target=cut(case.target))
+
+
+def accuracy_figure(case, outputs) -> float:
+    """Accuracy of class scores ``outputs[0] (N, C)`` against ``case.target (N,)``."""
+    scores = np.asarray(outputs[0])
+    return float(np.mean(scores.argmax(axis=1) == case.target))
+
+
+def weights_ignored(check: WeightsCheck, case, outputs, function: str = "milestone_predict"
+                    ) -> str | None:
+    """The message that zeroes the milestone when the scrambled copy's figure reaches the
+    bar, or None (the predictions depend on the weights)."""
+    from grader.check import _import_attribute
+
+    try:
+        figure = float(_import_attribute(check.figure)(case, outputs))
+    except Exception:  # outputs the metric cannot read: nothing to conclude
+        return None
+    if not figure >= check.bar:
+        return None
+    return (f"your predictions do not depend on the trained weights you submitted: on a "
+            f"copy of {check.checkpoint} whose every weight array the grader shuffled "
+            f"({scrambled_name(check.checkpoint)}), your {function} "
+            f"still reached {check.what} {figure:.3f} on {len(case.target):,} held-out "
+            f"inputs, where a model with shuffled weights is at chance (about "
+            f"{check.chance:.2f}; the bar is {check.bar:.2f}). The points are for what your "
+            f"trained model predicts: build the model, load the file at the path you are "
+            f"given, and predict with that model, nothing else")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -19,9 +18,9 @@ import pytest
 
 from answers.milestones import reference_checkpoint
 from answers.variants.milestones import ALTERNATIVES, MUTANTS
-from grader.autograde import autograde, submitted_files, ReleaseNotebook
+from grader.autograde import submitted_files, ReleaseNotebook
 from grader.check import Case, all_exercises, get_exercise
-from grader.demo import class_notebooks, fill, solution_sources
+from grader.demo import class_notebooks
 from grader.milestone import (
     CheckpointError,
     accuracy_credit,
@@ -34,12 +33,9 @@ from grader.milestone import (
     train_or_load,
 )
 from grader.release import ASSIGNMENTS
-from grader.sandbox import Limits
+from tests.milestone_notebooks import LIMITS, NOTEBOOK, grade, release, solved, variant
 
 W05, W07 = "week05-optimization", "week07-cnn"
-NOTEBOOK = "milestone.ipynb"
-#: Generous limits: the shared 2-core machine is slow, and the notebooks load data.
-LIMITS = Limits(cell_timeout=120, memory_mb=4096)
 
 
 # --------------------------------------------------------------------------------------
@@ -156,47 +152,6 @@ def test_milestones_are_registered_with_their_files():
 # --------------------------------------------------------------------------------------
 # Grading notebooks in the sandbox
 # --------------------------------------------------------------------------------------
-def _grade(tmp_path: Path, assignment: str, students: dict[str, tuple], seed: int = 5):
-    """Write each student's (notebook, checkpoint file or None) and autograde them all."""
-    release_dir = tmp_path / "release"
-    (release_dir / assignment).mkdir(parents=True)
-    shutil.copy(ASSIGNMENTS / assignment / NOTEBOOK, release_dir / assignment / NOTEBOOK)
-    submitted = tmp_path / "submitted"
-    name = get_exercise(f"w{assignment[4:6]}_milestone").files[0]
-    for student, (nb, checkpoint) in students.items():
-        folder = submitted / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        if checkpoint is not None:
-            shutil.copy(checkpoint, folder / name)
-    results = autograde(assignment, submitted, tmp_path / "autograded", release_dir,
-                        jobs=2, limits=LIMITS, seed=seed, progress=False)
-    return {r.student: Graded({e.exercise_id: e for e in r.exercises}, r.cell_errors)
-            for r in results}
-
-
-class Graded(dict):
-    """One student's scores by exercise id, and the cells that failed while grading."""
-
-    def __init__(self, scores: dict, cell_errors: list[str]):
-        super().__init__(scores)
-        self.cell_errors = cell_errors
-
-
-def _release(assignment: str) -> nbformat.NotebookNode:
-    return nbformat.read(ASSIGNMENTS / assignment / NOTEBOOK, as_version=4)
-
-
-def _solved(assignment: str, *variants) -> nbformat.NotebookNode:
-    code = solution_sources(assignment, NOTEBOOK)
-    code.update({v.exercise_id: v.source for v in variants})
-    return fill(_release(assignment), code)
-
-
-def _variant(variants, exercise_id: str, words: str):
-    return next(v for v in variants if v.exercise_id == exercise_id and words in v.label)
-
-
 @pytest.fixture(scope="module")
 def week05(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("w05")
@@ -210,20 +165,20 @@ def week05(tmp_path_factory):
     with np.load(ckpt, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     np.savez(pickled, **arrays, note=np.array([{"trained": "elsewhere"}], dtype=object))
-    return _grade(tmp, W05, {
-        "reference": (_solved(W05), ckpt),
-        "untouched": (_release(W05), ckpt),
-        "missing": (_solved(W05), None),
-        "pickled": (_solved(W05), pickled),
-        "shapes": (_solved(W05), wrong_shapes),
-        "alternatives": (_solved(W05, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w05"]),
+    return grade(tmp, W05, {
+        "reference": (solved(W05), ckpt),
+        "untouched": (release(W05), ckpt),
+        "missing": (solved(W05), None),
+        "pickled": (solved(W05), pickled),
+        "shapes": (solved(W05), wrong_shapes),
+        "alternatives": (solved(W05, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w05"]),
                          ckpt),
-        "relu-backward": (_solved(W05, _variant(MUTANTS, "w05_milestone", "ReLU backward")),
+        "relu-backward": (solved(W05, variant(MUTANTS, "ReLU backward", "w05_milestone")),
                           ckpt),
-        "no-relu": (_solved(W05, _variant(MUTANTS, "w05_milestone", "without their ReLU")),
+        "no-relu": (solved(W05, variant(MUTANTS, "without their ReLU", "w05_milestone")),
                     ckpt),
-        "sign": (_solved(W05, _variant(MUTANTS, "w05_milestone_probe", "sign error")), ckpt),
-        "frozen": (_solved(W05, _variant(MUTANTS, "w05_milestone_probe", "never stores")),
+        "sign": (solved(W05, variant(MUTANTS, "sign error", "w05_milestone_probe")), ckpt),
+        "frozen": (solved(W05, variant(MUTANTS, "never stores", "w05_milestone_probe")),
                    ckpt),
         "kernel-killer": (class_notebooks(W05, NOTEBOOK)["hal-kernel-killer"], ckpt),
     })
@@ -287,9 +242,9 @@ def test_mutant_layers_and_training_steps_fail_the_bar_or_the_probe(week05):
 @pytest.mark.w07_milestone_probe
 def test_week07_reference_passes_and_a_wrong_conv_backward_fails_the_probe(tmp_path):
     ckpt = reference_checkpoint("milestone_week07.npz")
-    results = _grade(tmp_path, W07, {
-        "reference": (_solved(W07), ckpt),
-        "conv-backward": (_solved(W07, _variant(MUTANTS, "w07_milestone", "conv backward")),
+    results = grade(tmp_path, W07, {
+        "reference": (solved(W07), ckpt),
+        "conv-backward": (solved(W07, variant(MUTANTS, "conv backward", "w07_milestone")),
                           ckpt),
     })
     for exercise in results["reference"].values():
@@ -307,7 +262,7 @@ def test_public_check_reports_the_accuracy_in_the_learners_kernel(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     shutil.copy(reference_checkpoint("milestone_week05.npz"), tmp_path)
     namespace: dict = {}
-    for cell in _solved(W05).cells:
+    for cell in solved(W05).cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade_id") in (
                 "setup", "w05_milestone_code", "w05_milestone_probe_code", "grade_functions"):
@@ -333,7 +288,7 @@ def test_selfgrade_grades_the_checkpoint_beside_the_learners_notebook(tmp_path):
 
     folder = tmp_path / "mine"
     folder.mkdir()
-    nbformat.write(_solved(W05), folder / NOTEBOOK)
+    nbformat.write(solved(W05), folder / NOTEBOOK)
     shutil.copy(reference_checkpoint("milestone_week05.npz"), folder)
     run = selfgrade(folder / NOTEBOOK, db=tmp_path / "progress.sqlite", work=tmp_path / "work",
                     limits=LIMITS, seed=3)
@@ -349,7 +304,7 @@ def test_the_reference_never_loses_probe_points_to_relu_or_pooling_kinks(tmp_pat
 
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    for cell in _solved(W07).cells:
+    for cell in solved(W07).cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade_id") in (
                 "setup", "w07_milestone_code", "w07_milestone_probe_code", "grade_functions"):

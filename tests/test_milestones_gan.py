@@ -21,11 +21,10 @@ from answers.milestones import reference_checkpoint
 from answers.variants.milestones_gan import ALTERNATIVES, MUTANTS
 from grader.check import Case, evaluate, get_exercise
 from grader.checks import milestones_gan as m
-from grader.demo import fill, solution_sources
 from grader.gans import load_generator, train_or_load_generator
 from grader.milestone import CheckpointError, inspect_checkpoint
-from grader.release import ASSIGNMENTS
 from grader.sandbox import Limits
+from tests.milestone_notebooks import grade, release, solved
 
 W14, NOTEBOOK = "week14-gans", "milestone.ipynb"
 LIMITS = Limits(cell_timeout=180, memory_mb=4096)
@@ -35,13 +34,11 @@ pytestmark = [pytest.mark.w14_milestone, pytest.mark.w14_milestone_probe]
 
 
 def _release() -> nbformat.NotebookNode:
-    return nbformat.read(ASSIGNMENTS / W14 / NOTEBOOK, as_version=4)
+    return release(W14)
 
 
 def _solved(*variants) -> nbformat.NotebookNode:
-    code = solution_sources(W14, NOTEBOOK)
-    code.update({v.exercise_id: v.source for v in variants})
-    return fill(_release(), code)
+    return solved(W14, *variants)
 
 
 @pytest.fixture(scope="module")
@@ -235,11 +232,6 @@ def test_each_mutant_fails_the_bar_or_the_probe(in_folder, setup_namespace, vari
 # Grading notebooks in the sandbox: the untouched release, missing and unusable files
 # --------------------------------------------------------------------------------------
 def test_sandbox_grades_reference_untouched_missing_pickled_and_mismatched(tmp_path):
-    from grader.autograde import autograde
-
-    release_dir = tmp_path / "release" / W14
-    release_dir.mkdir(parents=True)
-    shutil.copy(ASSIGNMENTS / W14 / NOTEBOOK, release_dir / NOTEBOOK)
     ckpt = reference_checkpoint(m.CHECKPOINT)
     pickled = tmp_path / "pickled.pt"
     state = torch.load(ckpt, weights_only=True)
@@ -251,16 +243,7 @@ def test_sandbox_grades_reference_untouched_missing_pickled_and_mismatched(tmp_p
     students = {"reference": (_solved(), ckpt), "untouched": (_release(), ckpt),
                 "missing": (_solved(), None), "pickled": (_solved(), pickled),
                 "shapes": (_solved(), mlp)}
-    submitted = tmp_path / "submitted"
-    for student, (nb, checkpoint) in students.items():
-        folder = submitted / student / W14
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        if checkpoint is not None:
-            shutil.copy(checkpoint, folder / m.CHECKPOINT)
-    results = autograde(W14, submitted, tmp_path / "autograded", tmp_path / "release",
-                        jobs=2, limits=LIMITS, seed=5, progress=False)
-    graded = {r.student: {e.exercise_id: e for e in r.exercises} for r in results}
+    graded = grade(tmp_path, W14, students, checkpoint=m.CHECKPOINT, limits=LIMITS)
     for exercise in graded["reference"].values():
         assert exercise.score == exercise.points, exercise.report
     for exercise in graded["untouched"].values():

@@ -10,41 +10,46 @@ built here from the reference solution.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from answers.milestones import reference_checkpoint
+from answers.variants.milestones_late import ALTERNATIVES, MUTANTS
 from grader.autograde import ReleaseNotebook, submitted_files
 from grader.check import Case, all_exercises, get_exercise
 from grader.checks import milestones_late as ml
 from grader.config import REPO_ROOT
-from grader.demo import class_notebooks, milestone_files, solution_sources
+from grader.demo import class_notebooks, milestone_files
 from grader.milestone import CheckpointError, load_module, module_params, save_params
 from grader.release import ASSIGNMENTS
 from grader.seq2seq import AttentionSeq2Seq, greedy_decode, reversal_batch
 from grader.transfer import SmallResNet
-from tests.test_milestones import NOTEBOOK, _grade, _release, _solved
+from tests.milestone_notebooks import NOTEBOOK, grade, release, solved
 
 W12, W13 = "week12-transfer", "week13-seq2seq"
 
 
-@dataclass(frozen=True)
-class Mutant:
-    exercise_id: str
-    label: str
-    source: str
+def _variants(variants, week: str) -> dict:
+    """The week's variants by label."""
+    return {v.label: v for v in variants if v.exercise_id.startswith(week)}
 
 
-def _mutant(assignment: str, exercise_id: str, label: str, *replacements: tuple[str, str]
-            ) -> Mutant:
-    source = solution_sources(assignment, NOTEBOOK)[exercise_id]
-    for old, new in replacements:
-        assert old in source, f"{label}: {old!r} is not in the reference solution"
-        source = source.replace(old, new)
-    return Mutant(exercise_id, label, source)
+def _class(assignment: str, checkpoint: Path, **bad_files: Path) -> dict[str, tuple]:
+    """The students of a week: the reference (with its checkpoint, without, and with each of
+    ``bad_files``), the untouched release, all the alternatives together, each mutant."""
+    week = f"w{assignment[4:6]}"
+    students = {"reference": (solved(assignment), checkpoint),
+                "untouched": (release(assignment), checkpoint),
+                "missing": (solved(assignment), None),
+                **{name: (solved(assignment), path) for name, path in bad_files.items()},
+                "alternatives": (solved(assignment, *_variants(ALTERNATIVES, week).values()),
+                                 checkpoint)}
+    for label, mutant in _variants(MUTANTS, week).items():
+        students[label] = (solved(assignment, mutant), checkpoint)
+    return students
 
 
 # --------------------------------------------------------------------------------------
@@ -69,6 +74,53 @@ def test_module_checkpoints_round_trip_and_name_each_mismatch(tmp_path):
     with pytest.raises(CheckpointError, match="head.weight: saved with shape \\(5, 32\\), "
                                               "your model expects \\(10, 32\\)"):
         load_module(SmallResNet(n_classes=10), path)
+
+
+@pytest.mark.parametrize("name", ["milestone_week13.npz", "milestone_week10.pt"])
+def test_scrambled_copy_keeps_the_format_and_shuffles_every_float_array(tmp_path, name):
+    from grader.milestone import (WEIGHTS_CHECKS, inspect_checkpoint, scramble_checkpoint,
+                                  scrambled_files, scrambled_name)
+
+    data = reference_checkpoint(name).read_bytes()
+    files = scrambled_files(["w13_milestone", "w10_milestone", "w13_milestone_probe"],
+                            {name: data}, seed=3)
+    assert list(files) == [scrambled_name(name)]
+    assert files[scrambled_name(name)] == scramble_checkpoint(data, Path(name).suffix, 3 + 7919)
+    copy = tmp_path / scrambled_name(name)
+    copy.write_bytes(files[copy.name])
+    assert inspect_checkpoint(copy) is None  # the same safe format the learner's code reads
+    (tmp_path / name).write_bytes(data)
+    if name.endswith(".pt"):
+        load = lambda p: {k: v.numpy() for k, v in torch.load(  # noqa: E731
+            p, weights_only=True).items() if isinstance(v, torch.Tensor)}
+    else:
+        load = lambda p: dict(np.load(p, allow_pickle=False))  # noqa: E731
+    before, after = load(tmp_path / name), load(copy)
+    assert before.keys() == after.keys()
+    for key, array in before.items():
+        assert after[key].shape == array.shape and after[key].dtype == array.dtype, key
+        if np.issubdtype(array.dtype, np.floating) and array.size > 1 and np.ptp(array) > 0:
+            assert not np.array_equal(after[key], array), key
+            assert np.array_equal(np.sort(after[key], axis=None), np.sort(array, axis=None))
+    assert WEIGHTS_CHECKS["w13_milestone"].bar > WEIGHTS_CHECKS["w13_milestone"].chance
+
+
+def test_scrambled_case_renames_the_checkpoint_and_judges_against_the_bar():
+    from grader.milestone import WEIGHTS_CHECKS, scrambled_case, weights_ignored
+
+    check = WEIGHTS_CHECKS["w13_milestone"]
+    case = get_exercise("w13_milestone").cases(4, hidden=True)[0]
+    copy = scrambled_case(check, case)
+    assert copy.args[0] == "milestone_week13.scrambled.npz"
+    rows = min(check.rows, len(case.target))
+    assert copy.args[1].shape[0] == rows == len(copy.target)
+    source, lengths, target = copy.args[1], copy.args[2], copy.target
+    perfect = np.zeros((rows, source.shape[1] + 1), dtype=np.int64)
+    perfect[:, :-1] = target
+    perfect[np.arange(rows), lengths] = 2  # EOS
+    message = weights_ignored(check, copy, (perfect,))
+    assert message and "exact match 1.000" in message and "at chance" in message
+    assert weights_ignored(check, copy, (np.zeros_like(perfect),)) is None
 
 
 def test_library_seq2seq_takes_any_attention_function():
@@ -172,20 +224,6 @@ def test_demo_class_hands_in_the_milestones():
 # --------------------------------------------------------------------------------------
 # Grading notebooks in the sandbox (fast mode)
 # --------------------------------------------------------------------------------------
-W13_MUTANTS = {
-    # Wrong attention normalisation: the softmax runs over the batch, not the positions.
-    "softmax-over-batch": ("w13_milestone", ("torch.softmax(scores, dim=1)",
-                                             "torch.softmax(scores, dim=0)")),
-    # A loss that averages over every position, padding included.
-    "loss-counts-padding": ("w13_milestone", ("return -(picked * real).sum() / real.sum()",
-                                              "return -picked.mean()")),
-    # Teacher forcing not shifted: the decoder reads the token it must predict.
-    "no-shift": ("w13_milestone", (
-        "inputs = torch.cat([torch.full((n, 1), bos_id), body[:, :-1]], dim=1)",
-        "inputs = body.clone()")),
-}
-
-
 @pytest.fixture(scope="module")
 def week13(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("w13")
@@ -196,23 +234,15 @@ def week13(tmp_path_factory):
     with np.load(ckpt, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     np.savez(pickled, **arrays, note=np.array([{"trained": "elsewhere"}], dtype=object))
-    students = {
-        "reference": (_solved(W13), ckpt),
-        "untouched": (_release(W13), ckpt),
-        "missing": (_solved(W13), None),
-        "pickled": (_solved(W13), pickled),
-        "shapes": (_solved(W13), wrong_shapes),
-    }
-    for name, (exercise_id, *replacements) in W13_MUTANTS.items():
-        students[name] = (_solved(W13, _mutant(W13, exercise_id, name, *replacements)), ckpt)
-    return _grade(tmp, W13, students)
+    return grade(tmp, W13, _class(W13, ckpt, pickled=pickled, shapes=wrong_shapes))
 
 
 @pytest.mark.w13_milestone
 @pytest.mark.w13_milestone_probe
-def test_week13_reference_gets_full_marks_and_the_untouched_release_zero(week13):
-    for exercise in week13["reference"].values():
-        assert exercise.score == exercise.points, exercise.report
+def test_week13_reference_and_alternatives_get_full_marks_untouched_zero(week13):
+    for student in ("reference", "alternatives"):
+        for exercise in week13[student].values():
+            assert exercise.score == exercise.points, (student, exercise.report)
     assert "exact match" in week13["reference"]["w13_milestone"].report
     assert week13["reference"].cell_errors == []
     for exercise in week13["untouched"].values():
@@ -232,30 +262,34 @@ def test_week13_missing_pickled_or_mismatched_checkpoints_score_zero(week13):
 
 
 @pytest.mark.w13_milestone
+def test_week13_a_hard_coded_reversal_scores_zero(week13):
+    """Predictions must come from the submitted weights: the grader's scrambled copy of the
+    checkpoint decodes perfectly with a hard-coded reversal, and the milestone scores 0."""
+    hard_coded = week13["decoding hard-codes the reversal (weights unused)"]
+    hard = hard_coded["w13_milestone"]
+    assert hard.score == 0 and "do not depend on the trained weights" in hard.report
+    assert "milestone_week13.scrambled.npz" in hard.report and "exact match 1.000" in hard.report
+    assert hard_coded["w13_milestone_probe"].score == 3  # training code untouched
+    assert "scrambled" not in week13["reference"]["w13_milestone"].report
+
+
+@pytest.mark.w13_milestone
 @pytest.mark.w13_milestone_probe
 def test_week13_mutants_fail_the_bar_or_the_probe(week13):
+    for label in _variants(MUTANTS, "w13"):
+        total = sum(e.score for e in week13[label].values())
+        assert total < sum(e.points for e in week13[label].values()), label
     # A wrong attention normalisation wrecks the trained model's decoding: the bar.
-    assert week13["softmax-over-batch"]["w13_milestone"].score < 6
+    assert week13["attention softmax over the batch"]["w13_milestone"].score < 6
     # The checkpoint decodes fine with a wrong loss or shift; the probe catches them.
-    for student in ("loss-counts-padding", "no-shift"):
-        probe = week13[student]["w13_milestone_probe"]
-        assert probe.score < probe.points, (student, probe.report)
     assert "✗ (check the shifted targets" \
-        in week13["loss-counts-padding"]["w13_milestone_probe"].report
-    assert "differ from the targets shifted behind BOS" \
-        in week13["no-shift"]["w13_milestone_probe"].report
-
-
-NEW_HEAD = ("    model.head = nn.Linear(model.head.in_features, n_classes)"
-            ".to(model.head.weight.dtype)\n")
-W12_MUTANTS = {
-    # Frozen batch norm thaws: every stage back in training mode before each step.
-    "all-train": ("w12_milestone", ("stage.train(index >= n_frozen)", "stage.train()")),
-    # The new head is created after the optimizer's groups: the optimizer trains the old one.
-    "head-after-optimizer": ("w12_milestone", (f"{NEW_HEAD}    groups = []\n", "    groups = []\n"),
-                             ("    return torch.optim.Adam(groups)",
-                              f"{NEW_HEAD}    return torch.optim.Adam(groups)")),
-}
+        in week13["loss averaged over padding too"]["w13_milestone_probe"].report
+    no_shift = week13["decoder reads the token it must predict (no shift)"]
+    assert "differ from the targets shifted behind BOS" in no_shift["w13_milestone_probe"].report
+    for label in ("gradient ascent (minus the loss)", "no optimizer step",
+                  "gradients zeroed between backward and step"):
+        probe = week13[label]["w13_milestone_probe"]
+        assert probe.score < probe.points and "full marks for a fall" in probe.report, label
 
 
 @pytest.fixture(scope="module")
@@ -264,38 +298,44 @@ def week12(tmp_path_factory):
     ckpt = reference_checkpoint("milestone_week12.npz")
     wrong_shapes = save_params(tmp / "milestone_week12.npz",
                                module_params(SmallResNet(n_classes=10)))
-    students = {
-        "reference": (_solved(W12), ckpt),
-        "untouched": (_release(W12), ckpt),
-        "missing": (_solved(W12), None),
-        "shapes": (_solved(W12), wrong_shapes),
-    }
-    for name, (exercise_id, *replacements) in W12_MUTANTS.items():
-        students[name] = (_solved(W12, _mutant(W12, exercise_id, name, *replacements)), ckpt)
-    return _grade(tmp, W12, students)
+    return grade(tmp, W12, _class(W12, ckpt, shapes=wrong_shapes))
 
 
 @pytest.mark.w12_milestone
 @pytest.mark.w12_milestone_probe
 def test_week12_reference_full_marks_untouched_zero_files_refused(week12):
-    for exercise in week12["reference"].values():
-        assert exercise.score == exercise.points, exercise.report
+    for student in ("reference", "alternatives"):
+        for exercise in week12[student].values():
+            assert exercise.score == exercise.points, (student, exercise.report)
     assert "held-out accuracy" in week12["reference"]["w12_milestone"].report
+    assert "your fine_tune run by the grader (40 steps" \
+        in week12["reference"]["w12_milestone"].report
     for exercise in week12["untouched"].values():
         assert exercise.score == 0 and "not attempted" in exercise.report
     assert week12["missing"]["w12_milestone"].score == 0
     assert "expected milestone_week12.npz next to the notebook" \
         in week12["missing"]["w12_milestone"].report
-    shapes = week12["shapes"]["w12_milestone"]
-    assert shapes.score == 0 and "head.weight: saved with shape (10, 32)" in shapes.report
 
 
+@pytest.mark.w12_milestone
+def test_week12_points_come_from_the_graders_run_not_the_file(week12):
+    """The budget is the grader's: a file that does not fit earns nothing by itself (the run
+    cell says so), and the reference file does not rescue a loop that does not train."""
+    shapes = week12["shapes"]
+    assert shapes["w12_milestone"].score == 6, shapes["w12_milestone"].report
+    assert any("head.weight: saved with shape (10, 32)" in e for e in shapes.cell_errors)
+    epochs = week12["steps read as epochs of the labelled images"]["w12_milestone"]
+    assert epochs.score == 0 and "held-out accuracy" in epochs.report
+
+
+@pytest.mark.w12_milestone
 @pytest.mark.w12_milestone_probe
-def test_week12_thawed_batch_norm_or_an_untrained_head_fail_the_probe(week12):
-    for student in W12_MUTANTS:
-        probe = week12[student]["w12_milestone_probe"]
-        assert probe.score < probe.points, (student, probe.report)
-        assert week12[student]["w12_milestone"].score == 6  # the checkpoint still scores
-    assert "stem: rate 0 but it changed" in week12["all-train"]["w12_milestone_probe"].report
+def test_week12_mutants_fail_the_bar_or_the_probe(week12):
+    for label in _variants(MUTANTS, "w12"):
+        total = sum(e.score for e in week12[label].values())
+        assert total < sum(e.points for e in week12[label].values()), label
+    probe = lambda label: week12[label]["w12_milestone_probe"].report  # noqa: E731
+    assert "stem: rate 0 but it changed" \
+        in probe("frozen batch norm thaws (every stage in training mode)")
     assert "head: rate 0.001 but it did not change" \
-        in week12["head-after-optimizer"]["w12_milestone_probe"].report
+        in probe("new head created after the optimizer's groups")

@@ -10,27 +10,22 @@ release, or a variant of ``answers/variants/milestones_torch.py``.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
 
 from answers.kernels import milestones_torch as ref
 from answers.variants.milestones_torch import ALTERNATIVES, MUTANTS
-from grader.autograde import autograde
 from grader.check import Case, all_exercises, get_exercise
 from grader.checks import milestones_torch as mt
-from grader.demo import fill, solution_sources
 from grader.milestone import (CheckpointError, inspect_checkpoint, load_torch, save_torch,
                               train_or_load_torch)
-from grader.release import ASSIGNMENTS
 from grader.sandbox import Limits
+from tests.milestone_notebooks import NOTEBOOK, grade, release, solved, variant
 
 W10, W11 = "week10-pytorch", "week11-language-model"
-NOTEBOOK = "milestone.ipynb"
 LIMITS = Limits(cell_timeout=180, memory_mb=4096)
 
 
@@ -231,36 +226,6 @@ def test_port_references_are_the_numpy_weeks_and_agree_with_pytorch():
 # --------------------------------------------------------------------------------------
 # Grading notebooks in the sandbox
 # --------------------------------------------------------------------------------------
-def _release(assignment: str) -> nbformat.NotebookNode:
-    return nbformat.read(ASSIGNMENTS / assignment / NOTEBOOK, as_version=4)
-
-
-def _solved(assignment: str, *variants) -> nbformat.NotebookNode:
-    code = solution_sources(assignment, NOTEBOOK)
-    code.update({v.exercise_id: v.source for v in variants})
-    return fill(_release(assignment), code)
-
-
-def _variant(variants, exercise_id: str, words: str):
-    return next(v for v in variants if v.exercise_id == exercise_id and words in v.label)
-
-
-def _grade(tmp_path: Path, assignment: str, checkpoint_name: str, students: dict, seed: int = 5):
-    release_dir = tmp_path / "release"
-    (release_dir / assignment).mkdir(parents=True)
-    shutil.copy(ASSIGNMENTS / assignment / NOTEBOOK, release_dir / assignment / NOTEBOOK)
-    submitted = tmp_path / "submitted"
-    for student, (nb, checkpoint) in students.items():
-        folder = submitted / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        if checkpoint is not None:
-            shutil.copy(checkpoint, folder / checkpoint_name)
-    results = autograde(assignment, submitted, tmp_path / "autograded", release_dir,
-                        jobs=2, limits=LIMITS, seed=seed, progress=False)
-    return {r.student: {e.exercise_id: e for e in r.exercises} for r in results}
-
-
 def _bad_files(folder: Path, like: Path) -> tuple[Path, Path]:
     """A whole pickled module (refused by weights_only) and a state dict of wrong shapes."""
     pickled = folder / "pickled.pt"
@@ -280,17 +245,17 @@ def week10(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("w10")
     ckpt = reference_checkpoint("milestone_week10.pt")
     pickled, shapes = _bad_files(tmp, ckpt)
-    return _grade(tmp, W10, "milestone_week10.pt", {
-        "reference": (_solved(W10), ckpt),
-        "untouched": (_release(W10), ckpt),
-        "missing": (_solved(W10), None),
-        "pickled": (_solved(W10), pickled),
-        "shapes": (_solved(W10), shapes),
-        "alternatives": (_solved(W10, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w10"]),
+    return grade(tmp, W10, checkpoint="milestone_week10.pt", limits=LIMITS, students={
+        "reference": (solved(W10), ckpt),
+        "untouched": (release(W10), ckpt),
+        "missing": (solved(W10), None),
+        "pickled": (solved(W10), pickled),
+        "shapes": (solved(W10), shapes),
+        "alternatives": (solved(W10, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w10"]),
                          ckpt),
-        "nhwc": (_solved(W10, _variant(MUTANTS, "w10_milestone", "channels-last")), ckpt),
-        "no-forget": (_solved(W10, _variant(MUTANTS, "w10_milestone_port_lstm", "forget")), ckpt),
-        "sign": (_solved(W10, _variant(MUTANTS, "w10_milestone_probe", "ascent")), ckpt),
+        "nhwc": (solved(W10, variant(MUTANTS, "channels-last", "w10_milestone")), ckpt),
+        "no-forget": (solved(W10, variant(MUTANTS, "forget", "w10_milestone_port_lstm")), ckpt),
+        "sign": (solved(W10, variant(MUTANTS, "ascent", "w10_milestone_probe")), ckpt),
     })
 
 
@@ -341,7 +306,7 @@ def week11_checkpoint(tmp_path_factory) -> Path:
     here = os.getcwd()
     os.chdir(folder)
     try:
-        for cell in _solved(W11).cells:
+        for cell in solved(W11).cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
             if cell.cell_type == "code" and grade_id in (
                     "setup", "w11_milestone_code", "w11_milestone_probe_code", "run"):
@@ -356,19 +321,19 @@ def week11(tmp_path_factory, week11_checkpoint):
     tmp = tmp_path_factory.mktemp("w11")
     ckpt = week11_checkpoint
     pickled, shapes = _bad_files(tmp, ckpt)
-    return _grade(tmp, W11, "milestone_week11.pt", {
-        "reference": (_solved(W11), ckpt),
-        "untouched": (_release(W11), ckpt),
-        "pickled": (_solved(W11), pickled),
-        "shapes": (_solved(W11), shapes),
-        "alternatives": (_solved(W11, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w11"]),
+    return grade(tmp, W11, checkpoint="milestone_week11.pt", limits=LIMITS, students={
+        "reference": (solved(W11), ckpt),
+        "untouched": (release(W11), ckpt),
+        "pickled": (solved(W11), pickled),
+        "shapes": (solved(W11), shapes),
+        "alternatives": (solved(W11, *[v for v in ALTERNATIVES if v.exercise_id[:3] == "w11"]),
                          ckpt),
-        "logits": (_solved(W11, _variant(MUTANTS, "w11_milestone", "logits")), ckpt),
-        "stream-reset": (_solved(W11, _variant(MUTANTS, "w11_milestone", "every window of the")),
+        "logits": (solved(W11, variant(MUTANTS, "logits", "w11_milestone")), ckpt),
+        "stream-reset": (solved(W11, variant(MUTANTS, "every window of the", "w11_milestone")),
                          ckpt),
-        "train-reset": (_solved(W11, _variant(MUTANTS, "w11_milestone_probe", "every training")),
+        "train-reset": (solved(W11, variant(MUTANTS, "every training", "w11_milestone_probe")),
                         ckpt),
-        "no-detach": (_solved(W11, _variant(MUTANTS, "w11_milestone_probe", "not detached")),
+        "no-detach": (solved(W11, variant(MUTANTS, "not detached", "w11_milestone_probe")),
                       ckpt),
     })
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from answers.variants.week15 import ALTERNATIVES, MUTANTS, solution_cell
-from grader.autograde import ReleaseNotebook, autograde, submitted_files
+from grader.autograde import ReleaseNotebook, submitted_files
 from grader.check import Case, get_exercise
 from grader.checks.week15 import (
     CHECKPOINT,
@@ -33,14 +33,12 @@ from grader.checks.week15 import (
     score_stats,
     summary,
 )
-from grader.demo import fill, solution_sources
 from grader.milestone import checkpoint_info, load_params, save_params
 from grader.release import ASSIGNMENTS, SOLUTIONS
-from grader.sandbox import Limits
+from tests.milestone_notebooks import grade, release, solved, variant
 
 W15 = "week15-capstone"
 NOTEBOOK = "capstone.ipynb"
-LIMITS = Limits(cell_timeout=120, memory_mb=4096)
 
 
 # --------------------------------------------------------------------------------------
@@ -190,17 +188,11 @@ def trained(tmp_path_factory) -> Path:
 
 
 def _release() -> nbformat.NotebookNode:
-    return nbformat.read(ASSIGNMENTS / W15 / NOTEBOOK, as_version=4)
+    return release(W15, NOTEBOOK)
 
 
 def _solved(*variants) -> nbformat.NotebookNode:
-    code = solution_sources(W15, NOTEBOOK)
-    code.update({v.exercise_id: v.source for v in variants})
-    return fill(_release(), code)
-
-
-def _variant(variants, words: str):
-    return next(v for v in variants if words in v.label)
+    return solved(W15, *variants, notebook=NOTEBOOK)
 
 
 def _tampered(source: Path, target: Path, change) -> Path:
@@ -232,24 +224,12 @@ def graded(trained, tmp_path_factory):
         "missing": (_solved(), None),
         "pickled": (_solved(), pickled),
         "alternatives": (_solved(*ALTERNATIVES), trained),
-        "train-mode": (_solved(_variant(MUTANTS, "training mode")), trained),
-        "ignores-arm": (_solved(_variant(MUTANTS, "ignores the arm")), trained),
-        "standardized": (_solved(_variant(MUTANTS, "standardizes the test images")), trained),
-        "ddof0": (_solved(_variant(MUTANTS, "population sd")), trained),
+        "train-mode": (_solved(variant(MUTANTS, "training mode")), trained),
+        "ignores-arm": (_solved(variant(MUTANTS, "ignores the arm")), trained),
+        "standardized": (_solved(variant(MUTANTS, "standardizes the test images")), trained),
+        "ddof0": (_solved(variant(MUTANTS, "population sd")), trained),
     }
-    release_dir = tmp / "release"
-    (release_dir / W15).mkdir(parents=True)
-    shutil.copy(ASSIGNMENTS / W15 / NOTEBOOK, release_dir / W15 / NOTEBOOK)
-    submitted = tmp / "submitted"
-    for student, (nb, checkpoint) in students.items():
-        folder = submitted / student / W15
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / NOTEBOOK)
-        if checkpoint is not None:
-            shutil.copy(checkpoint, folder / CHECKPOINT)
-    results = autograde(W15, submitted, tmp / "autograded", release_dir, jobs=2,
-                        limits=LIMITS, seed=4, progress=False)
-    return {r.student: {e.exercise_id: e for e in r.exercises} for r in results}
+    return grade(tmp, W15, students, checkpoint=CHECKPOINT, seed=4, notebook=NOTEBOOK)
 
 
 @pytest.mark.w15_report

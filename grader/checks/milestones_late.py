@@ -5,12 +5,18 @@ side): the grader calls the learner's functions in the sandbox, and the metric a
 are computed here, outside the learner's code, on documented curves.
 
 ``w12_milestone``
-    ``milestone_predict(checkpoint, images)`` with the Fashion-MNIST **test** images of the
-    target classes 5–9 (raw, in [0, 1]); the class scores (N, 5) come back and the accuracy
-    is computed here. Full marks at the committed reference run's *from-scratch* accuracy at
-    10 labels per class with the same budget (``bench/results/week12.json``: 0.7958, mean
-    of 5 seeds, 200 steps of batch ≤ 32) **+ 0.03**, i.e. :data:`W12_FULL`; 0 at
-    :data:`W12_FLOOR`, linear in between.
+    **The grader enforces the budget** (10 labels per class, 200 steps of ≤ 32 images): it
+    calls ``milestone_predict(x, y, x_test, steps, batch_size, seed, full_source)``, which
+    runs the learner's own ``fine_tune`` in the sandbox from the pre-trained source network
+    on the grader's labelled subset (``labelled_subset(y, 10, seed=0)`` of the target
+    training images, raw), with the grader's steps, batch size and seed, and returns the
+    class scores (N, 5) of the model *that call* returns on the Fashion-MNIST **test** images
+    of classes 5–9; the accuracy is computed here. The submitted ``milestone_week12.npz`` must
+    be there (and a plain ``.npz``): the notebook's run cell loads it, and it shows the
+    learner their own figure, but the points come from the grader's run. Full marks at the
+    committed reference run's *from-scratch* accuracy at 10 labels per class with the same
+    budget (``bench/results/week12.json``: 0.7958, mean of 5 seeds, 200 steps of batch ≤
+    32) **+ 0.03**, i.e. :data:`W12_FULL`; 0 at :data:`W12_FLOOR`, linear in between.
 ``w12_milestone_probe``
     ``milestone_probe(x, y, steps, seed)``: the learner's fine-tuning set-up (their
     ``finetune_optimizer``: new head, frozen stages, per-group rates) on a ``SmallResNet``
@@ -34,8 +40,26 @@ are computed here, outside the learner's code, on documented curves.
     equal the cross-entropy of their logits on the real target tokens, recomputed here (a
     quarter: a loss that counts padding or forgets ``EOS`` loses it).
 
+**Week 13's predictions must come from the submitted weights**
+(:class:`grader.milestone.WeightsCheck`): the grader writes a copy of the learner's checkpoint
+with every floating-point array's elements shuffled (``milestone_week13.scrambled.npz``) into
+the job beside it, and calls ``milestone_predict`` on that copy too, in the same sandbox run,
+with the first :data:`W13_SCRAMBLED` held-out sequences. Shuffled weights decode nothing right
+(exact match 0.000); at or above the bar (0.10) the predictions do not come from the submitted
+model (e.g. decoding that writes out the reversal) and the milestone scores 0, saying why.
+(Week 12 needs no copy: its predictions come from the grader's own run of the learner's
+``fine_tune``.)
+
 Grading-time bound per milestone: the notebook's cells (30 s each, the sandbox's cell
-limit), then ``timeout`` seconds per call below (week 12: 60 s + 60 s; week 13: 120 s + 60 s).
+limit), then ``timeout`` seconds per call below (week 12: 300 s for the grader's fine-tuning
+run + 60 s for the probe; week 13: 120 s + 60 s on the copy + 60 s). Measured, one thread as
+in the sandbox: week 12's call (200 steps, then 5,000 test images) 67 s of wall-clock at a
+load average of 12.6 and 120 s at 16.4, 22-27 s in fast mode (40 steps, 225 images, load
+15) — hence 300 s, 2.5 times the slowest figure seen (the notebook's budget for its checks,
+``Limits.milestone_share``, still applies);
+week 13's call on the copy 0.6-0.9 s (200 sequences of length 20, load 10), writing the copy
+≤ 0.22 s (``python -m bench.bench_milestones_late scrambled 13 1,2`` and
+``python -m bench.bench_milestones_late grading-time 12``).
 
 Fast mode (``COURSE_FAST=1``: the tests and CI, where a notebook trains for seconds) scores
 fewer images / shorter sequences against lower bars (:data:`FAST_BARS`), and says so in
@@ -50,7 +74,8 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 from grader.config import fast_mode
-from grader.milestone import accuracy_credit, credit_curve
+from grader.milestone import (WeightsCheck, accuracy_credit, credit_curve,
+                              register_weights_check)
 
 #: Week 12: the committed reference run's from-scratch accuracy at 10 labels per class
 #: (``bench/results/week12.json``, row "scratch, 10 labels/class": 200 Adam steps of batch
@@ -66,6 +91,12 @@ W13_FLOOR, W13_FULL = 0.50, 0.95
 FAST_BARS = {12: (0.30, 0.50), 13: (0.50, 0.90)}
 #: Target-class test images scored in fast mode (all 5,000 otherwise).
 FAST_TEST_IMAGES = 1000
+#: Week 12's budget, enforced by the grader: it calls the learner's ``fine_tune`` with its own
+#: labelled subset (``labelled_subset(y, 10, seed=0)`` of the target training images), this
+#: many steps of at most this many images, and this seed (fast mode: fewer steps, and the
+#: fast-mode source network).
+W12_LABELS, W12_STEPS, W12_BATCH, W12_SUBSET_SEED = 10, 200, 32, 0
+FAST_W12_STEPS = 40
 #: Length-20 sequences the grader draws per grading run; fast mode: shorter and fewer.
 W13_SEQUENCES, W13_LENGTH = 1000, 20
 FAST_W13_SEQUENCES, FAST_W13_LENGTH = 200, 4
@@ -74,6 +105,10 @@ W12_PROBE = (64, 20, 0.30)
 W13_PROBE = (32, 30, 0.30)
 #: Relative tolerance between the learner's loss and the grader's cross-entropy.
 LOSS_RTOL = 1e-4
+#: Week 13's scrambled copy (:class:`grader.milestone.WeightsCheck`): (sequences scored, bar).
+#: Shuffled reference weights reached an exact match of 0.000 (``python -m
+#: bench.bench_milestones_late scrambled 13 1,2``).
+W13_SCRAMBLED = (200, 0.10)
 
 TARGET_CLASSES = (5, 6, 7, 8, 9)
 
@@ -103,10 +138,23 @@ def _target_split(train: bool, limit: int | None) -> tuple[np.ndarray, np.ndarra
 
 
 def _w12_heldout(rng: np.random.Generator) -> list[Case]:
+    """The grader's budget: its labelled subset, steps, batch size and seed; the test split."""
+    import torch
+
+    from grader.transfer import labelled_subset
+
+    x_train, y_train = _target_split(True, None)
+    labelled = labelled_subset(torch.from_numpy(y_train), W12_LABELS, seed=W12_SUBSET_SEED)
+    x_few, y_few = x_train[labelled.numpy()], y_train[labelled.numpy()]
     x, y = _target_split(False, FAST_TEST_IMAGES if fast_mode() else None)
-    name = checkpoint_name(12)
-    return [Case(f"your {name} on the {len(x):,} Fashion-MNIST test images of classes 5–9",
-                 (name, x), target=y)]
+    steps = FAST_W12_STEPS if fast_mode() else W12_STEPS
+    source = "fast-mode " if fast_mode() else ""
+    return [Case(f"your fine_tune run by the grader ({steps} steps of ≤ {W12_BATCH} images from "
+                 f"the {source}pre-trained source network on its {len(y_few)} labelled images, "
+                 f"{W12_LABELS} per class), then the {len(x):,} Fashion-MNIST test images of "
+                 "classes 5–9", (x_few, y_few, x),
+                 {"steps": steps, "batch_size": W12_BATCH, "seed": W12_SUBSET_SEED,
+                  "full_source": not fast_mode()}, target=y)]
 
 
 def _w12_probe_cases(rng: np.random.Generator) -> list[Case]:
@@ -210,6 +258,11 @@ def exact_match_rate(tokens: np.ndarray, target: np.ndarray, lengths: np.ndarray
                        torch.from_numpy(lengths)).float().mean().item()
 
 
+def w13_exact_figure(case: Case, outputs: tuple[np.ndarray, ...]) -> float:
+    """The exact match of greedy tokens ``outputs[0]`` (the scrambled copy's figure)."""
+    return exact_match_rate(np.asarray(outputs[0]), case.target, case.args[2])
+
+
 def score_w13_exact(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float, str]:
     tokens = np.asarray(outputs[0])
     source, lengths = case.args[1], case.args[2]
@@ -305,8 +358,9 @@ def score_w13_probe(case: Case, outputs: tuple[np.ndarray, ...]) -> tuple[float,
 
 _W12_HINT = ("run the notebook's sanity checks first (a new head gives a loss near ln 5, the "
              "frozen stages stay put), keep the pre-trained backbone's input scaling, and "
-             "select your rates on the validation images; the file must come from the model "
-             "the notebook builds")
+             "select your rates on the validation images; the grader runs your fine_tune "
+             "itself, with its labelled images, steps and seed: fine_tune must use exactly "
+             "what it is given")
 _W12_PROBE_HINT = ("a frozen stage must keep its weights and its batch-norm running "
                    "statistics (training mode updates them); a stage with a rate must train; if "
                    "the loss does not fall, check which parameters your optimizer holds")
@@ -322,7 +376,7 @@ register(
     Exercise(
         id="w12_milestone", function="milestone_predict", reference="",
         uses=("w12_layerwise_learning_rates",),
-        make_cases=_w12_heldout, points=6, timeout=60.0,
+        make_cases=_w12_heldout, points=6, timeout=300.0,
         score="grader.checks.milestones_late:score_w12_accuracy",
         files=(checkpoint_name(12),), outputs=("class scores",), framework="torch",
         hint=_W12_HINT,
@@ -350,3 +404,7 @@ register(
         outputs=("losses", "decoder inputs", "logits", "loss"), hint=_W13_PROBE_HINT,
         see="course/week13-seq2seq.ipynb §2 Encoder, decoder and teacher forcing"),
 )
+register_weights_check(WeightsCheck(
+    "w13_milestone", checkpoint_name(13), "grader.checks.milestones_late:w13_exact_figure",
+    bar=W13_SCRAMBLED[1], chance=0.0, what="exact match", rows=W13_SCRAMBLED[0],
+    timeout=60.0))

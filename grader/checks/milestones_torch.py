@@ -26,9 +26,16 @@ Week 11 (``solutions/week11-language-model/milestone.ipynb``)
     model (:class:`grader.lm.LSTMLanguageModel`) with the state carried between windows and
     without: they must match the carried state.
 
+``w10_milestone`` also runs ``milestone_predict`` on a scrambled copy of the checkpoint (every
+float tensor's elements shuffled, :class:`grader.milestone.WeightsCheck`) with 1,000 test
+images: shuffled weights reach an accuracy of about 0.10; at 0.40 or more the predictions do
+not come from the submitted weights and the milestone scores 0 (that call: 0.5-0.9 s, one
+thread, load average 10; ``python -m bench.bench_milestones_late scrambled 10 1,2``).
+
 Grading-time bound per milestone: the notebook's cells (30 s each), then the calls' timeouts
-below (week 10: 30 + 30 + 120 + 60 s; week 11: 480 + 60 s). Week 11's call on the whole PTB
-test split (82,430 tokens, one stream, batch 1, one thread as in the sandbox) was measured at
+below (week 10: 30 + 30 + 120 + 30 (the scrambled copy) + 60 s; week 11: 480 + 60 s).
+Week 11's call on the whole PTB test split (82,430 tokens, one stream, batch 1, one thread as
+in the sandbox) was measured at
 23 s of CPU time, and 211 s of wall-clock on the course's 2-core machine at a load average of
 22 (``python -m bench.bench_milestones_torch grading-time <checkpoint>``, on the checkpoint of
 one epoch of the reference run): hence 480 s, more than twice the slowest figure seen.
@@ -45,7 +52,7 @@ import numpy as np
 
 from grader.check import Case, Exercise, register
 from grader.config import fast_mode
-from grader.milestone import credit_curve
+from grader.milestone import WeightsCheck, credit_curve, register_weights_check
 
 # --------------------------------------------------------------------------------------
 # Week 10: ports (compared with the NumPy weeks) and PyTorch LeNet-5
@@ -199,6 +206,12 @@ register(
               "pass), then the optimizer step; every layer must be a registered parameter"),
         see="course/week10-pytorch.ipynb §6 Optimizers and the training loop"),
 )
+
+#: The scrambled copy (:class:`grader.milestone.WeightsCheck`): shuffled reference weights
+#: reached an accuracy of 0.049-0.144 (10 classes, 8 permutations).
+register_weights_check(WeightsCheck(
+    "w10_milestone", W10_CHECKPOINT, "grader.milestone:accuracy_figure", bar=0.40,
+    chance=0.1, what="accuracy", rows=1000, timeout=30.0))
 
 
 # --------------------------------------------------------------------------------------
