@@ -54,6 +54,7 @@ from nbgrader.utils import compute_checksum
 
 from grader.check import (CheckResult, Exercise, argument_names, as_outputs, get_exercise,
                           in_framework, reference_outputs, run_cases, score_cases)
+from grader import threadsafe_ast
 from grader.isolation import isolation_level, require_full_isolation
 from grader.gradebook import (GradingLock, manual_grades, record, record_written,  # noqa: F401
                               submitted_timestamp)
@@ -383,7 +384,10 @@ def _strip_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
-_PARSE_LOCK = threading.Lock()
+# Grading threads must not build syntax trees at once (CPython 3.11): every ast.parse of the
+# process, NumPy's .npy header reads included, holds one lock (grader.threadsafe_ast).
+threadsafe_ast.install()
+_PARSE_LOCK = threadsafe_ast.AST_LOCK
 
 
 def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]]:

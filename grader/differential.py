@@ -26,13 +26,13 @@ tests are in ``tests/strategies.py``).
 from __future__ import annotations
 
 import random
-import threading
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
+from grader import threadsafe_ast
 from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attribute, as_outputs,
                           in_framework, run_cases)
 
@@ -40,16 +40,13 @@ from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attrib
 BUDGET_CALLS = 20
 #: One search at a time in a process (grading threads share it): Hypothesis' engine keeps
 #: per-process state and is not documented as thread-safe, and it parses source (``ast``) to
-#: describe strategies, which CPython 3.11 cannot do in two threads at once: searches hold
-#: the grader's own ``ast`` lock (:data:`grader.autograde._PARSE_LOCK`) when it is loaded.
-_LOCK = threading.Lock()
-
-
+#: describe strategies, which CPython 3.11 cannot do in two threads at once: a search holds
+#: the process's one ``ast`` lock (:mod:`grader.threadsafe_ast`, re-entrant).
 def _ast_lock():
-    import sys
+    threadsafe_ast.install()
+    return threadsafe_ast.AST_LOCK
 
-    autograde = sys.modules.get("grader.autograde")
-    return getattr(autograde, "_PARSE_LOCK", None) or _LOCK
+
 #: How a search case is named in the feedback.
 CASE_NAME = "differential search (random inputs within the contract)"
 
