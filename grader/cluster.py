@@ -18,11 +18,16 @@ Start a worker with ``python -m grader worker ADDRESS`` (full isolation required
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from concurrent.futures import Future
 from functools import lru_cache
+from pathlib import Path
 
 from grader.config import REPO_ROOT
 
@@ -163,3 +168,77 @@ class ClusterPool:
             pass
         if self.local is not None:
             self.local.close()
+
+
+# --------------------------------------------------------------------------------------
+# A real cluster on this machine's loopback (tests, benchmarks, trying it out)
+# --------------------------------------------------------------------------------------
+class LoopbackCluster:
+    """A real ``dask scheduler`` process and ``workers`` one-slot grading workers
+    (``python -m grader worker``) on 127.0.0.1, each process in its own process group and
+    working directory under ``root`` (``root/worker<i>/work``: no shared filesystem).
+
+    ``env``: extra environment of worker ``i`` (e.g. another course version). A context
+    manager; :meth:`close` (also at interpreter exit) SIGKILLs every process group::
+
+        with LoopbackCluster(tmp / "dask", workers=2) as cluster:
+            autograde(..., scheduler=cluster.address)
+    """
+
+    def __init__(self, root: Path, workers: int = 2, env: dict[int, dict] | None = None,
+                 timeout: float = 300.0):
+        import atexit
+
+        from distributed import Client
+
+        atexit.register(self.close)  # never left behind, whatever fails
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        file = root / "scheduler.json"
+        self.scheduler = self._start(
+            ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", str(file)], root, {})
+        self.workers: list[subprocess.Popen] = []
+        try:
+            deadline = time.monotonic() + timeout
+            while not file.exists() or not file.read_text().strip():
+                if self.scheduler.poll() is not None or time.monotonic() > deadline:
+                    raise ClusterError(f"the dask scheduler did not start within {timeout:.0f} "
+                                       f"s (exit status {self.scheduler.poll()})")
+                time.sleep(0.1)
+            time.sleep(0.2)  # the file is written before the scheduler listens
+            self.address = json.loads(file.read_text())["address"]
+            for i in range(workers):
+                home = root / f"worker{i}"
+                home.mkdir()
+                self.workers.append(self._start(
+                    ["grader", "--work", str(home / "work"), "worker", self.address,
+                     "--slots", "1", "--no-nanny", "--name", f"w{i}", "--host", "127.0.0.1"],
+                    home, (env or {}).get(i, {})))
+            with Client(self.address, timeout=timeout) as client:
+                client.wait_for_workers(workers, timeout=timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _start(args: list[str], cwd: Path, env: dict) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=cwd,
+                                env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        return [*self.workers, self.scheduler]
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def __enter__(self) -> "LoopbackCluster":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -155,6 +155,14 @@ def class_work(tmp_path_factory) -> Path:
     from grader.release import ASSIGNMENTS, db_url, release
     from grader.sandbox import Limits
 
+    # Hypothesis imported here, not first inside a grading thread: under pytest its modules
+    # load through the assertion rewriter (it is a pytest plugin's distribution), which
+    # parses them with `ast` outside the grader's ast lock, and CPython 3.11's AST cannot be
+    # built in two threads at once ("SystemError: AST constructor recursion depth mismatch"
+    # failed the reference submission: 5 / 20). Outside pytest the import parses nothing.
+    import hypothesis.extra.numpy  # noqa: F401
+    import hypothesis.strategies  # noqa: F401
+
     work = tmp_path_factory.mktemp("work")
     release([ASSIGNMENT], release_dir=work / "release-check", work=work)
     register_class(db_url(work), write_class(ASSIGNMENT, work / "submitted"))
@@ -207,6 +215,11 @@ def lab(course, class_work, tmp_path_factory) -> Lab:
 @pytest.fixture(scope="module")
 def browser():
     sync_playwright = _require_browser()
+    from playwright.sync_api import expect
+
+    # Playwright's `expect` retries for 5 s by default (context.set_default_timeout does not
+    # reach it): a formgrader page on a busy CI machine takes longer than that to fill in.
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                               args=CHROMIUM_ARGS)
@@ -362,14 +375,21 @@ def _row_with_cell(page, text: str):
 def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts):
     from playwright.sync_api import expect
 
-    # From JupyterLab's Nbgrader menu: the formgrader opens in a tab.
-    page.goto(lab.lab_url("instructor"))
+    # From JupyterLab's Nbgrader menu: the formgrader opens in a tab. Lab, then the tab's
+    # page, then its table (filled by a request of its own) load one after the other: each
+    # wait is for that condition, long enough for a busy machine.
+    page.goto(lab.lab_url("instructor"), timeout=START_TIMEOUT_S * 1000)
+    page.locator(".lm-MenuBar").first.wait_for(timeout=START_TIMEOUT_S * 1000)
     _menu(page, "Nbgrader", "Formgrader")
     formgrader = page.frame_locator(".jp-MainAreaWidget iframe")
     week = _row_with_cell(formgrader, ASSIGNMENT)
-    expect(week.locator("td", has_text=re.compile("^8$"))).to_have_count(1)  # # Submissions
+    expect(week, f"the formgrader's table of assignments lists {ASSIGNMENT}").to_have_count(
+        1, timeout=UI_TIMEOUT_MS)
+    expect(week.locator("td", has_text=re.compile("^8$")),
+           f"{ASSIGNMENT}'s row in the formgrader shows 8 submissions").to_have_count(1)
     # No warning banner (a missing exchange folder, a missing course id).
-    expect(formgrader.locator(".alert-warning")).to_have_count(0)
+    expect(formgrader.locator(".alert-warning"), "a warning banner in the formgrader"
+           ).to_have_count(0)
     _shot(page, artifacts, "04a-formgrader-in-lab")
 
     # Manage Submissions: one row per student, autograded, with the score.
@@ -379,10 +399,12 @@ def test_instructor_sees_the_graded_class_in_the_formgrader(lab, page, artifacts
                 "gus-tamperer": f"0 / {TOTAL}", "fay-infinite-loop": f"{TOTAL - 2} / {TOTAL}"}
     for student, score in expected.items():
         row = _row_with_cell(page, student)
-        expect(row).to_contain_text(score)
-        expect(row).to_contain_text("graded")
-        expect(row).not_to_contain_text("needs")  # "needs autograding" / "manual grading"
-    expect(page.locator("tbody tr")).to_have_count(8)
+        expect(row, f"Manage Submissions: {student}'s row reads {score}").to_contain_text(
+            score, timeout=UI_TIMEOUT_MS)
+        expect(row, f"Manage Submissions: {student} is graded").to_contain_text("graded")
+        # "needs autograding" / "needs manual grading"
+        expect(row, f"Manage Submissions: {student} needs nothing").not_to_contain_text("needs")
+    expect(page.locator("tbody tr"), "Manage Submissions: one row per student").to_have_count(8)
     expect(page.locator("tbody")).not_to_contain_text("None, None")  # names from the roster
     _shot(page, artifacts, "04b-manage-submissions")
 
@@ -540,6 +562,48 @@ def test_maths_renders_offline_in_the_formgrader_and_the_feedback_page(lab, page
     _shot(page, artifacts, "06b-feedback-maths-offline")
 
     assert not refused, f"requests that left the machine: {refused}"
+
+
+def test_feedback_page_shows_its_maths_from_disk_on_another_machine(page, artifacts,
+                                                                     tmp_path):
+    """A student opens the course's feedback page from disk on their own machine: the
+    MathJax it names (the instructor's installation) is not there, nor any network. The
+    maths still shows, as MathML written into the page and drawn by the browser itself:
+    every formula has a size, none is left as TeX between dollars."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    from grader.autograde import GRADING_METADATA_KEY, feedback_html
+
+    nb = nbformat.read(REPO_ROOT / "assignments" / ASSIGNMENT / "numerics.ipynb", as_version=4)
+    nb.metadata[GRADING_METADATA_KEY] = {"score": 3, "max_score": 20, "exercises": []}
+    feedback = tmp_path / "numerics.html"  # a copy of the page, e-mailed or downloaded
+    feedback.write_text(feedback_html(nb), encoding="utf-8")
+    blocked: list[str] = []
+
+    def another_machine(route) -> None:
+        if route.request.url == feedback.as_uri():
+            route.continue_()
+        else:  # MathJax.js of the instructor's installation, and anything remote
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", another_machine)
+    page.goto(feedback.as_uri())
+    expect(page.locator(".feedback-summary")).to_contain_text("3 / 20")
+    maths = page.locator("main math")
+    expect(maths.first).to_be_visible()
+    sizes = maths.evaluate_all("nodes => nodes.map(n => [n.getBoundingClientRect().width, "
+                               "n.getBoundingClientRect().height])")
+    assert len(sizes) >= 10, f"{len(sizes)} formulas on Week 1's feedback page"
+    assert all(w > 0 and h > 0 for w, h in sizes), sizes
+    assert any("MathJax.js" in url for url in blocked), blocked  # it was really missing
+    assert page.locator(MATHJAX_OUTPUT).count() == 0  # so this is the browser's own MathML
+    shown = page.locator("main .jp-RenderedMarkdown").all_inner_texts()
+    left = [m for text in shown for m in re.findall(r"\$[^$]*\\[A-Za-z]+[^$]*\$", text)]
+    assert not left, f"maths left as TeX: {left[:3]}"
+    _show(maths.first)
+    _shot(page, artifacts, "06c-feedback-maths-from-disk-elsewhere")
 
 
 # --------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ and result serialisation, the fingerprint) run without a cluster.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ import nbformat
 import pytest
 
 from grader.autograde import GradeJob, ReleaseNotebook, prepare_job
+from grader.cluster import LoopbackCluster
 from grader.config import REPO_ROOT
 from grader.gradebook import export_rows
 from grader.isolation import isolation_level
@@ -134,47 +134,14 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
-class Cluster:
-    """A ``dask scheduler`` and grading workers (``python -m grader worker``), each worker in
-    its own directory and process group."""
-
-    def __init__(self, root: Path, workers: int = 2, env: dict[int, dict] | None = None):
-        root.mkdir(parents=True, exist_ok=True)
-        file = root / "scheduler.json"
-        self.scheduler = subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", "0", "--no-dashboard", "--scheduler-file", str(file)],
-            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.monotonic() + 120
-        while not file.exists() or not file.read_text().strip():
-            assert self.scheduler.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
-        time.sleep(0.2)
-        self.address = json.loads(file.read_text())["address"]
-        self.workers = []
-        for i in range(workers):
-            home = root / f"worker{i}"
-            home.mkdir()
-            self.workers.append(subprocess.Popen(
-                [sys.executable, "-m", "grader", "--work", str(home / "work"), "worker",
-                 self.address, "--slots", "1", "--no-nanny", "--name", f"w{i}",
-                 "--host", "127.0.0.1"],
-                cwd=home, env={**os.environ, **(env or {}).get(i, {})},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        from distributed import Client
-
-        with Client(self.address, timeout=120) as client:
-            client.wait_for_workers(workers, timeout=180)
+class Cluster(LoopbackCluster):
+    """The loopback cluster of :mod:`grader.cluster`, with its workers' sandboxes in view."""
 
     def sandboxes(self) -> set[int]:
         return set().union(*(_descendants(w.pid) for w in self.workers))
 
     def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        self.close()
 
 
 @pytest.fixture

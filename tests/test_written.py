@@ -125,3 +125,30 @@ def test_feedback_page_renders_markdown_as_html_and_drops_script():
     assert "<td>1</td>" in body and "&lt;p&gt;" not in body and "&lt;h1" not in body
     for bad in ("onerror", "javascript:", "data:text/html"):
         assert bad not in body
+
+
+def test_feedback_page_keeps_mathml_but_no_handler_or_link_in_it():
+    """The feedback page's sanitizer lets MathML through (the maths rendered when the page is
+    written) and nothing that runs or navigates; a learner's own <math> markup does not even
+    reach it (their markdown is cleaned as HTML first)."""
+    import nbformat
+
+    from grader.autograde import feedback_html
+    from grader.pages import clean_rendered_html
+
+    hostile = ("<math><mi href='javascript:alert(1)' onclick='alert(2)' style='color:red'>y</mi>"
+               "<maction actiontype='statusline'><mtext>z</mtext></maction>"
+               "<mtext><img src=x onerror=alert(3)></mtext></math>")
+    cleaned = clean_rendered_html(hostile)
+    assert "<mi>y</mi>" in cleaned and "<mtext>z</mtext>" in cleaned
+    for bad in ("onclick", "onerror", "javascript:", "style=", "maction"):
+        assert bad not in cleaned, bad
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"$x^2$ {hostile}")]
+    page = feedback_html(nb)
+    body = page[page.index('data-mime-type="text/markdown"'):]
+    assert "<msup><mi>x</mi><mn>2</mn></msup>" in body  # the rendered maths is kept
+    assert body.count("<math") == 1  # the learner's own is gone
+    for bad in ("onclick", "onerror", "javascript:", "style=", "maction"):
+        assert bad not in body, bad
