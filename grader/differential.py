@@ -26,6 +26,7 @@ tests are in ``tests/strategies.py``).
 from __future__ import annotations
 
 import random
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -39,12 +40,15 @@ from grader.check import (Case, CaseResult, Exercise, _copy_args, _import_attrib
 #: Most calls of the learner's function one exercise's search may make (search + shrink).
 BUDGET_CALLS = 20
 #: One search at a time in a process (grading threads share it): Hypothesis' engine keeps
-#: per-process state and is not documented as thread-safe, and it parses source (``ast``) to
-#: describe strategies, which CPython 3.11 cannot do in two threads at once: a search holds
-#: the process's one ``ast`` lock (:mod:`grader.threadsafe_ast`, re-entrant).
-def _ast_lock():
+#: per-process state and is not documented as thread-safe. Its own ``ast`` parses (describing
+#: strategies) hold the process's ``ast`` lock (:mod:`grader.threadsafe_ast`) one at a time,
+#: so another thread reading results or parsing a notebook waits for a parse, not a search.
+_SEARCH_LOCK = threading.Lock()
+
+
+def _search_lock() -> threading.Lock:
     threadsafe_ast.install()
-    return threadsafe_ast.AST_LOCK
+    return _SEARCH_LOCK
 
 
 #: How a search case is named in the feedback.
@@ -414,7 +418,7 @@ def search(exercise: Exercise, function: Callable, seed: int,
     from hypothesis.errors import NoSuchExample, Unsatisfiable
 
     budget = budget or Budget()
-    with _ast_lock():  # building a strategy may describe lambdas (ast) too
+    with _search_lock():  # strategies are built under the same lock as searches
         strategy = _import_attribute(exercise.strategy)()
     reference = in_framework(exercise.reference_function(), exercise.framework)
     seen: dict[bytes, bool] = {}  # an input asked about again costs no call
@@ -459,7 +463,7 @@ def search(exercise: Exercise, function: Callable, seed: int,
                        suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     salt = zlib.crc32(exercise.id.encode())
     try:
-        with _ast_lock():
+        with _search_lock():
             find(strategy, fails, settings=options,
                  random=random.Random((int(seed) * 1_000_003 + salt) % 2**32))
     except (NoSuchExample, Unsatisfiable, _OutOfBudget):
