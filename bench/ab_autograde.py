@@ -17,7 +17,9 @@ Figures per checkout: the wall-clock time of the class and the mean per-submissi
 (``NotebookResult.seconds``: sandbox start to score), with the 1-minute load average at
 the start of each run. ``--write`` stores one row per assignment in
 ``bench/results/autograde.json`` (value: new/base of the per-submission means; the rows of
-an earlier A/B are replaced, the others kept) and refreshes ``bench/RESULTS.md``.
+an earlier A/B of the same name are replaced, the others kept) and refreshes
+``bench/RESULTS.md``. ``--wall-factor F`` grades the new side with ``Limits(wall_factor=F)``
+(1: cells and calls cut off on the wall clock, as before the regrade-stability fix).
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ assignment, submitted, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 release([assignment], work=work)
 load = os.getloadavg()[0]
 start = time.monotonic()
+extra = {"wall_factor": float(os.environ["AB_WALL_FACTOR"])} if os.environ.get("AB_WALL_FACTOR") else {}
 results = autograde(assignment, submitted, work / "autograded", ASSIGNMENTS,
                     db_url=db_url(work), jobs=2, seed=1, progress=False, require_full=False,
-                    limits=Limits(cell_timeout=10))
+                    limits=Limits(cell_timeout=10, **extra))
 seconds = time.monotonic() - start
 import grader
 print(json.dumps({"seconds": seconds, "load": load, "count": len(results),
@@ -72,11 +75,15 @@ def write_submissions(assignment: str, folder: Path, copies: int) -> int:
     return copies * len(students)
 
 
-def grade_with(checkout: Path, assignment: str, submitted: Path) -> dict:
-    """Grade ``submitted`` with ``checkout``'s grader; its figures (see :data:`CHILD`)."""
+def grade_with(checkout: Path, assignment: str, submitted: Path,
+               wall_factor: float | None = None) -> dict:
+    """Grade ``submitted`` with ``checkout``'s grader; its figures (see :data:`CHILD`).
+    ``wall_factor``: ``Limits.wall_factor`` of that grading (a checkout that has it)."""
     python = checkout / ".venv" / "bin" / "python"
     with tempfile.TemporaryDirectory(prefix="ab-work-") as work:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_FAST")}
+        if wall_factor is not None:
+            env["AB_WALL_FACTOR"] = str(wall_factor)
         run = subprocess.run([str(python), "-c", CHILD, assignment, str(submitted), work],
                              cwd=checkout, env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:
@@ -87,7 +94,8 @@ def grade_with(checkout: Path, assignment: str, submitted: Path) -> dict:
     return figures
 
 
-def compare(base: Path, new: Path, assignment: str, runs: int, copies: int) -> Row:
+def compare(base: Path, new: Path, assignment: str, runs: int, copies: int,
+            wall_factor: float | None = None) -> Row:
     with tempfile.TemporaryDirectory(prefix="ab-class-") as tmp:
         submitted = Path(tmp) / "submitted"
         count = write_submissions(assignment, submitted, copies)
@@ -95,7 +103,8 @@ def compare(base: Path, new: Path, assignment: str, runs: int, copies: int) -> R
                                                          else ("new", "base"))]
         figures: dict[str, list[dict]] = {"base": [], "new": []}
         for side in order:
-            result = grade_with(base if side == "base" else new, assignment, submitted)
+            result = grade_with(base if side == "base" else new, assignment, submitted,
+                                None if side == "base" else wall_factor)
             figures[side].append(result)
             print(f"  {assignment} {side}: {result['seconds']:.1f} s, "
                   f"{result['per_submission']:.2f} s/submission, load {result['load']:.1f}, "
@@ -106,7 +115,8 @@ def compare(base: Path, new: Path, assignment: str, runs: int, copies: int) -> R
     runs_text = "; ".join(
         f"{side} {f['seconds']:.0f} s ({f['per_submission']:.2f} s/subm., load {f['load']:.1f})"
         for side, f in _in_order(order, figures))
-    return Row(f"{PREFIX}, {count} {assignment} submissions", ratio, "× base",
+    factor = "" if wall_factor is None else f", new with Limits(wall_factor={wall_factor:g})"
+    return Row(f"{PREFIX}, {count} {assignment} submissions{factor}", ratio, "× base",
                f"base {base.name} ({_commit(base)})", 1.0, target="≤ 1.5×", met=ratio <= 1.5,
                seconds=sum(f["seconds"] for side in figures for f in figures[side]),
                notes=f"per submission: new {mean['new']:.2f} s, base {mean['base']:.2f} s; "
@@ -131,13 +141,14 @@ def _commit(checkout: Path) -> str:
     return run.stdout.strip() + ("+changes" if dirty.strip() else "")
 
 
-def store(rows: list[Row], command: str, prefix: str = PREFIX) -> Path:
-    """Replace the rows starting with ``prefix`` in ``bench/results/autograde.json``."""
+def store(rows: list[Row], command: str) -> Path:
+    """Add ``rows`` to ``bench/results/autograde.json``, replacing rows of the same name."""
     from bench.__main__ import RESULTS, write_summary
 
     path = RESULTS / "autograde.json"
     data = json.loads(path.read_text())
-    data["rows"] = [r for r in data["rows"] if not r["benchmark"].startswith(prefix)]
+    names = {row.benchmark for row in rows}
+    data["rows"] = [r for r in data["rows"] if r["benchmark"] not in names]
     for row in rows:
         data["rows"].append({**row.to_dict(), "command": command})
     path.write_text(json.dumps(data, indent=2) + "\n")
@@ -153,16 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=2, help="gradings per side (default 2)")
     parser.add_argument("--copies", type=int, default=1, help="copies of the class")
     parser.add_argument("--assignments", default="week01-numpy,week09-rnn")
+    parser.add_argument("--wall-factor", type=float, default=None,
+                        help="Limits.wall_factor of the new side (default: its default)")
     parser.add_argument("--write", action="store_true", help="store rows in bench/results")
     args = parser.parse_args(argv)
     rows = []
     for assignment in args.assignments.split(","):
-        rows.append(compare(args.base, args.new, assignment, args.runs, args.copies))
+        rows.append(compare(args.base, args.new, assignment, args.runs, args.copies,
+                            args.wall_factor))
         print(f"{rows[-1].benchmark}: {rows[-1].value:.2f} ({rows[-1].notes})", flush=True)
     if args.write:
         command = ("python -m bench.ab_autograde --base <checkout of the base commit> "
                    f"--runs {args.runs} --copies {args.copies} "
-                   f"--assignments {args.assignments} --write")
+                   f"--assignments {args.assignments} --write"
+                   + (f" --wall-factor {args.wall_factor:g}" if args.wall_factor else ""))
         print(f"wrote {store(rows, command)}")
     return 0
 

@@ -248,6 +248,4 @@ if __name__ == "__main__":  # one benchmark alone; --write stores its rows (othe
         for row in found:
             print(f"{row.benchmark}: {row.value:.4g} {row.unit} — {row.notes}")
         if "--write" in sys.argv:
-            prefix = {"check_costs": "issue 19 cost per submission"}.get(name, found[0].benchmark)
-            print("wrote", store(found, f"python -m bench.bench_autograde {name} --write",
-                                 prefix=prefix))
+            print("wrote", store(found, f"python -m bench.bench_autograde {name} --write"))
