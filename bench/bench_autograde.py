@@ -4,7 +4,10 @@ One run grades the same class (the demo class of Week 1 repeated to ≥ 200 subm
 twice: with ``python -m grader autograde`` (parallel sandboxes, ``--jobs`` = CPU count) and
 with stock ``nbgrader autograde`` (sequential, one kernel per notebook), both with the same
 per-cell timeout. It also measures the sandbox's own per-submission overhead: starting a
-worker, running one trivial cell and stopping it.
+worker, running one trivial cell and stopping it, and what issue 19's checks cost per
+submission (:func:`bench_check_costs`; alone: ``python -m bench.bench_autograde
+check_costs [--write]``). Grading time against the commit before issue 19's checks, A/B
+and interleaved: :mod:`bench.ab_autograde`.
 """
 
 from __future__ import annotations
@@ -113,4 +116,136 @@ def bench_demo() -> list[Row]:
                       f"COURSE_FAST={os.environ.get('COURSE_FAST', '')!r}")]
 
 
-BENCHMARKS = [bench_sandbox_overhead, bench_throughput, bench_demo]
+class _Timers:
+    """Thread-safe totals of seconds and counts, by name (the grader grades in threads)."""
+
+    def __init__(self):
+        import threading
+
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, seconds: float, count: int = 1) -> None:
+        with self._lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            self.counts[name] = self.counts.get(name, 0) + count
+
+    def wrap(self, name: str, function, count=lambda result: 1):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            result = function(*args, **kwargs)
+            self.add(name, time.perf_counter() - start, count(result))
+            return result
+
+        return timed
+
+
+#: Classes whose checks use what issue 19 added: Week 1 (input comparison, differential
+#: search), Week 9 (input comparison, dependency proxies: the RNN/LSTM over a sequence).
+COST_ASSIGNMENTS = ("week01-numpy", "week09-rnn")
+
+
+def bench_check_costs(assignments=None) -> list[Row]:
+    """Seconds per submission spent in issue 19's checks, from timers around them.
+
+    Grades the simulated class of each assignment (2 jobs, seed 1, cell timeout 10 s) with
+    timers around :func:`grader.check.input_changes` (the comparison of the arguments after
+    each call, here), :meth:`grader.sandbox.DependencyServer.serve` (the grader's side of a
+    proxy round trip: its answer, computed here) and the sandboxed calls that had proxies
+    (the whole call, learner's code and round trips), and :func:`grader.differential.search`
+    (the whole search: Hypothesis, the calls in the sandbox, the reference). Timers are wall
+    clock in a process grading in 2 threads (waiting for the GIL included).
+    """
+    import grader.check as check
+    import grader.differential as differential
+    import grader.sandbox as sandbox
+    from grader.demo import write_class
+
+    timers = _Timers()
+    saved = (check.input_changes, sandbox.DependencyServer.serve, sandbox.Sandbox.call,
+             differential.search)
+    check.input_changes = timers.wrap("inputs", check.input_changes)
+    sandbox.DependencyServer.serve = timers.wrap("serve", sandbox.DependencyServer.serve)
+    original_call = sandbox.Sandbox.call
+
+    def call(self, *args, dependencies=None, **kwargs):
+        if dependencies is None or not dependencies.names:
+            return original_call(self, *args, dependencies=dependencies, **kwargs)
+        start = time.perf_counter()
+        try:
+            return original_call(self, *args, dependencies=dependencies, **kwargs)
+        finally:
+            timers.add("proxied calls", time.perf_counter() - start)
+
+    sandbox.Sandbox.call = call
+    budgets = []
+
+    def search(*args, **kwargs):
+        kwargs["budget"] = budget = differential.Budget()
+        budgets.append(budget)
+        return saved[3](*args, **kwargs)
+
+    differential.search = timers.wrap("search", search)
+    rows = []
+    try:
+        for assignment in assignments or (COST_ASSIGNMENTS[:1] if fast_mode() else
+                                          COST_ASSIGNMENTS):
+            timers.seconds.clear(), timers.counts.clear(), budgets.clear()
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                release([assignment], work=work)
+                count = len(write_class(assignment, work / "submitted"))
+                load = os.getloadavg()[0]
+                start = time.monotonic()
+                results = autograde(assignment, work / "submitted", work / "autograded",
+                                    ASSIGNMENTS, jobs=2, seed=1, progress=False,
+                                    require_full=False, limits=Limits(cell_timeout=CELL_TIMEOUT))
+                wall = time.monotonic() - start
+            per = sum(r.seconds for r in results) / len(results)
+            common = (f"{count} simulated submissions of {assignment} (2 jobs, seed 1); "
+                      f"grading time {per:.2f} s per submission, class {wall:.0f} s; load "
+                      f"average {load:.1f} at the start")
+            sec, cnt = timers.seconds, timers.counts
+            rows.append(Row(f"issue 19 cost per submission: input-mutation comparison, "
+                            f"{assignment}", sec.get("inputs", 0.0) / count, "s",
+                            notes=f"{cnt.get('inputs', 0) / count:.0f} comparisons per "
+                                  f"submission ({100 * sec.get('inputs', 0.0) / count / per:.2f}"
+                                  f" % of its grading time); {common}", seconds=wall))
+            if cnt.get("proxied calls"):
+                rows.append(Row(f"issue 19 cost per submission: dependency proxies, "
+                                f"{assignment}", sec.get("serve", 0.0) / count, "s",
+                                notes=f"the grader's answers: {cnt.get('serve', 0) / count:.0f} "
+                                      f"round trips per submission; the "
+                                      f"{cnt['proxied calls'] / count:.0f} calls with proxies "
+                                      f"took {sec['proxied calls'] / count:.2f} s in all "
+                                      f"({100 * sec['proxied calls'] / count / per:.1f} % of the "
+                                      f"grading time); {common}", seconds=0.0))
+            if cnt.get("search"):
+                made = sum(b.made for b in budgets)
+                rows.append(Row(f"issue 19 cost per submission: differential search, "
+                                f"{assignment}", sec["search"] / count, "s",
+                                notes=f"{cnt['search'] / count:.1f} searches and {made / count:.0f}"
+                                      f" calls of the learner's functions per submission "
+                                      f"({100 * sec['search'] / count / per:.1f} % of the grading "
+                                      f"time; a search runs only when every fixed case passed); "
+                                      f"{common}", seconds=0.0))
+    finally:
+        (check.input_changes, sandbox.DependencyServer.serve, sandbox.Sandbox.call,
+         differential.search) = saved
+    return rows
+
+
+BENCHMARKS = [bench_sandbox_overhead, bench_throughput, bench_demo, bench_check_costs]
+
+
+if __name__ == "__main__":  # one benchmark alone; --write stores its rows (others kept)
+    from bench.ab_autograde import store
+
+    names = [a for a in sys.argv[1:] if not a.startswith("--")] or ["check_costs"]
+    for name in names:
+        found = globals()[f"bench_{name}"]()
+        for row in found:
+            print(f"{row.benchmark}: {row.value:.4g} {row.unit} — {row.notes}")
+        if "--write" in sys.argv:
+            print("wrote", store(found, f"python -m bench.bench_autograde {name} --write"))

@@ -472,9 +472,11 @@ def source_findings(sources: list[str]) -> tuple[list[str], list[str], list[str]
 class NotebookRunner:
     """Executes a notebook's cells in a sandbox and can restore its state after a crash.
 
-    Time is bounded per cell (``limits.cell_timeout``) and per notebook: the cells may use
-    ``limits.cells_seconds`` of ``limits.notebook_seconds``; the checks get the rest
-    (milestone evaluations included) and whatever the cells left over.
+    Time is bounded per cell (``limits.cell_timeout`` of the sandbox's CPU time, at most
+    ``limits.wall_factor`` times that on the clock: :class:`grader.sandbox.RequestClock`) and
+    per notebook, on the clock: the cells may use ``limits.cells_seconds`` of
+    ``limits.notebook_seconds``; the checks get the rest (milestone evaluations included)
+    and whatever the cells left over. No cell or call waits past the notebook's budget.
     """
 
     def __init__(self, sandbox: Sandbox, start: float | None = None):
@@ -509,7 +511,7 @@ class NotebookRunner:
                     f"{index + 1} on ({len(cells) - position} cells) were not run")
                 return
             timeout = min(self.limits.cell_timeout, left)
-            outcome = self.sandbox.run_cell(source, timeout=timeout)
+            outcome = self.sandbox.run_cell(source, timeout=timeout, wall=left)
             if outcome.violation:
                 self.violations.append(f"cell {index + 1}: {outcome.error}")
             if outcome.timed_out or outcome.died:
@@ -528,7 +530,8 @@ class NotebookRunner:
             left = self.left("checks")
             if left <= 0:
                 break
-            outcome = self.sandbox.run_cell(source, timeout=min(self.limits.cell_timeout, left))
+            outcome = self.sandbox.run_cell(source, timeout=min(self.limits.cell_timeout, left),
+                                            wall=left)
             if outcome.timed_out or outcome.died:  # not deterministic: give up on state
                 self.sandbox.restart()
                 break
@@ -604,10 +607,11 @@ def remote_function(runner: NotebookRunner, exercise: Exercise) -> Callable:
             if exercise.score:  # a milestone: scored on its outputs; its (large) held-out
                 return runner.sandbox.call(  # inputs are not sent back
                     exercise.function, args, kwargs, min(timeout, left),
-                    exercise.framework), args, kwargs
+                    exercise.framework, wall=left), args, kwargs
             value, after = runner.sandbox.call(exercise.function, args, kwargs,
                                                min(timeout, left), exercise.framework,
-                                               echo_inputs=True, dependencies=dependencies)
+                                               echo_inputs=True, dependencies=dependencies,
+                                               wall=left)
             return value, after, kwargs
         except (SandboxTimeout, SandboxDied) as error:
             runner.faults.append(f"{exercise.function}(): {error}")

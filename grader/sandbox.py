@@ -12,9 +12,19 @@ Whatever the learner's code redefines (``np.allclose``, ``check``, ``assert``,
 
 Isolation (:mod:`grader.isolation`): ``full`` runs the worker under bubblewrap (allowlist
 filesystem, own PID/network/IPC/user namespaces, capped scratch); ``basic`` runs it as a
-plain process. Limits (all per worker, see :class:`Limits`): wall-clock per cell and per
-call (enforced by the parent, which kills the worker and, in full isolation, its whole PID
-namespace), address space, CPU seconds, file size, open files and processes. A worker that
+plain process. Limits (all per worker, see :class:`Limits`): time per cell and per call
+(enforced by the parent, which kills the worker and, in full isolation, its whole PID
+namespace), address space, CPU seconds, file size, open files and processes.
+
+**Time is the sandbox's CPU time, within a wall-clock cap** (:class:`RequestClock`): a
+cell or call may use its timeout in CPU seconds of the sandbox's processes, and at most
+``Limits.wall_factor`` × its timeout of wall-clock time. On an idle machine the two agree
+(an infinite loop is stopped after its timeout, as before); on a busy one the learner's
+code gets less of a core, and a cell that needs 1 s of CPU is no longer cut off because
+it took 20 s to get it (a regrade of an unchanged submission under load kept its score
+only by luck before: the first cell's imports take ~3 s of a 15 s timeout at load 8).
+A wait that uses no CPU (``time.sleep``, a blocked read) still ends at the cap. Time the
+grader spends answering dependency requests is not the learner's CPU time. A worker that
 dies or hangs is restarted and the cells that had run are replayed, so one bad cell costs
 only what depends on it.
 
@@ -112,6 +122,8 @@ class Limits:
     max_cells: int = 400  # code cells run per notebook; the rest are skipped and flagged
     job_file_mb: int = 64  # largest other file of a submission copied next to the notebook
     job_total_mb: int = 256  # all of a submission's other files together
+    wall_factor: float = 4.0  # a cell/call may take this × its timeout of wall-clock time
+    #                           while the sandbox used less than its timeout of CPU time
 
     @property
     def cells_seconds(self) -> float:
@@ -515,6 +527,93 @@ def processes_in_namespace(namespace: str) -> list[int]:
             if entry.isdigit() and _pid_namespace(entry) == namespace and not _zombie(entry)]
 
 
+def cpu_seconds_of(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` and of their reaped children (``/proc``); a
+    process that is gone counts 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / _CLOCK_TICKS
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _session_processes(session: int) -> list[int]:
+    """Host pids of the live processes of session ``session`` (a basic sandbox's worker)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session and fields[0] != "Z":
+                pids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+class RequestClock:
+    """When one request (a cell, a call) has used up its time.
+
+    Its time is ``timeout`` seconds of the sandbox's CPU time, and at most ``cap`` seconds
+    of wall-clock time (default ``Limits.wall_factor`` × ``timeout``). Nothing is measured
+    while the wall clock is under ``timeout`` (the common case costs one ``/proc`` read at
+    the start); after that, the CPU the sandbox's processes used since the start decides:
+    the deadline moves on by the CPU time still left (at least ``min_step``) until the cap.
+    Without a CPU reading (a process list that cannot be read), the wall clock alone
+    counts, as before.
+    """
+
+    min_step = 0.1
+
+    def __init__(self, timeout: float, cap: float | None, cpu, now=time.monotonic):
+        self.timeout, self.cpu, self.now = timeout, cpu, now
+        self.start = now()
+        self.cap = self.start + max(timeout, timeout if cap is None else cap)
+        self.check_at = self.start + timeout
+        self.cpu_start = cpu(False)
+        self.cpu_used: float | None = None  # at the last check
+        self.by_wall = False  # the cap ended it (rather than the CPU time)
+
+    def left(self) -> float:
+        """Seconds to wait before asking again; 0 when the request's time is up."""
+        now = self.now()
+        if now < self.check_at:
+            return self.check_at - now
+        if self.cpu_start is None:  # the wall clock alone
+            return 0.0
+        if now >= self.cap:
+            self.by_wall = True
+            return 0.0
+        current = self.cpu(True)
+        if current is None:
+            return 0.0
+        self.cpu_used = max(0.0, current - self.cpu_start)
+        if self.cpu_used >= self.timeout:
+            return 0.0
+        self.check_at = min(self.cap, now + max(self.min_step, self.timeout - self.cpu_used))
+        return self.check_at - now
+
+    def message(self) -> str:
+        """Why the request ended, for the timeout's message."""
+        if self.by_wall and self.cap > self.start + self.timeout:
+            used = "" if self.cpu_used is None else f", {self.cpu_used:.1f} s of CPU"
+            return (f"no answer within {self.timeout:g} s (stopped at its wall-clock limit of "
+                    f"{self.cap - self.start:g} s{used}: waiting, or a very busy machine)")
+        if self.cpu_used is not None:
+            return (f"no answer within {self.timeout:g} s of CPU time "
+                    f"({self.now() - self.start:.0f} s on the clock; infinite loop?)")
+        return f"no answer within {self.timeout:g} s (infinite loop?)"
+
+
 class Sandbox:
     """One worker process running one submission's code. Use as a context manager.
 
@@ -533,6 +632,7 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.namespace: str | None = None  # the worker's PID namespace (full isolation)
         self.init: tuple[int, int] | None = None  # its init process: (host pid, start time)
+        self._cpu_pids: list[int] = []  # the processes whose CPU time a request counts
         if self.isolation == "full":
             self._spec = SandboxSpec.for_course(limits.scratch_mb, limits.scratch_files,
                                                 str(self.files) if self.files else None)
@@ -581,6 +681,7 @@ class Sandbox:
         worker = [sys.executable, "-m", "grader.sandbox"]
         env = self._environment()
         self.namespace = None
+        self._cpu_pids = []
         if self._spec is None:
             prefix = _network_isolation_prefix() if self.limits.no_network else []
             self.process = subprocess.Popen(
@@ -719,15 +820,44 @@ class Sandbox:
         return result
 
     # messaging ----------------------------------------------------------------------
-    def _read_exactly(self, count: int, deadline: float) -> bytes:
+    def cpu_seconds(self, refresh: bool = True) -> float | None:
+        """CPU seconds used so far by the sandbox's processes (its PID namespace in full
+        isolation, the worker's session otherwise), or None when they cannot be listed.
+
+        The process list is kept between calls; ``refresh`` lists them again (new processes
+        the learner's code started count too).
+        """
+        if self.process is None:
+            return None
+        try:
+            if refresh or not self._cpu_pids:
+                if self.namespace:
+                    self._cpu_pids = processes_in_namespace(self.namespace)
+                elif self._spec is None:
+                    self._cpu_pids = _session_processes(self.process.pid)
+                else:
+                    return None  # full isolation without a known namespace
+        except OSError:
+            return None
+        return cpu_seconds_of(self._cpu_pids) if self._cpu_pids else None
+
+    def clock(self, timeout: float, cap: float | None = None) -> RequestClock:
+        """The clock of one request: ``timeout`` s of CPU, at most ``cap`` s (default
+        ``limits.wall_factor`` × ``timeout``) of wall-clock time."""
+        wall = timeout * max(1.0, self.limits.wall_factor)
+        return RequestClock(timeout, wall if cap is None else min(wall, cap), self.cpu_seconds)
+
+    def _read_exactly(self, count: int, clock: RequestClock) -> bytes:
         stream = self.process.stdout
         chunks, remaining = [], count
         with selectors.DefaultSelector() as selector:
             selector.register(stream, selectors.EVENT_READ)
             while remaining:
-                left = deadline - time.monotonic()
-                if left <= 0 or not selector.select(timeout=left):
+                left = clock.left()
+                if left <= 0:
                     raise SandboxTimeout("timed out")
+                if not selector.select(timeout=left):
+                    continue  # the clock decides (CPU time used, wall-clock cap)
                 chunk = os.read(stream.fileno(), min(remaining, 1 << 20))
                 if not chunk:
                     raise SandboxDied("the worker process died")
@@ -736,16 +866,18 @@ class Sandbox:
         return b"".join(chunks)
 
     def request(self, header: dict, payload: bytes = b"",
-                timeout: float = 30.0, dependencies: "DependencyServer | None" = None
-                ) -> tuple[dict, bytes]:
+                timeout: float = 30.0, dependencies: "DependencyServer | None" = None,
+                wall: float | None = None) -> tuple[dict, bytes]:
         """Send one request and wait for its (validated) answer; kill the worker on timeout,
         death or any answer the protocol does not allow.
 
+        ``timeout`` is CPU time of the sandbox, ``wall`` (default ``limits.wall_factor`` ×
+        ``timeout``) the most wall-clock time (:class:`RequestClock`).
         ``dependencies`` (a call only): ``dep`` requests that arrive before the answer are
-        served by it, within the same deadline."""
+        served by it, within the same clock."""
         if not self.alive:
             raise SandboxDied("the worker process is not running")
-        deadline = time.monotonic() + timeout
+        deadline = self.clock(timeout, wall)
         try:
             _write_frame(self.process.stdin, header, payload)
             while True:
@@ -764,7 +896,7 @@ class Sandbox:
             body = self._read_exactly(body_len, deadline)
         except SandboxTimeout:
             self.kill()
-            raise SandboxTimeout(f"no answer within {timeout:g} s (infinite loop?)") from None
+            raise SandboxTimeout(deadline.message()) from None
         except (ValueError, struct.error, ProtocolViolation) as error:  # JSON, framing, shape
             self.kill()
             detail = str(error) if isinstance(error, ProtocolViolation) else "garbled"
@@ -782,12 +914,16 @@ class Sandbox:
         return answer, body
 
     # operations ---------------------------------------------------------------------
-    def run_cell(self, source: str, timeout: float | None = None) -> CellOutcome:
+    def run_cell(self, source: str, timeout: float | None = None,
+                 wall: float | None = None) -> CellOutcome:
+        """Run one cell: ``timeout`` s of CPU time, at most ``wall`` s on the clock."""
         timeout = self.limits.cell_timeout if timeout is None else timeout
         try:
-            answer, _ = self.request({"op": "run", "source": source}, timeout=timeout)
-        except SandboxTimeout:
-            return CellOutcome(False, f"cell timed out after {timeout:g} s", timed_out=True)
+            answer, _ = self.request({"op": "run", "source": source}, timeout=timeout, wall=wall)
+        except SandboxTimeout as error:
+            detail = str(error).split(" (", 1)[1].rstrip(")") if " (" in str(error) else ""
+            return CellOutcome(False, f"cell timed out after {timeout:g} s"
+                               + (f" ({detail})" if detail else ""), timed_out=True)
         except SandboxDied as error:
             return CellOutcome(False, str(error), died=True,
                                violation=isinstance(error, ProtocolViolation))
@@ -796,7 +932,7 @@ class Sandbox:
 
     def call(self, function: str, args: tuple, kwargs: dict, timeout: float,
              framework: str = "numpy", echo_inputs: bool = False,
-             dependencies: DependencyServer | None = None) -> Any:
+             dependencies: DependencyServer | None = None, wall: float | None = None) -> Any:
         """Call the learner's ``function`` in the worker; return its outputs as arrays.
 
         With ``echo_inputs``, return ``(outputs, args_after)``: the array arguments as the
@@ -817,7 +953,7 @@ class Sandbox:
         if dependencies is not None and dependencies.names:
             header["proxies"] = list(dependencies.names)
         answer, body = self.request(header, arrays_to_bytes(arrays), timeout=timeout,
-                                    dependencies=dependencies)
+                                    dependencies=dependencies, wall=wall)
         if answer.get("not_implemented"):
             raise NotImplementedError(answer.get("error", ""))
         if not answer["ok"]:  # "raised": the exception's class names (grader.check)
