@@ -152,3 +152,21 @@ def test_feedback_page_keeps_mathml_but_no_handler_or_link_in_it():
     assert body.count("<math") == 1  # the learner's own is gone
     for bad in ("onclick", "onerror", "javascript:", "style=", "maction"):
         assert bad not in body, bad
+
+
+def test_a_less_than_sign_in_maths_keeps_the_rest_of_the_paragraph():
+    """A ``<`` in maths opened a tag for the HTML sanitizer, which dropped the rest of the
+    learner's paragraph from the autograded copy and the feedback page (Week 7's
+    ``$\\prod_{m<l}$``, Week 11's ``w_{<t}``); it becomes TeX's ``\\lt`` instead."""
+    import nbformat
+
+    from grader.autograde import sanitize_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "The gain is $\\prod_{m<l} w_m$ and the history $w_{<t}$, **kept**.\n\n"
+        "$$\\sum_{i<j} x_i$$ then <script>alert(1)</script> after.")]
+    cleaned = sanitize_notebook(nb).cells[0].source
+    assert "$\\prod_{m\\lt l} w_m$" in cleaned and "$w_{\\lt t}$, **kept**." in cleaned
+    assert "$$\\sum_{i\\lt j} x_i$$" in cleaned and "after." in cleaned
+    assert "<script" not in cleaned and "alert(1)" not in cleaned
