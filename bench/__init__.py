@@ -29,6 +29,8 @@ class Row:
         met: whether the target was met (``None`` when there is no target).
         seconds: wall-clock of the measurement.
         notes: anything a reader needs (data size, epochs, seeds).
+        command: the command that measured it, when not this run's (a row kept from an
+            earlier run); ``python -m bench`` fills in its own otherwise.
     """
 
     benchmark: str
@@ -41,6 +43,7 @@ class Row:
     seconds: float = 0.0
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    command: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

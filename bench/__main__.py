@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         command = f"python -m bench {topic}" + (
             f" --submissions {args.submissions}" if args.submissions is not None else "") + (
             "".join(f" --track {t}" for t in args.track or []))
-        for row in rows:
-            row["command"] = command
+        for row in rows:  # a row kept from an earlier run keeps that run's command
+            row["command"] = row.get("command") or command
         result = {"topic": topic, "command": command,
                   "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "seconds": time.monotonic() - start, "machine": machine(),

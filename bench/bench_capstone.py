@@ -192,6 +192,7 @@ def stored_rows(track: str) -> list[Row]:
         if not fields["notes"].startswith("(kept from"):
             fields["notes"] = (f"{kept} of {data['date']}, not rerun by this command) "
                                + fields["notes"])
+        fields["command"] = row.get("command", data["command"])
         rows.append(Row(**fields))
     return rows
 
