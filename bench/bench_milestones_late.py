@@ -39,6 +39,7 @@ bars of :data:`grader.milestone.WEIGHTS_CHECKS` are set from.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -220,6 +221,25 @@ def milestone_runs() -> list[Row]:
 BENCHMARKS = [milestone_runs]
 
 
+@contextlib.contextmanager
+def solution_definitions(notebook, folder: Path):
+    """Inside ``folder`` (the working directory, removed afterwards): the namespace of the
+    milestone notebook's code cells as the sandbox runs them (graded cells, ``run`` and
+    ``sanity`` left out: nothing trains)."""
+    here, namespace = os.getcwd(), {}
+    os.chdir(folder)
+    try:
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not meta.get("grade") \
+                    and meta.get("grade_id") not in ("run", "sanity"):
+                exec(cell.source, namespace)
+        yield namespace
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def scrambled(week: int, seeds: list[int]) -> list[dict]:
     """Figures of the reference checkpoint and of scrambled copies (one per seed), full size."""
     import tempfile
@@ -245,14 +265,8 @@ def scrambled(week: int, seeds: list[int]) -> list[dict]:
     shutil.copy(reference_checkpoint(name), folder / name)
     notebook = fill(nbformat.read(ASSIGNMENTS / assignment / "milestone.ipynb", as_version=4),
                     solution_sources(assignment, "milestone.ipynb"))
-    here, namespace, rows = os.getcwd(), {}, []
-    os.chdir(folder)
-    try:
-        for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and not meta.get("grade") \
-                    and meta.get("grade_id") not in ("run", "sanity"):
-                exec(cell.source, namespace)
+    rows = []
+    with solution_definitions(notebook, folder) as namespace:
         predict = in_framework(namespace[exercise.function], exercise.framework)
         figure = __import__("grader.check", fromlist=["_import_attribute"])._import_attribute(
             check.figure)
@@ -269,9 +283,6 @@ def scrambled(week: int, seeds: list[int]) -> list[dict]:
                 rows.append({"week": week, "seed": seed, "file": path, check.what: value,
                              "inputs": len(case.target), "seconds": round(seconds, 2)})
                 print(json.dumps(rows[-1]), flush=True)
-    finally:
-        os.chdir(here)
-        shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
@@ -294,19 +305,12 @@ def grading_time(week: int, fast: bool, seed: int = 5) -> dict:
     notebook = fill(nbformat.read(NOTEBOOKS[week], as_version=4),
                     solution_sources(assignment, "milestone.ipynb"))
     exercise = get_exercise(f"w{week}_milestone")
-    here, namespace = os.getcwd(), {}
     folder = Path(tempfile.mkdtemp(prefix="grading-time-"))
     if week == 13:
         from answers.milestones import reference_checkpoint
 
         shutil.copy(reference_checkpoint("milestone_week13.npz"), folder)
-    os.chdir(folder)
-    try:
-        for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and not meta.get("grade") \
-                    and meta.get("grade_id") not in ("run", "sanity"):
-                exec(cell.source, namespace)
+    with solution_definitions(notebook, folder) as namespace:
         case = exercise.cases(seed, hidden=True)[0]
         predict = in_framework(namespace[exercise.function], exercise.framework)
         load_before = _load_average()
@@ -316,9 +320,6 @@ def grading_time(week: int, fast: bool, seed: int = 5) -> dict:
         metric = __import__("grader.check", fromlist=["_import_attribute"])._import_attribute(
             exercise.score)
         credit, message = metric(case, outputs if isinstance(outputs, tuple) else (outputs,))
-    finally:
-        os.chdir(here)
-        shutil.rmtree(folder, ignore_errors=True)
     return {"week": week, "fast": fast, "seconds": round(seconds, 1), "credit": credit,
             "message": message, "load_before": load_before, "load_after": _load_average(),
             "timeout": exercise.timeout}
