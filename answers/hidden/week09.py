@@ -14,19 +14,22 @@ from __future__ import annotations
 import numpy as np
 
 from grader.check import Case
-from grader.checks.week09 import _rnn_weights
+from grader.checks.week09 import _rnn_weights, random_mask
 
 
 def temporal_softmax_loss(rng: np.random.Generator) -> list[Case]:
     scores = 1e6 + 3000.0 * rng.normal(size=(2, 4, 5))
-    targets = rng.integers(0, 5, size=(2, 4))
+    targets = scores.argmin(axis=-1)  # confidently wrong everywhere: no loss or gradient 0
     single = np.zeros((3, 6), dtype=bool)
     single[1, 2] = True
+    single_scores = 500.0 * rng.normal(size=(3, 6, 4))
+    single_targets = rng.integers(0, 4, size=(3, 6))
+    single_targets[1, 2] = single_scores[1, 2].argmin()  # its loss must not vanish by chance
     return [
         Case("scores around 1e6 with a spread in the thousands (confidently wrong)",
-             (scores, targets, rng.random((2, 4)) < 0.8)),
-        Case("a single kept position in a padded 3×6 batch, scale 500",
-             (500.0 * rng.normal(size=(3, 6, 4)), rng.integers(0, 4, size=(3, 6)), single)),
+             (scores, targets, random_mask(rng, 2, 4, 0.8))),
+        Case("a single kept position in a padded 3×6 batch, scale 500, its target the least "
+             "likely class", (single_scores, single_targets, single)),
         Case("a vocabulary of one symbol (loss 0)",
              (rng.normal(size=(2, 3, 1)), np.zeros((2, 3), dtype=int), np.ones((2, 3), bool))),
     ]

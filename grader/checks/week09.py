@@ -117,12 +117,33 @@ def _temporal_affine_cases(rng: np.random.Generator, backward: bool = False) -> 
     return cases
 
 
+def random_mask(rng: np.random.Generator, n: int, steps: int, keep: float) -> np.ndarray:
+    """A mask (n, steps) with ``round(keep · n · steps)`` kept positions, placed at random.
+
+    The count is fixed, not drawn, so that a case catches the same mistakes under every seed
+    (the partial credit does not depend on the draw): at least one position kept and one
+    dropped (dividing by every position, or masking the loss but not the gradient, always
+    shows), and never exactly ``n`` kept (dividing by the batch size instead of the kept
+    count always shows)."""
+    total = n * steps
+    count = int(np.clip(round(keep * total), 1, total - 1))
+    if count == n:
+        count = count + 1 if count + 1 < total else count - 1
+    flat = np.zeros(total, dtype=bool)
+    flat[:count] = True
+    return rng.permutation(flat).reshape(n, steps)
+
+
 def _temporal_loss_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, n: int, steps: int, vocab: int, keep: np.ndarray | float,
-             scale: float = 1.0) -> Case:
-        mask = keep if isinstance(keep, np.ndarray) else rng.random((n, steps)) < keep
-        return Case(name, (scale * rng.normal(size=(n, steps, vocab)),
-                           rng.integers(0, vocab, size=(n, steps)), mask))
+             scale: float = 1.0, least_likely: bool = False) -> Case:
+        mask = keep if isinstance(keep, np.ndarray) else random_mask(rng, n, steps, keep)
+        scores = scale * rng.normal(size=(n, steps, vocab))
+        # least_likely: every target is the lowest score, so no position's loss or gradient
+        # vanishes in float64 by chance (a target at the argmax of huge logits gives 0)
+        targets = scores.argmin(axis=-1) if least_likely else \
+            rng.integers(0, vocab, size=(n, steps))
+        return Case(name, (scores, targets, mask))
 
     padded = np.ones((3, 5), dtype=bool)
     padded[1, 3:] = padded[2, 1:] = False  # sequences of lengths 5, 3 and 1
@@ -130,7 +151,8 @@ def _temporal_loss_cases(rng: np.random.Generator) -> list[Case]:
         case("every position kept, 2×4 steps, 6 classes", 2, 4, 6, np.ones((2, 4), bool)),
         case("padded sequences of lengths 5, 3, 1", 3, 5, 4, padded),
         case("random mask, 4×6 steps", 4, 6, 5, 0.5),
-        case("huge logits (scale 1000)", 2, 3, 4, 0.7, scale=1000.0),
+        case("huge logits (scale 1000), every target the least likely class", 2, 3, 4, 0.7,
+             scale=1000.0, least_likely=True),
         case("nothing kept (loss and gradient 0)", 2, 2, 3, np.zeros((2, 2), bool)),
     ]
 
