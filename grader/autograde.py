@@ -1008,6 +1008,7 @@ SAFE_ATTACHMENTS = ("image/png", "image/jpeg", "image/gif")
 KEPT_METADATA = ("kernelspec", "language_info")
 #: Inline and display maths of a markdown cell ($…$, $$…$$).
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
+_TAG_OPENING = re.compile(r"<(?=[A-Za-z!/?])")
 _TAG = re.compile(r"<[A-Za-z!/?]|javascript:|data:text/html|vbscript:", re.IGNORECASE)
 
 
@@ -1029,9 +1030,9 @@ def sanitize_html(text: str) -> str:
         text = _CHAR_REF.sub(lambda m: html.unescape(m[0] if m[0].endswith(";")
                                                      else m[0] + ";"), text)
     text = _SCHEME.sub("blocked:", text)
-    # A "<" in maths ($\prod_{m<l}$) would open a tag for the HTML parser, which then drops
-    # the rest of the paragraph: TeX's own \lt says the same and is no markup.
-    text = _MATH.sub(lambda m: m[0].replace("<", r"\lt "), text)
+    # A "<" before a letter in maths ($\prod_{m<l}$) would open a tag for the HTML parser,
+    # which then drops the rest of the paragraph: TeX's own \lt says the same and is no markup.
+    text = _MATH.sub(lambda m: _TAG_OPENING.sub(r"\\lt ", m[0]), text)
     if not _TAG.search(text):
         return text
     return nh3.clean(text, url_schemes={"http", "https", "mailto"})
