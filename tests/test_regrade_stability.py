@@ -84,7 +84,7 @@ def test_clock_extends_while_the_sandbox_got_less_than_its_cpu_time():
     assert clock.left() == pytest.approx(1.0)
     fake.wall, fake.cpu_used = 4.5, 2.0  # its CPU time is used up: time is up
     assert clock.left() == 0.0 and not clock.by_wall
-    assert "no answer within 2 s of CPU time" in clock.message()
+    assert clock.message() == "no answer within 2 s (infinite loop, or waiting for something?)"
 
 
 def test_clock_never_waits_past_its_wall_clock_cap():
@@ -95,8 +95,8 @@ def test_clock_never_waits_past_its_wall_clock_cap():
         assert 0 < clock.left() <= 8.0 - wall + 1e-9
     fake.wall = 8.0
     assert clock.left() == 0.0 and clock.by_wall
-    assert "wall-clock limit of 8 s" in clock.message()
-    assert "no answer within 2 s" in clock.message()
+    # the same words as a request that used up its CPU time: a regrade records the same
+    assert clock.message() == "no answer within 2 s (infinite loop, or waiting for something?)"
 
 
 def test_clock_without_a_cpu_reading_is_the_wall_clock():
@@ -104,7 +104,7 @@ def test_clock_without_a_cpu_reading_is_the_wall_clock():
     clock = RequestClock(2.0, 8.0, lambda refresh: None, now=fake.now)
     fake.wall = 2.0
     assert clock.left() == 0.0
-    assert clock.message() == "no answer within 2 s (infinite loop?)"
+    assert clock.message() == "no answer within 2 s (infinite loop, or waiting for something?)"
 
 
 # --------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_a_wait_that_uses_no_cpu_ends_at_the_cap():
     with Sandbox(Limits(wall_factor=4)) as sandbox:
         assert sandbox.run_cell("import time", timeout=60).ok
         start = time.monotonic()
-        with pytest.raises(SandboxTimeout, match="wall-clock limit of 2 s"):
+        with pytest.raises(SandboxTimeout, match="no answer within 0.5 s"):
             sandbox.request({"op": "run", "source": "time.sleep(60)"}, timeout=0.5)
         assert time.monotonic() - start < 2.0 + 15
 
