@@ -13,7 +13,8 @@ shrinks it with the rest); at most :data:`BUDGET_CALLS` calls of the learner's f
 and shrinking together (about half a second per exercise on the course's 2-core grading machine, Hypothesis' own work included); the
 bookkeeping is :class:`Budget`, and a call beyond it is never made. The draw is seeded by
 the submission's seed (and the exercise id), so a regrade of an unchanged submission finds
-the same input. The search runs only when every fixed case passed (a bug they show is not
+the same input — in any process, whatever it has imported (:class:`ReproducibleProvider`),
+with the Hypothesis version ``requirements.txt`` pins. The search runs only when every fixed case passed (a bug they show is not
 charged twice, and a wrong function costs no search time); it is then one more case of the
 exercise: a failure costs ``1/(n+1)`` of its points.
 
@@ -53,6 +54,56 @@ def _search_lock() -> threading.Lock:
 
 #: How a search case is named in the feedback.
 CASE_NAME = "differential search (random inputs within the contract)"
+
+
+#: The name the course's Hypothesis provider is registered under (``settings(backend=...)``).
+_BACKEND = "course-reproducible"
+
+
+def _register_backend() -> None:
+    """Register :class:`ReproducibleProvider` with Hypothesis (once; under the search lock)."""
+    from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS
+
+    AVAILABLE_PROVIDERS.setdefault(_BACKEND, f"{__name__}.ReproducibleProvider")
+
+
+def _provider_class():
+    from hypothesis.internal.conjecture.providers import (GLOBAL_CONSTANTS, HypothesisProvider,
+                                                          choice_constraints_key,
+                                                          choice_permitted)
+
+    class ReproducibleProvider(HypothesisProvider):
+        """Hypothesis' own provider, less the constants it harvests from every *local* module
+        that happens to be imported (``_get_local_constants``): which modules those are
+        depends on the process (a notebook's imports, the test order, the checkout's path), so
+        the same seed drew different inputs in CI than here, and a regrade of an unchanged
+        submission could find another input. Only Hypothesis' fixed global constants remain
+        (cached here: its own cache mixes in the local ones)."""
+
+        _pools: dict = {}
+
+        def _maybe_draw_constant(self, choice_type, constraints, *, p: float = 0.05):
+            if self._random.random() > p:
+                return None
+            key = (choice_type, choice_constraints_key(choice_type, constraints))
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = tuple(
+                    choice for choice in GLOBAL_CONSTANTS.set_for_type(choice_type)
+                    if choice_permitted(choice, constraints))
+            return self._random.choice(pool) if pool else None
+
+    return ReproducibleProvider
+
+
+def __getattr__(name: str):
+    # Hypothesis imports the provider by its dotted name; built lazily so that importing this
+    # module does not import Hypothesis' internals.
+    if name == "ReproducibleProvider":
+        cls = _provider_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
 
 
 class _OutOfBudget(BaseException):
@@ -419,6 +470,7 @@ def search(exercise: Exercise, function: Callable, seed: int,
 
     budget = budget or Budget()
     with _search_lock():  # strategies are built under the same lock as searches
+        _register_backend()
         strategy = _import_attribute(exercise.strategy)()
     reference = in_framework(exercise.reference_function(), exercise.framework)
     seen: dict[bytes, bool] = {}  # an input asked about again costs no call
@@ -459,6 +511,7 @@ def search(exercise: Exercise, function: Callable, seed: int,
         return not result.passed
 
     options = settings(database=None, max_examples=max(1, budget.calls // 2), deadline=None,
+                       backend=_BACKEND,
                        phases=(Phase.generate, Phase.shrink), derandomize=False,
                        suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     salt = zlib.crc32(exercise.id.encode())

@@ -65,6 +65,46 @@ def test_the_search_is_the_same_for_the_same_seed():
     assert (first.passed, first.message) == (again.passed, again.message)
 
 
+_DRAWS = """
+import hashlib, sys
+sys.path.insert(0, {repo!r})
+{extra}
+from grader.check import get_exercise
+from grader.differential import search
+import numpy as np
+seen = hashlib.sha256()
+def learner(x):  # right everywhere: every search draws its whole budget
+    seen.update(repr((x.shape, x.tobytes())).encode())
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+for seed in range(6):
+    search(get_exercise("w01_softmax"), learner, seed, ["x"])
+print(seen.hexdigest())
+"""
+
+
+def test_the_inputs_drawn_do_not_depend_on_what_the_process_imported(tmp_path):
+    """Hypothesis mixes constants from every imported local module into its draws; the
+    search must not (CI drew other inputs than this checkout for the same seed)."""
+    import subprocess
+    import sys
+
+    from grader.config import REPO_ROOT
+
+    (tmp_path / "learner_constants.py").write_text(
+        "".join(f"C{i} = {v!r}\n" for i, v in enumerate([0.5, -3.25, 7.0])))
+
+    def draws(extra: str, cwd) -> str:
+        script = _DRAWS.format(repo=str(REPO_ROOT), extra=extra)
+        return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True,
+                              text=True, check=True, timeout=600).stdout.strip()
+
+    plain = draws("", REPO_ROOT)
+    assert plain
+    assert draws(f"sys.path.insert(0, {str(tmp_path)!r}); import learner_constants",
+                 tmp_path) == plain
+
+
 @pytest.mark.parametrize("function", [_softmax, two_columns_wrong,
                                       lambda x: np.full_like(x, np.nan)])
 def test_it_stays_within_its_budget(function):
@@ -172,7 +212,7 @@ def test_the_fixed_cases_miss_the_planted_bugs_of_weeks_6_and_7(exercise_id, pla
 
 
 @pytest.mark.parametrize("exercise_id, planted, names, seeds, smallest", [
-    ("w06_dropout_forward", dropout_for_matrices, ["x", "u", "p", "train"], (1, 3),
+    ("w06_dropout_forward", dropout_for_matrices, ["x", "u", "p", "train"], (1, 6),
      "dropout_forward(x=array([0.], dtype=float64), u=array([0.], dtype=float64), p=0.0, "
      "train=True) — raised IndexError"),
     ("w07_maxpool_backward", maxpool_backward_shortcut, ["dout", "x", "pool", "stride"], (3, 5),
