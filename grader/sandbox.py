@@ -59,6 +59,7 @@ import contextlib
 import ctypes
 import io
 import json
+import math
 import os
 import resource
 import select
@@ -74,7 +75,7 @@ import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -560,6 +561,12 @@ def _session_processes(session: int) -> list[int]:
     return pids
 
 
+def too_many_processes_message(limit: int) -> str:
+    """What a request stopped for exceeding the sandbox's process limit says (no count in
+    it: a regrade must record the same words)."""
+    return f"more than {limit} processes at once (the sandbox allows {limit}; a fork bomb?)"
+
+
 class RequestClock:
     """When one request (a cell, a call) has used up its time.
 
@@ -573,21 +580,31 @@ class RequestClock:
     """
 
     min_step = 0.1
+    #: Seconds between two calls of ``watch`` (a request shorter than this never calls it).
+    watch_step = 1.0
 
-    def __init__(self, timeout: float, cap: float | None, cpu, now=time.monotonic):
-        self.timeout, self.cpu, self.now = timeout, cpu, now
+    def __init__(self, timeout: float, cap: float | None, cpu, now=time.monotonic,
+                 watch: Callable[[], str | None] | None = None):
+        self.timeout, self.cpu, self.now, self.watch = timeout, cpu, now, watch
         self.start = now()
         self.cap = self.start + max(timeout, timeout if cap is None else cap)
         self.check_at = self.start + timeout
+        self.watch_at = self.start + self.watch_step if watch else math.inf
         self.cpu_start = cpu(False)
         self.cpu_used: float | None = None  # at the last check
         self.by_wall = False  # the cap ended it (rather than the CPU time)
+        self.stopped: str | None = None  # what ``watch`` stopped it for
 
     def left(self) -> float:
         """Seconds to wait before asking again; 0 when the request's time is up."""
         now = self.now()
+        if now >= self.watch_at:
+            self.stopped = self.watch()
+            if self.stopped:
+                return 0.0
+            self.watch_at = now + self.watch_step
         if now < self.check_at:
-            return self.check_at - now
+            return min(self.check_at, self.watch_at) - now
         if self.cpu_start is None:  # the wall clock alone
             return 0.0
         if now >= self.cap:
@@ -600,13 +617,16 @@ class RequestClock:
         if self.cpu_used >= self.timeout:
             return 0.0
         self.check_at = min(self.cap, now + max(self.min_step, self.timeout - self.cpu_used))
-        return self.check_at - now
+        return min(self.check_at, self.watch_at) - now
 
     def message(self) -> str:
         """The timeout's message: one text whichever limit ended the request (its CPU time,
         or the wall-clock cap on a busy machine: see :attr:`by_wall`), with no measured
         seconds in it — it is recorded with the grade, and a regrade of the same submission,
-        here or on a cluster worker under another load, must record the same words."""
+        here or on a cluster worker under another load, must record the same words.
+        A request ``watch`` stopped says why instead."""
+        if self.stopped:
+            return self.stopped
         return f"no answer within {self.timeout:g} s (infinite loop, or waiting for something?)"
 
 
@@ -837,11 +857,27 @@ class Sandbox:
             return None
         return cpu_seconds_of(self._cpu_pids) if self._cpu_pids else None
 
+    def too_many_processes(self) -> str | None:
+        """Why the running request must stop now, when the sandbox holds more processes than
+        ``limits.processes``: Linux does not apply ``RLIMIT_NPROC`` to root, so a grader run
+        as root (CI, containers) would otherwise let a fork bomb fill the host's process
+        table until the request's time is up, and killing thousands of processes then
+        takes longer than the notebook's budget (the fork-bomb attack lost every point)."""
+        if self.cpu_seconds(True) is None:
+            return None
+        # the worker itself, and in full isolation the namespace's init, are not the learner's
+        overhead = 2 if self.namespace else 1
+        if len(self._cpu_pids) - overhead > self.limits.processes:
+            return too_many_processes_message(self.limits.processes)
+        return None
+
     def clock(self, timeout: float, cap: float | None = None) -> RequestClock:
         """The clock of one request: ``timeout`` s of CPU, at most ``cap`` s (default
-        ``limits.wall_factor`` × ``timeout``) of wall-clock time."""
+        ``limits.wall_factor`` × ``timeout``) of wall-clock time, stopped early when the
+        learner's code starts more processes than allowed (:meth:`too_many_processes`)."""
         wall = timeout * max(1.0, self.limits.wall_factor)
-        return RequestClock(timeout, wall if cap is None else min(wall, cap), self.cpu_seconds)
+        return RequestClock(timeout, wall if cap is None else min(wall, cap), self.cpu_seconds,
+                            watch=self.too_many_processes)
 
     def _read_exactly(self, count: int, clock: RequestClock) -> bytes:
         stream = self.process.stdout
@@ -916,7 +952,9 @@ class Sandbox:
         timeout = self.limits.cell_timeout if timeout is None else timeout
         try:
             answer, _ = self.request({"op": "run", "source": source}, timeout=timeout, wall=wall)
-        except SandboxTimeout:
+        except SandboxTimeout as error:
+            if str(error) == too_many_processes_message(self.limits.processes):
+                return CellOutcome(False, f"cell stopped: {error}", timed_out=True)
             # One text whichever limit ended it (CPU time, or the wall-clock cap on a busy
             # machine): it is recorded with the grade, and a regrade must record the same.
             return CellOutcome(False, f"cell timed out after {timeout:g} s (infinite loop, or "

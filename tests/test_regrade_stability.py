@@ -107,6 +107,34 @@ def test_clock_without_a_cpu_reading_is_the_wall_clock():
     assert clock.message() == "no answer within 2 s (infinite loop, or waiting for something?)"
 
 
+def test_clock_asks_its_watch_every_second_and_stops_when_it_objects():
+    fake, objection = Fake(), []
+    clock = RequestClock(10.0, 40.0, fake.cpu, now=fake.now,
+                         watch=lambda: objection[0] if objection else None)
+    assert clock.left() == pytest.approx(1.0)  # the next look, well before the CPU check
+    fake.wall = 1.0
+    assert clock.left() == pytest.approx(1.0)
+    objection.append("more than 64 processes at once")
+    fake.wall = 2.0
+    assert clock.left() == 0.0
+    assert clock.message() == "more than 64 processes at once"
+
+
+def test_a_fork_bomb_is_stopped_early_with_every_process_it_started():
+    """Root is exempt from RLIMIT_NPROC (CI grades as root): the clock's watch is what keeps
+    the sandbox within ``Limits.processes`` there, and the bomb ends in about a second
+    instead of at the request's wall-clock cap."""
+    from grader.sandbox import too_many_processes_message
+
+    with Sandbox(Limits(cell_timeout=30.0, processes=16)) as sandbox:
+        outcome = sandbox.run_cell("import os\nwhile True:\n    os.fork()", timeout=30)
+        assert outcome.timed_out
+        assert outcome.error == f"cell stopped: {too_many_processes_message(16)}"
+        sandbox.restart()  # what the grader does after a cell that hung or died
+        assert sandbox.run_cell("x = 1").ok
+        assert sandbox.accounting().processes == 0  # nothing of the bomb is left
+
+
 # --------------------------------------------------------------------------------------
 # A real sandbox on a (simulated) busy machine
 # --------------------------------------------------------------------------------------
