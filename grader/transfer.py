@@ -16,12 +16,17 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
+
+
+#: Epochs of pre-training on the source task (fast mode: the tests' seconds-long version).
+SOURCE_EPOCHS, FAST_SOURCE_EPOCHS = 4, 1
 
 
 class ResidualBlock(nn.Module):
@@ -191,6 +196,37 @@ def pretrain(model: SmallResNet, data: TransferData, epochs: int, seed: int = 0,
                         desc="pre-train on classes 0–4")
     return {"losses": losses, "seconds": time.monotonic() - start,
             "source_test_accuracy": evaluate(model, *data.source_test)}
+
+
+def source_network_path(full: bool) -> Path:
+    """Where the pre-trained source network is cached: the data folder's ``checkpoints/``
+    (the name the lecture, the milestone notebook and ``bench week12`` share)."""
+    from grader.data import data_dir
+
+    epochs = SOURCE_EPOCHS if full else FAST_SOURCE_EPOCHS
+    return data_dir() / "checkpoints" / (f"week12-resnet-source-0to4-{epochs}ep"
+                                         f"{'' if full else '-fast'}.pt")
+
+
+def source_network(full: bool, progress: bool = True) -> tuple[SmallResNet, dict]:
+    """The network pre-trained on classes 0–4 (seed 0; :data:`SOURCE_EPOCHS`, or
+    :data:`FAST_SOURCE_EPOCHS` when not ``full``) and what was stored with it, loaded from the
+    data cache or trained and saved there once (``grader.train.train_or_load``).
+
+    The grader calls it before it grades Week 12's milestone, so that the learner's
+    ``fine_tune``, run in a sandbox that cannot write the cache, finds the network there."""
+    from grader.data import load_fashion_mnist
+    from grader.train import train_or_load
+
+    model = SmallResNet()
+    torch.manual_seed(0)
+
+    def train() -> dict:
+        data = transfer_data(*load_fashion_mnist())
+        return pretrain(model, data, SOURCE_EPOCHS if full else FAST_SOURCE_EPOCHS,
+                        progress=progress)
+
+    return model, train_or_load(source_network_path(full), model, train)
 
 
 def new_head(model: SmallResNet, n_classes: int, seed: int) -> SmallResNet:

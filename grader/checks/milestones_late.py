@@ -141,8 +141,12 @@ def _w12_heldout(rng: np.random.Generator) -> list[Case]:
     """The grader's budget: its labelled subset, steps, batch size and seed; the test split."""
     import torch
 
-    from grader.transfer import labelled_subset
+    from grader.transfer import labelled_subset, source_network
 
+    # Here, outside the sandbox: its data cache is read-only, and a learner's fine_tune that
+    # had to pre-train the source network first would spend its time budget on it (in CI,
+    # whose fresh cache lacks it, the reference scored 0 that way).
+    source_network(not fast_mode(), progress=False)
     x_train, y_train = _target_split(True, None)
     labelled = labelled_subset(torch.from_numpy(y_train), W12_LABELS, seed=W12_SUBSET_SEED)
     x_few, y_few = x_train[labelled.numpy()], y_train[labelled.numpy()]
