@@ -18,8 +18,9 @@
 * ``plateau_cases``: a long noisy history (random values, its events at fixed epochs: an
   improvement between non-improving epochs that must reset the count) with patience 0 and
   3, ties at exactly the threshold after a decay, a factor of 10, thresholds of 0 and 0.5
-  on perplexities far from 1, and a threshold of 1.5 that no epoch can meet (the first epoch, compared with an infinite best,
-  does not improve either: it counts towards the patience).
+  on perplexities far from 1, and a threshold of 1.5 that no epoch can meet (the first
+  epoch, compared with an infinite best, does not improve either: it counts towards the
+  patience).
 """
 
 from __future__ import annotations
