@@ -2,7 +2,8 @@
 
 * Autoencoder loss and gradients with saturated units far beyond the public ones (logits in
   the thousands): a softplus computed as ``log1p(exp(z))`` is fine up to ``z ≈ 709`` and
-  overflows beyond, and binary targets make the saturated units confidently wrong.
+  overflows beyond, and binary targets make the saturated units confidently wrong (every
+  dropped pixel, on purpose).
 * A Gibbs chain whose probabilities are exactly 0.5 (zero weights and biases) and whose
   uniforms equal 0.5 on half the units: only the contract's strict ``u < p`` gives the
   expected samples; and one from all-zero data with non-zero weights, where the tied hidden
@@ -39,15 +40,35 @@ def sliding_windows(rng: np.random.Generator) -> list[Case]:
 
 
 def autoencoder(rng: np.random.Generator) -> list[Case]:
-    """Binary data, weights of scale 500: |z| in the thousands, often on the wrong side."""
+    """Binary data, weights of scale 500, visible biases that put every logit in the
+    thousands on a side fixed by its pixel (even pixels positive, odd negative).
+
+    What each case exposes is placed, not drawn, so that a mistake fails it under every seed
+    (its partial credit does not depend on the draw): every example drops a fixed number of
+    pixels, one of them odd and on (its target is the least likely value, so the loss
+    compared with the corrupted input, or averaged over pixels, is off by thousands); every
+    dropped pixel is confidently wrong, the encoder cannot see it; the first example has a
+    kept pixel on, and its hidden unit 0 sits near 0 instead of saturating, so the encoder's
+    part of the gradient, the sigmoid's derivative and an encoder fed the clean input all
+    show."""
     cases = []
     for name, n, d, h in [("saturated units, logits in the thousands, binary data", 4, 6, 3),
                           ("saturated units, a batch of one", 1, 5, 4)]:
         x = (rng.random((n, d)) < 0.5).astype(float)
-        mask = (rng.random((n, d)) < 0.75).astype(float)
-        signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)  # logits far on both sides
-        cases.append(Case(name, (x, mask, 500.0 * rng.normal(size=(d, h)),
-                                 rng.normal(size=h), signs * (2000.0 + rng.random(d)))))
+        odd, even = np.arange(1, d, 2), np.arange(0, d, 2)
+        mask = np.ones((n, d))
+        for row in range(n):
+            mask[row, rng.choice(odd)] = 0.0                  # one odd pixel dropped ...
+            mask[row, rng.choice(even)] = 0.0                 # ... and one even one
+        signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)  # the side of each logit
+        x = np.where(mask == 0, (signs < 0).astype(float), x)  # dropped: the least likely
+        x[0, np.argmax(mask[0] * rng.random(d))] = 1.0        # a kept pixel on, example 0
+        W = 500.0 * rng.normal(size=(d, h))
+        b_h = rng.normal(size=h)
+        b_h[0] = rng.normal() - (x[0] * mask[0]) @ W[:, 0]     # unit 0 of example 0 near 0
+        # |h Wᵀ| <= Σ_k |W_jk| for h in [0, 1]: the bias decides each logit's side
+        b_v = signs * (2000.0 + rng.random(d) + np.abs(W).sum(axis=1))
+        cases.append(Case(name, (x, mask, W, b_h, b_v)))
     return cases
 
 

@@ -15,10 +15,12 @@
   logits near −1000.
 * ``sgd_step_cases``: a clipping threshold so small that every step is clipped, large weights
   and rates, a larger vocabulary.
-* ``plateau_cases``: long noisy histories with every patience, ties at exactly the threshold
-  after a decay, a factor of 10, thresholds of 0 and 0.5 on perplexities far from 1, and a
-  threshold of 1.5 that no epoch can meet (the first epoch, compared with an infinite best,
-  does not improve either: it counts towards the patience).
+* ``plateau_cases``: a long noisy history (random values, its events at fixed epochs: an
+  improvement between non-improving epochs that must reset the count) with patience 0 and
+  3, ties at exactly the threshold after a decay, a factor of 10, thresholds of 0 and 0.5
+  on perplexities far from 1, and a threshold of 1.5 that no epoch can meet (the first
+  epoch, compared with an infinite best, does not improve either: it counts towards the
+  patience).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.check import Case
-from grader.checks.week11 import plateau_case
+from grader.checks.week11 import noisy_history, plateau_case
 
 
 def perplexity_cases(rng: np.random.Generator) -> list[Case]:
@@ -47,7 +49,13 @@ def perplexity_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def plateau_cases(rng: np.random.Generator) -> list[Case]:
-    noisy = list(np.round(300 * np.exp(-0.08 * np.arange(16)) + rng.uniform(0, 20, 16), 1))
+    # Events at fixed epochs (values drawn): with patience 3, four epochs without gain
+    # (2-5, one a gain under 1 %), then two (7-8), an improvement (9) that must reset the
+    # count, and two more (10-11); with patience 0, every one of them decays.
+    noisy = noisy_history(rng, round(300 + rng.uniform(0, 20), 2),
+                          ["gain", "worse", "recover", "small", "worse", "gain", "small",
+                           "small", "gain", "worse", "small", "gain", "gain", "worse",
+                           "recover"])
     return [
         plateau_case("hidden: a long noisy history, patience 0", noisy),
         plateau_case("hidden: the same history, patience 3", noisy, patience=3),

@@ -49,13 +49,40 @@ def _patch_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def keep_mask(rng: np.random.Generator, n: int, d: int, keep: float) -> np.ndarray:
+    """A masking-noise mask ``(n, d)`` of 0/1 that drops ``round((1 - keep) · d)`` inputs of
+    every example (at least one and at most ``d - 1`` when ``0 < keep < 1``), placed at
+    random.
+
+    The count is fixed, not drawn, so that a corruption mistake (the loss compared with the
+    corrupted input, the encoder fed the clean one) fails the same cases under every seed:
+    a drawn mask of a single example keeps everything one time in six, and the partial
+    credit then depends on the draw (``random_mask`` in :mod:`grader.checks.week09`)."""
+    if keep >= 1 or keep <= 0:
+        return np.full((n, d), float(keep >= 1))
+    dropped = int(np.clip(round((1 - keep) * d), 1, d - 1))
+    order = np.argsort(rng.random((n, d)), axis=1)
+    mask = np.ones((n, d))
+    np.put_along_axis(mask, order[:, :dropped], 0.0, axis=1)
+    return mask
+
+
 def _autoencoder_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, n: int, d: int, h: int, keep: float = 0.75, scale: float = 0.3,
              binary: bool = False) -> Case:
         x = (rng.random((n, d)) < 0.5).astype(float) if binary else rng.random((n, d))
-        mask = (rng.random((n, d)) < keep).astype(float)
-        return Case(name, (x, mask, scale * rng.normal(size=(d, h)), rng.normal(size=h),
-                           rng.normal(size=d)))
+        mask = keep_mask(rng, n, d, keep)
+        if binary and keep < 1:  # a dropped input that is on in every example
+            x[np.arange(n), np.argmin(mask, axis=1)] = 1.0
+        W, b_h, b_v = scale * rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=d)
+        if scale > 1:
+            # Placed, not drawn (the same mistakes fail under every seed): the logit of pixel
+            # 0 is above 40 in every example, where a sigmoid rounds to exactly 1 (a log of
+            # it is -inf); hidden unit 0 of example 0 sits near 0 while the others saturate,
+            # so the encoder's part of the gradient and what the encoder reads still show.
+            b_h[0] = rng.normal() - (x[0] * mask[0]) @ W[:, 0]
+            b_v[0] = 40.0 + rng.random() + np.abs(W[0]).sum()
+        return Case(name, (x, mask, W, b_h, b_v))
 
     return [
         case("denoising: 25% of inputs masked, N=4, D=7, H=3", 4, 7, 3),
@@ -68,16 +95,27 @@ def _autoencoder_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _free_energy_cases(rng: np.random.Generator) -> list[Case]:
-    def case(name: str, n: int, d: int, h: int, scale: float = 0.5,
-             binary: bool = True) -> Case:
-        v = (rng.random((n, d)) < 0.5).astype(float) if binary else rng.random((n, d))
-        return Case(name, (v, scale * rng.normal(size=(d, h)), rng.normal(size=h),
-                           rng.normal(size=d)))
+    """Every binary example has at least one unit on (an all-zero example has no visible
+    term, so a forgotten one would pass it), and the huge-weight case pushes hidden unit 0
+    past 1000 for every example (weights of at least 1000 into it): a naive softplus
+    overflows under every seed, not only when the draw happens to make a logit large."""
+    def case(name: str, n: int, d: int, h: int, scale: float = 0.5, binary: bool = True,
+             overflow: bool = False) -> Case:
+        if binary:
+            v = (rng.random((n, d)) < 0.5).astype(float)
+            v[np.arange(n), rng.integers(0, d, size=n)] = 1.0
+        else:
+            v = rng.random((n, d))
+        W = scale * rng.normal(size=(d, h))
+        if overflow:
+            W[:, 0] = 1000.0 + np.abs(W[:, 0])
+        return Case(name, (v, W, rng.normal(size=h), rng.normal(size=d)))
 
     return [
         case("binary visibles, N=4, D=6, H=3", 4, 6, 3),
         case("probabilities as visibles", 3, 5, 4, binary=False),
-        case("huge weights (softplus overflows if computed naively)", 3, 6, 2, scale=500.0),
+        case("huge weights (softplus overflows if computed naively)", 3, 6, 2, scale=500.0,
+             overflow=True),
         case("a single example and a single hidden unit", 1, 4, 1),
     ]
 

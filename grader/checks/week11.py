@@ -79,6 +79,27 @@ def _bigram_counts(rng: np.random.Generator, vocab: int, length: int) -> np.ndar
     return counts
 
 
+def _predecessors_differ(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
+    """``counts`` with one bigram removed if every word has as many distinct predecessors as
+    distinct followers.
+
+    In a small random table the two counts often coincide for every word, and then counting
+    the continuation over the wrong axis passes by chance; removing one bigram ``(v, w)``
+    with ``v ≠ w`` (drawn among the seen ones) leaves ``v`` one follower short, so that
+    mistake fails the case under every seed (the partial credit does not depend on the
+    draw)."""
+    seen = counts > 0
+    if np.any(seen.sum(axis=0) != seen.sum(axis=1)):
+        return counts
+    rows, cols = np.nonzero(seen & ~np.eye(len(counts), dtype=bool))
+    if len(rows) == 0:  # only repeated words: nothing to remove that would change a count
+        return counts
+    pick = rng.integers(len(rows))
+    counts = counts.copy()
+    counts[rows[pick], cols[pick]] = 0
+    return counts
+
+
 def _kneser_ney_cases(rng: np.random.Generator) -> list[Case]:
     skewed = _bigram_counts(rng, 6, 40)
     skewed[2] = 0                      # word 2 never starts a bigram: an unseen context
@@ -89,9 +110,10 @@ def _kneser_ney_cases(rng: np.random.Generator) -> list[Case]:
     one_follower[1, 2] = 1
     one_follower[2, 0] = 2
     return [
-        Case("counts of a random text (V=5), d=0.75", (_bigram_counts(rng, 5, 30), 0.75)),
+        Case("counts of a random text (V=5), d=0.75",
+             (_predecessors_differ(rng, _bigram_counts(rng, 5, 30)), 0.75)),
         Case("an unseen context and a frequent word with one predecessor", (skewed, 0.75)),
-        Case("discount 1", (_bigram_counts(rng, 4, 25), 1.0)),
+        Case("discount 1", (_predecessors_differ(rng, _bigram_counts(rng, 4, 25)), 1.0)),
         Case("contexts with a single follower (V=4), d=0.5", (one_follower, 0.5)),
     ]
 
@@ -134,6 +156,33 @@ def plateau_case(name: str, valid: list[float], lr: float = 20.0, factor: float 
     return Case(name, (np.array(valid, dtype=float), lr, factor, threshold, patience))
 
 
+#: Relative changes of a validation perplexity, per kind of epoch (see :func:`noisy_history`).
+_EPOCHS = {
+    "gain": (-0.08, -0.03),    # at least 3 % below the best so far: improves under any rule
+    "small": (-0.006, -0.001),  # below the best, but by under 1 %: not an improvement
+    "worse": (0.04, 0.10),     # above the best: not an improvement
+    "recover": (0.002, 0.01),  # after "worse": ≥ 2.9 % below it, still above the best
+}
+
+
+def noisy_history(rng: np.random.Generator, start: float, epochs: list[str]) -> list[float]:
+    """A validation history with random values and its events at fixed epochs.
+
+    The first value is ``start``; each later epoch is the best so far times ``1 + u`` with
+    ``u`` drawn in the range of its kind (:data:`_EPOCHS`), rounded to 2 decimals. Which
+    epochs improve under the correct rule (threshold 0.01), and which would under a
+    plausible mistake, is fixed by ``epochs``, not by the draw: a "small" gain is an
+    improvement only for an absolute threshold (it is far more than 0.01), a "recover"
+    epoch only when compared with the previous epoch. So a mistake fails the case under
+    every seed or under none, and its partial credit does not depend on the draw."""
+    history, best = [start], start
+    for kind in epochs:
+        low, high = _EPOCHS[kind]
+        history.append(round(best * (1 + rng.uniform(low, high)), 2))
+        best = min(best, history[-1])
+    return history
+
+
 def _plateau_cases(rng: np.random.Generator) -> list[Case]:
     steady = 300 * 0.9 ** np.arange(8)
     return [
@@ -150,8 +199,12 @@ def _plateau_cases(rng: np.random.Generator) -> list[Case]:
                      [130.0, 125.0, 125.0, 126.0, 124.9], threshold=0.0),
         plateau_case("perplexities near 10,000: the threshold is relative",
                      list(10_000 - 60 * np.arange(6)) + [9000.0], lr=0.5, factor=10.0),
-        plateau_case("a random noisy history, patience 1",
-                     list(np.round(200 * np.exp(-0.03 * np.arange(10)) + rng.uniform(0, 15, 10), 2)),
+        # a worse epoch and a partial recovery (a decay), then two gains under 1 % (a decay)
+        plateau_case("a random noisy history, patience 1: a partial recovery and gains under "
+                     "1 % are not improvements",
+                     noisy_history(rng, round(200 + rng.uniform(0, 15), 2),
+                                   ["gain", "worse", "recover", "gain", "small", "small",
+                                    "gain", "gain", "gain"]),
                      patience=1),
     ]
 

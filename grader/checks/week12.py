@@ -68,9 +68,23 @@ def _lr_cases(rng: np.random.Generator) -> list[Case]:
         Case("decay 1 (plain fine-tuning)", (4, 3e-4, 1.0, 0)),
         Case("everything but the head frozen", (6, 0.1, 0.2, 5)),
         Case("a single group (the head)", (1, 0.05, 0.3, 0)),
-        Case("random", (int(rng.integers(2, 9)), float(rng.uniform(1e-4, 1e-1)),
-                        float(rng.uniform(0.1, 0.9)), int(rng.integers(0, 2)))),
+        *_random_lr_cases(rng),
     ]
+
+
+def _random_lr_cases(rng: np.random.Generator) -> list[Case]:
+    """Random sizes, rates and decays; how many groups are frozen is fixed, not drawn.
+
+    One case with none frozen and one with at least one frozen and at least two trained
+    groups, so that a freezing mistake (the last groups frozen instead of the first, frozen
+    groups not zeroed) fails the same case under every seed: the partial credit does not
+    depend on the draw (``random_mask`` in :mod:`grader.checks.week09` explains why)."""
+    none = (int(rng.integers(2, 9)), float(rng.uniform(1e-4, 1e-1)), float(rng.uniform(0.1, 0.9)))
+    n_groups = int(rng.integers(3, 9))
+    some = (n_groups, float(rng.uniform(1e-4, 1e-1)), float(rng.uniform(0.1, 0.9)),
+            int(rng.integers(1, n_groups - 1)))
+    return [Case("random sizes and rates, none frozen", (*none, 0)),
+            Case("random sizes and rates, some groups frozen", some)]
 
 
 def resnet_state(rng: np.random.Generator, widths: tuple[int, ...], n_source: int
