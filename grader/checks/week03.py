@@ -20,7 +20,11 @@ REFERENCE = "answers.kernels.week03"
 # Distances and kNN
 # --------------------------------------------------------------------------------------
 def _distance_cases(rng: np.random.Generator) -> list[Case]:
-    train = rng.normal(size=(9, 4))
+    # Multiples of 1/8: every square, product and sum of the coinciding points is exact, so
+    # their expanded squared distance is exactly 0 under every draw and on any BLAS (a
+    # negative rounding residue, which a missing clip turns into nan, is the hidden cases'
+    # subject: with two drawn points it showed under some seeds only).
+    train = np.round(8.0 * rng.normal(size=(9, 4))) / 8.0
     test = np.vstack([rng.normal(size=(3, 4)), train[[2, 5]]])  # two test points = train points
     return [
         Case("random: 5 test, 7 train points, 3 features",
