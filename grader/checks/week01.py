@@ -112,10 +112,11 @@ def _standardize_cases(rng: np.random.Generator) -> list[Case]:
     shifted_test = 3.0 + 2.0 * rng.normal(size=(7, 4))
     constant = rng.normal(size=(10, 3))
     constant[:, 1] = 5.0
-    # features with standard deviations exactly 1, 10, 0.5 and 3: eps (1e-8) changes the
-    # result by at most 2e-8 relative, under the tolerance whatever the draw (at 0.1, a draw
-    # whose std fell below 0.1 failed a forgotten eps here and another did not)
-    train = _with_std(rng.normal(size=(20, 4)), [1, 10, 0.5, 3]) + [0, 5, -2, 1]
+    # features with standard deviations exactly 1, 10, 0.04 and 3: at 0.04, eps (1e-8) changes
+    # the result by 2.5e-7 relative, above the tolerance whatever the draw (with a drawn std
+    # near 0.1, the 1e-7 of the tolerance, some draws failed a forgotten eps here and others
+    # did not)
+    train = _with_std(rng.normal(size=(20, 4)), [1, 10, 0.04, 3]) + [0, 5, -2, 1]
     # a feature whose std is exactly 1e-3, so that eps changes the result by 1e-5 relative:
     # where eps goes always shows, under every draw
     small = _with_std(rng.normal(size=(12, 3)), [1, 1e-3, 2]) + [0, 4, -1]
