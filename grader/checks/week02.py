@@ -111,7 +111,7 @@ def _svm_cases(rng: np.random.Generator) -> list[Case]:
     # which no other row can balance: the bias gradient is never 0.
     mixed = rng.normal(size=(4, 3))
     low = mixed[2:].argmin(axis=1)
-    mixed[2:, 0], mixed[[2, 3], low] = mixed[[2, 3], low], mixed[2:, 0]
+    mixed[2:, 0], mixed[[2, 3], low] = mixed[[2, 3], low], mixed[2:, 0].copy()
     return _multiclass_cases(rng) + [
         Case("every margin satisfied (zero loss, zero gradient)",
              (W, np.zeros(3), X[:6], y[:6])),
