@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader.check import Case
-from grader.checks.week03 import distinct_labels, balanced_labels, knn_index_tie, knn_levels, knn_row
+from grader.checks.week03 import (balanced_labels, distinct_labels, knn_index_tie, knn_levels,
+                                  knn_row)
 
 
 def distances_hidden(rng: np.random.Generator) -> list[Case]:

@@ -67,10 +67,10 @@ def _mixed_scales(rng: np.random.Generator) -> Case:
 
 
 def _two_classes(rng: np.random.Generator) -> Case:
-    """10 examples, 2 classes, 5 of each; exactly 3 examples (random ones) beat the other class by a
-    margin of 1 or more, the other 7 do not (an example already on the right side is moved
-    along the weights' difference to a gap drawn in the other range). With an odd number of
-    violated margins, the hinge's bias gradient is never 0."""
+    """10 examples, 2 classes, 5 of each; exactly 3 examples (random ones) beat the other
+    class by a margin of 1 or more, the other 7 do not (an example on the wrong side of its
+    range is moved along the weights' difference to a gap drawn in the other range). With an
+    odd number of violated margins, the hinge's bias gradient is never 0."""
     W, b, X, _ = _problem(rng, 10, 4, 2).args
     y = rng.permutation(np.arange(10) % 2)  # 5 of each class
     v, c = W[:, 0] - W[:, 1], b[0] - b[1]
