@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.check import Case
+from grader.checks.week01 import huge_logits
 
 
 def softmax_cases(rng: np.random.Generator) -> list[Case]:
@@ -43,8 +44,17 @@ def log_softmax_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case("a single vector (1-D) with a gap of 800", (np.array([0.0, -800.0, -3.0]),)),
         Case("integer logits [[1000, 1001, 1002]]", (np.array([[1000, 1001, 1002]]),)),
-        Case("3-D input with a size-1 middle axis (2×1×5)", (500 * rng.normal(size=(2, 1, 5)),)),
+        Case("3-D input with a size-1 middle axis (2×1×5)",
+             (huge_logits(rng, 2, 5)[:, None, :],)),
     ]
+
+
+def _integer_logits(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Integer logits ``(6, 3)``, three distinct values of −3 … 3 per row, each label on its
+    row's lowest logit: a wrong label index always changes the loss (with ties, or sums of
+    integers that happen to match, an off-by-one index passed some draws)."""
+    logits = np.stack([rng.choice(7, size=3, replace=False) - 3 for _ in range(6)])
+    return logits, logits.argmin(axis=1)
 
 
 def cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
@@ -55,7 +65,7 @@ def cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case("confidently wrong: true class 1e4 below the rest", (wrong, y)),
         Case("one class only (loss 0)", (rng.normal(size=(3, 1)), np.zeros(3, dtype=int))),
-        Case("integer logits", (rng.integers(-3, 4, size=(6, 3)), rng.integers(0, 3, size=6))),
+        Case("integer logits", _integer_logits(rng)),
     ]
 
 

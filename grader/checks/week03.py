@@ -5,6 +5,12 @@ Edge cases from the lecture: a test point that coincides with a training point (
 (the tie rules are part of the contract), wide data (fewer examples than features), data
 far from the origin (centring), a point far from every Gaussian (every density underflows)
 and a nearly singular covariance.
+
+What a case exists to show is placed on purpose, not left to the draw, so that a mistake's
+partial credit does not depend on the seed (issue 19): kNN cases plant the rows that
+decide them (:func:`knn_row`, :func:`knn_levels`, :func:`knn_index_tie`), PCA data has
+exactly known principal directions (:func:`_pca_data`), whitening clouds have an exact
+largest variance, and coinciding points of the public distance case are exact.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ REFERENCE = "answers.kernels.week03"
 # Distances and kNN
 # --------------------------------------------------------------------------------------
 def _distance_cases(rng: np.random.Generator) -> list[Case]:
-    train = rng.normal(size=(9, 4))
+    # Multiples of 1/8: every square, product and sum of the coinciding points is exact, so
+    # their expanded squared distance is exactly 0 under every draw and on any BLAS (a
+    # negative rounding residue, which a missing clip turns into nan, is the hidden cases'
+    # subject: with two drawn points it showed under some seeds only).
+    train = np.round(8.0 * rng.normal(size=(9, 4))) / 8.0
     test = np.vstack([rng.normal(size=(3, 4)), train[[2, 5]]])  # two test points = train points
     return [
         Case("random: 5 test, 7 train points, 3 features",
@@ -32,20 +42,130 @@ def _distance_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _knn_cases(rng: np.random.Generator) -> list[Case]:
-    def case(name: str, m: int, n: int, k: int, n_classes: int, ties: bool = False) -> Case:
-        dists = (rng.integers(0, 4, size=(m, n)).astype(np.float64) if ties
-                 else rng.random(size=(m, n)))
-        return Case(name, (dists, rng.integers(0, n_classes, size=n), k))
+def balanced_labels(rng: np.random.Generator, n: int, classes) -> np.ndarray:
+    """``n`` labels, the ``classes`` (a count or a list) each used ``n // len`` or one more
+    times, in a random order: every class has the points a planted row needs."""
+    classes = np.arange(classes) if np.isscalar(classes) else np.asarray(classes)
+    return rng.permutation(classes[np.arange(n) % len(classes)])
 
-    return [
-        case("random distances, k=3", 6, 10, 3, 3),
-        case("k=1 (nearest neighbour)", 5, 8, 1, 4),
-        case("k=4: tied votes go to the smallest label", 12, 9, 4, 3),
-        case("k=2 with two classes (many tied votes)", 10, 6, 2, 2),
-        case("ties in distance: the smaller training index comes first", 8, 30, 3, 4, ties=True),
-        case("k equals the number of training points", 4, 5, 5, 3),
-    ]
+
+def _take(rng: np.random.Generator, y: np.ndarray, labels, pool: dict) -> list[int]:
+    """One unused training index (a random one) per label of ``labels``, in order."""
+    if not pool:
+        pool.update({int(c): list(rng.permutation(np.flatnonzero(y == c))) for c in np.unique(y)})
+    return [int(pool[int(label)].pop()) for label in labels]
+
+
+def knn_row(rng: np.random.Generator, y: np.ndarray, near, far=()) -> np.ndarray:
+    """Random distances (N,) from one test point, all distinct: training points labelled
+    ``near[0]``, ``near[1]``, … are the nearest, in that order, and points labelled ``far``
+    the farthest; the others in between. A planted row decides what a case shows, whatever
+    the draw."""
+    pool: dict = {}
+    near, far = _take(rng, y, near, pool), _take(rng, y, far, pool)
+    dists = rng.uniform(0.3, 0.7, size=len(y))
+    dists[near] = np.sort(rng.uniform(0.0, 0.3, size=len(near)))
+    dists[far] = rng.uniform(0.7, 1.0, size=len(far))
+    return dists
+
+
+def knn_levels(rng: np.random.Generator, y: np.ndarray, levels, rest) -> np.ndarray:
+    """Integer distances (N,): ``levels`` is ``[(distance, labels), …]``, a training point
+    (a random one) of each label placed at that distance; every other point at a distance
+    drawn from ``rest``."""
+    pool: dict = {}
+    dists = rng.choice(np.asarray(rest, dtype=np.float64), size=len(y))
+    for distance, labels in levels:
+        dists[_take(rng, y, labels, pool)] = distance
+    return dists
+
+
+def knn_index_tie(rng: np.random.Generator, y: np.ndarray, near: int, at: float,
+                  below, above: float) -> np.ndarray:
+    """Integer distances (N,) where the training index alone decides the last neighbour.
+
+    ``near`` points (a training point of label X, then Y, X, Y, …) sit at distances drawn
+    from ``below``; at distance ``at`` sit one point of label X among the first three
+    indices and *every* other point of label Y after it; everything else at ``above``. The
+    k = near + 1 nearest are decided by the smaller index (X wins the vote); any other
+    tied point makes Y win. A ranking that is not stable picks that point only by luck.
+    """
+    first = int(rng.integers(0, 3))
+    x = y[first]
+    y_label = rng.choice(np.setdiff1d(np.unique(y), [x]))
+    pool: dict = {}
+    pool.update({int(c): [i for i in rng.permutation(np.flatnonzero(y == c)) if i != first]
+                 for c in np.unique(y)})
+    near_labels = [x if i % 2 == 0 else y_label for i in range(near)]
+    near_index = _take(rng, y, near_labels, pool)
+    dists = np.full(len(y), float(above))
+    dists[near_index] = rng.choice(np.asarray(below, dtype=np.float64), size=near)
+    tied = [first] + [i for i in np.flatnonzero(y == y_label) if i > first and i not in near_index]
+    dists[tied] = at
+    return dists
+
+
+def distinct_labels(rng: np.random.Generator, classes, count: int) -> list[int]:
+    """``count`` distinct labels of ``classes`` in a random order."""
+    return [int(c) for c in rng.choice(classes, size=count, replace=False)]
+
+
+def _knn_cases(rng: np.random.Generator) -> list[Case]:
+    """Each case plants the rows that decide what it shows (so that a mistake fails the same
+    cases under every draw: its partial credit does not depend on the seed), the other rows
+    random. A vote tied between labels is planted with its first-counted label the largest
+    (a tie sent to the largest or to the first-counted label shows); the "k + 1" row has a
+    (k + 1)-th neighbour that turns the vote to a smaller label; the "farthest" row's
+    farthest points carry none of the nearest points' label."""
+    def stack(name: str, planted: list[np.ndarray], m: int, y: np.ndarray, k: int,
+              ties: bool = False) -> Case:
+        random = [rng.integers(0, 4, size=len(y)).astype(np.float64) if ties
+                  else rng.random(size=len(y)) for _ in range(m - len(planted))]
+        return Case(name, (rng.permutation(np.stack(planted + random)), y, k))
+
+    cases = []
+    y = balanced_labels(rng, 10, 3)
+    hi, mid, lo = sorted(distinct_labels(rng, 3, 3), reverse=True)
+    a, c = distinct_labels(rng, 3, 2)
+    cases.append(stack("random distances, k=3", [
+        knn_row(rng, y, [hi, *distinct_labels(rng, [mid, lo], 2)]),
+        knn_row(rng, y, [hi, lo, hi, lo]),
+        knn_row(rng, y, [a, a, a], far=[c, c, c])], 6, y, 3))
+
+    y = balanced_labels(rng, 8, 4)
+    a, b = sorted(distinct_labels(rng, 4, 2), reverse=True)
+    c, d = distinct_labels(rng, 4, 2)
+    cases.append(stack("k=1 (nearest neighbour)", [
+        knn_row(rng, y, [a, b]), knn_row(rng, y, [c], far=[d])], 5, y, 1))
+
+    y = balanced_labels(rng, 9, 3)
+    hi, mid, lo = sorted(distinct_labels(rng, 3, 3), reverse=True)
+    a, b, c = distinct_labels(rng, 3, 3)
+    cases.append(stack("k=4: tied votes go to the smallest label", [
+        knn_row(rng, y, [hi, lo, hi, lo]),
+        knn_row(rng, y, [hi, hi, mid, lo, lo]),
+        knn_row(rng, y, [a, a, a, b], far=[b, b, c, c])], 12, y, 4))
+
+    y = balanced_labels(rng, 6, 2)
+    cases.append(stack("k=2 with two classes (many tied votes)", [
+        knn_row(rng, y, [1, 0]), knn_row(rng, y, [0, 1, 1]),
+        knn_row(rng, y, [0, 0], far=[1, 1])], 10, y, 2))
+
+    y = balanced_labels(rng, 30, 4)
+    hi, mid, lo = sorted(distinct_labels(rng, 4, 3), reverse=True)
+    a, b = sorted(distinct_labels(rng, 4, 2), reverse=True)
+    c = distinct_labels(rng, np.setdiff1d(np.arange(4), [a]), 3)
+    cases.append(stack("ties in distance: the smaller training index comes first", [
+        knn_levels(rng, y, [(0, [hi]), (1, [mid, lo])], rest=(2, 3)),
+        knn_levels(rng, y, [(0, [a, b, a]), (1, [b])], rest=(2, 3)),
+        knn_levels(rng, y, [(0, [a, a, a]), (3, c)], rest=(1, 2)),
+        *[knn_index_tie(rng, y, 2, 2.0, below=(0, 1), above=3.0) for _ in range(8)]],
+        12, y, 3, ties=True))
+
+    p = distinct_labels(rng, 3, 3)
+    y = rng.permutation([p[0], p[0], p[0], p[1], p[2]])  # one label has a majority
+    cases.append(stack("k equals the number of training points", [], 4, y, 5))
+    return cases
 
 
 # --------------------------------------------------------------------------------------
@@ -57,13 +177,46 @@ def _scaled(rng: np.random.Generator, n: int, d: int, offset: float = 0.0) -> np
     return offset + (rng.normal(size=(n, d)) * 1.6 ** -np.arange(d)) @ basis.T
 
 
+def _first_component(rng: np.random.Generator, d: int, same_sign: bool) -> np.ndarray:
+    """A random orthonormal basis ``(d, d)`` whose first column has its entry of largest
+    magnitude elsewhere than in row 0 (by a margin of 0.01), a first entry of magnitude at
+    least 0.1, and a first entry of the same sign as the largest or of the opposite one."""
+    while True:
+        basis, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        v = np.abs(basis[:, 0])
+        top = np.sort(v)[::-1]
+        if v.argmax() != 0 and v[0] >= 0.1 and top[0] - top[1] >= 0.01:
+            break
+    largest = basis[v.argmax(), 0]
+    if (np.sign(basis[0, 0]) == np.sign(largest)) != same_sign:
+        basis[0] = -basis[0]  # a reflection of feature 0: still orthonormal
+    return basis
+
+
+def _pca_data(rng: np.random.Generator, n: int, d: int, offset: float = 0.0,
+              first_sign_agrees: bool = False) -> np.ndarray:
+    """Data ``(n, d)``: a random mean plus ``offset``, and centred data exactly ``U S Vᵀ``
+    (``U`` random orthonormal columns orthogonal to the mean, standard deviations 1.6^-i),
+    so the principal directions are exactly the columns of :func:`_first_component`'s basis.
+
+    The first component's first entry agrees in sign with its largest entry only when
+    ``first_sign_agrees``: whether a sign fixed by the first entry shows is decided here, not
+    by sampling noise (with drawn data the directions move by ~1/√n)."""
+    r = min(n - 1, d)
+    basis = _first_component(rng, d, first_sign_agrees)
+    g = rng.normal(size=(n, r))
+    u, _ = np.linalg.qr(g - g.mean(axis=0))
+    s = np.sqrt(n - 1) * 1.6 ** -np.arange(r)
+    return offset + rng.normal(size=d) + (u * s) @ basis[:, :r].T
+
+
 def _pca_fit_cases(rng: np.random.Generator) -> list[Case]:
     return [
-        Case("40 examples, 6 features, 3 components", (_scaled(rng, 40, 6), 3)),
-        Case("one component", (_scaled(rng, 30, 4), 1)),
-        Case("all components", (_scaled(rng, 25, 5), 5)),
-        Case("wide data: 6 examples, 10 features", (_scaled(rng, 6, 10), 4)),
-        Case("data far from the origin (offset 100)", (_scaled(rng, 30, 5, offset=100.0), 2)),
+        Case("40 examples, 6 features, 3 components", (_pca_data(rng, 40, 6), 3)),
+        Case("one component", (_pca_data(rng, 30, 4, first_sign_agrees=True), 1)),
+        Case("all components", (_pca_data(rng, 25, 5), 5)),
+        Case("wide data: 6 examples, 10 features", (_pca_data(rng, 6, 10), 4)),
+        Case("data far from the origin (offset 100)", (_pca_data(rng, 30, 5, offset=100.0), 2)),
     ]
 
 
@@ -81,18 +234,33 @@ def _pca_transform_cases(rng: np.random.Generator) -> list[Case]:
 
 
 
+def _top_variance(X: np.ndarray, top: float) -> np.ndarray:
+    """``X`` scaled about its mean so that its largest principal variance (unbiased) is
+    exactly ``top``."""
+    mean = X.mean(axis=0)
+    largest = np.linalg.eigvalsh(np.atleast_2d(np.cov(X, rowvar=False))).max()
+    return mean + (X - mean) * np.sqrt(top / largest)
+
+
 def _whiten_cases(rng: np.random.Generator) -> list[Case]:
-    wide = _scaled(rng, 5, 8)
+    """Every cloud's largest variance is exactly 0.25 (0.04 where eps = 1e-5), not a drawn
+    value near 1: an eps rescaled by the largest variance (wrong: eps is in absolute units)
+    changes the result by far more than the tolerance under every draw. (Not 0.25 where eps
+    is tiny: sqrt(0.25 + eps) ≈ sqrt(0.25) + eps, so eps added outside the root would pass.)"""
+    def cloud(n: int, d: int, offset: float = 0.0, top: float = 0.25) -> np.ndarray:
+        return _top_variance(_scaled(rng, n, d, offset=offset), top)
+
+    wide = cloud(5, 8)
     return [
-        Case("a correlated 2-D cloud, eps=1e-5", (_scaled(rng, 60, 2), 1e-5)),
+        Case("a correlated 2-D cloud, eps=1e-5", (cloud(60, 2, top=0.04), 1e-5)),
         Case("6 features, a large regularizer (eps=0.1, above several variances)",
-             (_scaled(rng, 50, 6), 0.1)),
+             (cloud(50, 6), 0.1)),
         Case("data far from the origin (offset 100), eps=1e-4",
-             (_scaled(rng, 40, 4, offset=100.0), 1e-4)),
+             (cloud(40, 4, offset=100.0), 1e-4)),
         Case("wide data: 5 examples, 8 features (4 directions with no variance), eps=1e-2",
              (wide, 1e-2)),
-        Case("few examples (N=4), 3 features, eps=1e-3", (_scaled(rng, 4, 3), 1e-3)),
-        Case("one feature, eps=1e-5", (_scaled(rng, 20, 1), 1e-5)),
+        Case("few examples (N=4), 3 features, eps=1e-3", (cloud(4, 3), 1e-3)),
+        Case("one feature, eps=1e-5", (cloud(20, 1, top=0.04), 1e-5)),
     ]
 
 
