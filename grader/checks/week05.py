@@ -5,6 +5,10 @@ states that expose each classic mistake: the first step from zero state (Adam's 
 correction is largest), a late step (``t = 1000``: the second-moment correction still
 matters), non-zero velocities (the sign and scale convention of the velocity), tiny
 gradients (where ``eps`` inside or outside the square root differs), and ``momentum = 0``.
+Where a random case exposes a mistake, the property is placed, not left to the draw (a
+mistake's partial credit is the same under every seed): RMSProp's random states hold one
+coordinate with a tiny gradient and average, the unordered steps of the step schedule a
+drop and the step just before another.
 """
 
 from __future__ import annotations

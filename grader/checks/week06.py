@@ -7,6 +7,8 @@ two (the unbiased variance doubles the biased one), a constant feature (variance
 validation curve, and improvements smaller than ``min_delta``. The hidden generators
 (:mod:`answers.hidden.week06`) add what the public cases do not: offsets of 1e6, ties at
 non-zero noise values, losses far from 1, curves that end before the patience runs out.
+The noisy validation curve improves at fixed epochs (only its values are drawn), so a
+mistake about the patience counter fails it under every seed.
 
 Hints name the idea a failing case tests and the usual mistake, never the formula; ``see``
 points at the lecture section.

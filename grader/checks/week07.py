@@ -7,6 +7,12 @@ a pooling window (after a ReLU, whole windows are 0). The hidden generators
 (:mod:`answers.hidden.week07`) add ties between equal *non-zero* values (where a tie order
 that is not PyTorch's shows), strides larger than the kernel (pixels no window covers) and
 wide channel counts. Hints name the idea a case tests, never the formula or the code.
+
+Where a random case exposes a mistake, the property that does so is placed, not left to the
+draw, so that a mistake's partial credit is the same under every seed: the random output
+size always leaves a partial window, the random stack of layers always has compounding
+strides, every ReLU case of the max-pooling gradient holds a window of zeros, and the Lp
+gradient's p = 1000 case a near tie in each channel (:func:`near_ties`).
 """
 
 from __future__ import annotations
@@ -153,8 +159,8 @@ def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def near_ties(rng: np.random.Generator, x: np.ndarray, pool: int, stride: int) -> np.ndarray:
-    """``x`` with, in each example and channel, one pooling window (chosen at random) whose
-    two largest magnitudes differ by a relative 0.1–0.3 %.
+    """``x`` with, in each example and channel, one pooling window (chosen at random) where
+    a second value's magnitude is within a relative 0.1–0.3 % of the window's largest.
 
     For a large p only such a pair shares a window's Lp gradient (the other values' shares
     vanish in ``(|x|/‖w‖)^(p-1)``): with it placed, not left to the draw, a wrong exponent or
