@@ -4,7 +4,8 @@
   window of zeros, where the first maximum in row-major and in column-major order is the same
   pixel (the window's corner), so a wrong tie order passes them.
 * Lp pooling whose windows differ in scale by orders of magnitude (a rescaling by the
-  tensor's maximum instead of each window's underflows in the small windows), values far
+  tensor's maximum instead of each window's underflows in the small windows; each channel
+  has a window whose two largest magnitudes nearly tie, where p and p - 1 differ), values far
   below 1 with a large p (``0.01^200`` underflows to 0 without rescaling), and ``p = 1`` on a
   window that holds a single non-zero value.
 * Convolutions whose stride is larger than the kernel (some pixels lie in no window: their
@@ -77,26 +78,41 @@ def conv_backward(rng: np.random.Generator) -> list[Case]:
 
 
 def maxpool_backward(rng: np.random.Generator) -> list[Case]:
-    """Inputs drawn from {0.5, 1, 2}: most windows hold several equal non-zero maxima."""
+    """Inputs drawn from {0.5, 1, 2}: most windows hold several equal non-zero maxima.
+
+    Where windows overlap, each channel also gets a 2 at the first pixel of a window that
+    lies in the first row of its left neighbour, after values below 2 there: it is the first
+    maximum of both windows, so both send it their gradient (placed, not left to the draw).
+    """
     cases = []
     for name, shape, pool, stride in [
         ("ties between equal non-zero values, 2×2 windows, stride 2", (2, 2, 6, 6), 2, 2),
-        ("ties between equal non-zero values, overlapping 3×3, stride 2", (1, 3, 7, 7), 3, 2),
+        ("ties between equal non-zero values, overlapping 3×3, stride 2, a maximum shared by "
+         "two windows", (1, 3, 7, 7), 3, 2),
     ]:
         x = rng.choice([0.5, 1.0, 2.0], size=shape, p=[0.2, 0.3, 0.5])
         out_shape = shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
+        if stride < pool:
+            for n, c in np.ndindex(*shape[:2]):
+                row = stride * int(rng.integers(out_shape[2]))
+                left = stride * int(rng.integers(out_shape[3] - 1))
+                x[n, c, row, left:left + stride] = rng.choice([0.5, 1.0], size=stride)
+                x[n, c, row, left + stride] = 2.0
         cases.append(Case(name, (rng.normal(size=out_shape), x), {"pool": pool, "stride": stride}))
     return cases
 
 
 def lp_pool(rng: np.random.Generator) -> list[Case]:
     """Windows of very different scales, tiny values with a large p, p = 1 on sparse windows."""
+    from grader.checks.week07 import near_ties
+
     scales = 10.0 ** rng.integers(-3, 3, size=(2, 2, 3, 3))           # one scale per window
-    x = rng.normal(size=(2, 2, 6, 6)) * np.kron(scales, np.ones((2, 2)))
+    x = near_ties(rng, rng.normal(size=(2, 2, 6, 6)) * np.kron(scales, np.ones((2, 2))), 2, 2)
     sparse = np.zeros((1, 2, 4, 4))
     sparse[0, :, ::2, 1::2] = rng.normal(size=(2, 2, 2))
     return [
-        Case("windows whose scales differ from 1e-3 to 1e2, p = 300", (x, 300.0),
+        Case("windows whose scales differ from 1e-3 to 1e2, p = 300, in each channel a window "
+             "with two nearly equal values", (x, 300.0),
              {"pool": 2, "stride": 2}),
         Case("values around 0.01 with p = 200 (the powers underflow)",
              (0.01 * rng.random((1, 3, 5, 5)), 200.0), {"pool": 2, "stride": 1}),

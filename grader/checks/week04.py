@@ -3,7 +3,11 @@
 The graph cases are built so that each classic mistake fails somewhere: node ids that are
 not in topological order (so "visit by id" is wrong), a node used twice (gradients must
 add up, not overwrite), two paths of different lengths to the same node (breadth-first
-order is not topological), and nodes downstream of or unconnected to the root.
+order is not topological), and nodes downstream of or unconnected to the root. These
+properties are placed, not left to the draw (only the values and the ids are random), so a
+mistake fails the same cases under every seed: shuffled ids always put one interior node
+after a node that uses it (:func:`_shuffled_ids`), and the random graph always holds a
+node that reaches the root by two paths of different lengths (:func:`_random_dag`).
 
 The layer cases mix seeded random inputs with the lecture's edge cases: image-shaped
 inputs that must be flattened, a square weight matrix (a missing transpose still has the
@@ -39,13 +43,64 @@ def _graph(name: str, n_nodes: int, edges: list[tuple[int, int]], rng: np.random
     return Case(name, (n_nodes, edge_array, local_grads, int(root)))
 
 
-def _random_dag(rng: np.random.Generator, n_nodes: int, p_edge: float) -> list[tuple[int, int]]:
-    """Edges ``i -> j`` with ``i < j``; every node but the first has at least one input."""
-    edges = []
-    for j in range(1, n_nodes):
-        inputs = [i for i in range(j) if rng.random() < p_edge] or [int(rng.integers(j))]
-        edges += [(i, j) for i in inputs]
-    return edges
+def _shuffled_ids(rng: np.random.Generator, n_nodes: int, interior: int, user: int
+                  ) -> np.ndarray:
+    """A random renumbering of ``n_nodes`` nodes in which ``interior`` (a node with inputs)
+    gets a larger id than ``user``, a node that uses it.
+
+    Id order is then never a topological order, whatever the draw: visiting the nodes by
+    decreasing id passes on ``interior``'s gradient before ``user`` has added its share.
+    """
+    relabel = rng.permutation(n_nodes)
+    if relabel[interior] < relabel[user]:
+        relabel[[interior, user]] = relabel[[user, interior]]
+    return relabel
+
+
+def _depths(n_nodes: int, edges: list[tuple[int, int]], root: int) -> np.ndarray:
+    """Length of the shortest path from each node to ``root`` (-1: does not reach it)."""
+    inputs: list[list[int]] = [[] for _ in range(n_nodes)]
+    for i, j in edges:
+        inputs[j].append(i)
+    depth = np.full(n_nodes, -1)
+    depth[root] = 0
+    queue = [root]
+    for node in queue:  # breadth-first: the queue grows while it is read
+        for i in inputs[node]:
+            if depth[i] < 0:
+                depth[i] = depth[node] + 1
+                queue.append(i)
+    return depth
+
+
+def _uneven_paths(n_nodes: int, edges: list[tuple[int, int]], root: int
+                  ) -> tuple[int, int] | None:
+    """An edge ``(i, j)`` where ``i`` has inputs and its shortest path to ``root`` is shorter
+    than ``j``'s: breadth-first order from the root sweeps ``i`` before ``j`` has passed its
+    share on (and ``i``, used by two nodes, must add the shares up). None if there is none."""
+    depth = _depths(n_nodes, edges, root)
+    has_inputs = {j for _, j in edges}
+    return next(((i, j) for i, j in edges if i in has_inputs and depth[i] >= 0
+                 and depth[j] > depth[i]), None)
+
+
+def _random_dag(rng: np.random.Generator, n_nodes: int, p_edge: float
+                ) -> tuple[list[tuple[int, int]], tuple[int, int]]:
+    """Edges ``i -> j`` with ``i < j``; every node but the first has at least one input.
+
+    Drawn until some node with inputs reaches the last node (the root) by two paths of
+    different lengths (most draws do), so that the case always catches a sweep in
+    breadth-first order and gradients that overwrite instead of adding up. Returns the
+    edges and one such edge (see :func:`_uneven_paths`).
+    """
+    while True:
+        edges = []
+        for j in range(1, n_nodes):
+            inputs = [i for i in range(j) if rng.random() < p_edge] or [int(rng.integers(j))]
+            edges += [(i, j) for i in inputs]
+        uneven = _uneven_paths(n_nodes, edges, n_nodes - 1)
+        if uneven is not None:
+            return edges, uneven
 
 
 def _graph_cases(rng: np.random.Generator) -> list[Case]:
@@ -57,6 +112,7 @@ def _graph_cases(rng: np.random.Generator) -> list[Case]:
     # root visits 1 (and passes its gradient on to 0) before the long path has reached it.
     shortcut = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 5)]
     n_random = 12
+    random_edges, (interior, user) = _random_dag(rng, n_random, 0.3)
     return [
         _graph("the lecture's example (a·b + c)·f", 7, example, rng, root=6),
         _graph("ids numbered from the output back to the inputs (id order is not "
@@ -64,19 +120,19 @@ def _graph_cases(rng: np.random.Generator) -> list[Case]:
         _graph("a node used by three others (gradients add up)", 5, fan_out, rng, root=4),
         _graph("x·x: the same input twice in one operation", 2, [(0, 1), (0, 1)], rng, root=1),
         _graph("two paths of lengths 1 and 4 from the same node (breadth-first order is "
-               "wrong)", 6, shortcut, rng, root=5, relabel=rng.permutation(6)),
+               "wrong)", 6, shortcut, rng, root=5, relabel=_shuffled_ids(rng, 6, 1, 2)),
         _graph("root is an interior node: nodes after it get 0", 6, shortcut, rng, root=3),
         _graph("nodes not connected to the root get 0", 6, [(0, 1), (1, 2), (3, 4), (4, 5)],
-               rng, root=2, relabel=rng.permutation(6)),
+               rng, root=2, relabel=_shuffled_ids(rng, 6, 1, 2)),
         _graph("a single node, no edges", 1, [], rng, root=0),
         _graph("a long chain of 30 nodes, shuffled ids", 30, [(i, i + 1) for i in range(29)],
-               rng, root=29, relabel=rng.permutation(30)),
+               rng, root=29, relabel=_shuffled_ids(rng, 30, 14, 15)),
         _graph("a chain of 1,100 nodes, shuffled ids (deeper than Python's recursion limit)",
                1100, [(i, i + 1) for i in range(1099)], rng, root=1099,
-               relabel=rng.permutation(1100), magnitudes=(0.95, 1.05)),
-        _graph(f"random graph of {n_random} nodes, shuffled ids", n_random,
-               _random_dag(rng, n_random, 0.3), rng, root=n_random - 1,
-               relabel=rng.permutation(n_random)),
+               relabel=_shuffled_ids(rng, 1100, 549, 550), magnitudes=(0.95, 1.05)),
+        _graph(f"random graph of {n_random} nodes, shuffled ids, a node reaching the root by "
+               "paths of different lengths", n_random, random_edges, rng, root=n_random - 1,
+               relabel=_shuffled_ids(rng, n_random, interior, user)),
     ]
 
 

@@ -5,6 +5,10 @@ states that expose each classic mistake: the first step from zero state (Adam's 
 correction is largest), a late step (``t = 1000``: the second-moment correction still
 matters), non-zero velocities (the sign and scale convention of the velocity), tiny
 gradients (where ``eps`` inside or outside the square root differs), and ``momentum = 0``.
+Where a random case exposes a mistake, the property is placed, not left to the draw (a
+mistake's partial credit is the same under every seed): RMSProp's random states hold one
+coordinate with a tiny gradient and average, the unordered steps of the step schedule a
+drop and the step just before another.
 """
 
 from __future__ import annotations
@@ -46,15 +50,21 @@ def _velocity_cases(rng: np.random.Generator) -> list[Case]:
 
 def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, shape: tuple[int, ...], grad_scale: float, avg: np.ndarray | None,
-             lr: float, **hyper: float) -> Case:
+             lr: float, small: bool = False, **hyper: float) -> Case:
         dw = grad_scale * rng.normal(size=shape)
         square_avg = np.zeros(shape) if avg is None else avg
+        if small:  # one coordinate (placed at random) where eps's place always shows
+            k = rng.integers(dw.size)
+            dw.flat[k] = 1e-3 * rng.uniform(0.5, 1.0) * rng.choice([-1.0, 1.0])
+            square_avg.flat[k] = 1e-6 * rng.uniform(0.5, 1.0)
         return Case(name, (rng.normal(size=shape), dw, square_avg, lr), hyper)
 
     return [
         case("first step: square_avg 0", (5,), 1.0, None, 0.01),
-        case("mid-training square_avg, matrix 3×4", (3, 4), 1.0, rng.random((3, 4)), 0.01),
-        case("alpha 0.9, eps 1e-6", (6,), 2.0, rng.random(6), 0.05, alpha=0.9, eps=1e-6),
+        case("mid-training square_avg, matrix 3×4, one coordinate with a gradient of 1e-3",
+             (3, 4), 1.0, rng.random((3, 4)), 0.01, small=True),
+        case("alpha 0.9, eps 1e-6, one coordinate with a gradient of 1e-3", (6,), 2.0,
+             rng.random(6), 0.05, small=True, alpha=0.9, eps=1e-6),
         case("tiny gradients (1e-6): eps outside the square root matters", (4,), 1e-6, None,
              0.001),
         case("tiny square_avg (1e-14) and gradients", (2, 2), 1e-7, 1e-14 * rng.random((2, 2)),
@@ -84,12 +94,22 @@ def _adam_cases(rng: np.random.Generator) -> list[Case]:
 # --------------------------------------------------------------------------------------
 # Schedules, initialization, clipping
 # --------------------------------------------------------------------------------------
+def _steps_around_drops(rng: np.random.Generator, shape: tuple[int, ...], end: int,
+                        step_size: int) -> np.ndarray:
+    """Random steps in ``[0, end)``, two of them (at random places) a drop ``k·step_size``
+    and the step just before another drop: an off-by-one drop always shows."""
+    steps = rng.integers(0, end, size=shape)
+    drops = step_size * rng.integers(1, (end - 1) // step_size + 1, size=2)
+    steps.flat[rng.permutation(steps.size)[:2]] = drops[0], drops[1] - 1
+    return steps
+
+
 def _step_lr_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case("epochs 0..29, decay ×0.1 every 10", (np.arange(30), 0.1, 10), {"gamma": 0.1}),
         Case("decay every epoch, gamma 0.5", (np.arange(12), 1.0, 1), {"gamma": 0.5}),
-        Case("unordered 2-D steps", (rng.integers(0, 100, size=(3, 4)), 0.3, 7),
-             {"gamma": 0.8}),
+        Case("unordered 2-D steps, one just before a drop and one at a drop",
+             (_steps_around_drops(rng, (3, 4), 100, 7), 0.3, 7), {"gamma": 0.8}),
         Case("default gamma", (np.arange(0, 50, 3), 0.05, 15), {}),
     ]
 

@@ -7,6 +7,8 @@ two (the unbiased variance doubles the biased one), a constant feature (variance
 validation curve, and improvements smaller than ``min_delta``. The hidden generators
 (:mod:`answers.hidden.week06`) add what the public cases do not: offsets of 1e6, ties at
 non-zero noise values, losses far from 1, curves that end before the patience runs out.
+The noisy validation curve improves at fixed epochs (only its values are drawn), so a
+mistake about the patience counter fails it under every seed.
 
 Hints name the idea a failing case tests and the usual mistake, never the formula; ``see``
 points at the lecture section.
@@ -197,9 +199,31 @@ def _maxout_backward_cases(rng: np.random.Generator) -> list[Case]:
             for name, n, d, h, k in _maxout_shapes()]
 
 
+def _noisy_curve(rng: np.random.Generator, pattern: str, start: float = 1.0) -> np.ndarray:
+    """A validation curve that improves exactly at the epochs marked ``+`` in ``pattern``.
+
+    A ``+`` epoch is below the best so far by a random 3–20 %; a ``-`` epoch is above it by
+    a random 0.5–10 % (noise, never a tie). The values are drawn, the epochs at which the
+    curve improves, plateaus and runs out of patience are not: a mistake about the counter
+    fails this curve under every seed (a curve of ``start + noise`` stopped, or not, at
+    epochs that depended on the draw).
+    """
+    best, losses = start, []
+    for mark in pattern:
+        if mark == "+":
+            best *= rng.uniform(0.8, 0.97)
+            losses.append(best)
+        else:
+            losses.append(best * rng.uniform(1.005, 1.1))
+    return np.array(losses)
+
+
 def _early_stopping_cases(rng: np.random.Generator) -> list[Case]:
     u_shape = 2.0 - np.linspace(0, 1.5, 12) + 0.02 * np.arange(12) ** 2  # falls, then rises
-    noisy = np.exp(-np.arange(30) / 8) + 0.05 * rng.random(30)
+    # pauses of 1, 2 and 3 epochs (7 in all: a counter that is never reset runs out), then 4
+    # (patience 4 runs out while the curve goes on: waiting one epoch more shows, and the
+    # best epoch is not the last one trained); the curve improves again afterwards
+    noisy = _noisy_curve(rng, "+-++--+---+----+--", start=1.0 + rng.random())
     return [
         Case("falls then rises, patience 3", (u_shape, 3)),
         Case("same curve, patience 1", (u_shape, 1)),
@@ -209,7 +233,7 @@ def _early_stopping_cases(rng: np.random.Generator) -> list[Case]:
         Case("tiny improvements below min_delta = 0.01",
              (np.array([1.0, 0.995, 0.99, 0.986, 0.97, 0.969, 0.968, 0.967]), 3),
              {"min_delta": 0.01}),
-        Case("noisy decreasing curve, patience 4", (noisy, 4)),
+        Case("noisy decreasing curve with pauses of 1 to 4 epochs, patience 4", (noisy, 4)),
         Case("a single epoch", (np.array([0.7]), 5)),
     ]
 

@@ -7,6 +7,12 @@ a pooling window (after a ReLU, whole windows are 0). The hidden generators
 (:mod:`answers.hidden.week07`) add ties between equal *non-zero* values (where a tie order
 that is not PyTorch's shows), strides larger than the kernel (pixels no window covers) and
 wide channel counts. Hints name the idea a case tests, never the formula or the code.
+
+Where a random case exposes a mistake, the property that does so is placed, not left to the
+draw, so that a mistake's partial credit is the same under every seed: the random output
+size always leaves a partial window, the random stack of layers always has compounding
+strides, every ReLU case of the max-pooling gradient holds a window of zeros, and the Lp
+gradient's p = 1000 case a near tie in each channel (:func:`near_ties`).
 """
 
 from __future__ import annotations
@@ -58,7 +64,9 @@ def _im2col_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _conv_output_size_cases(rng: np.random.Generator) -> list[Case]:
-    size = int(rng.integers(20, 40))
+    # size = 1 (mod 3): stride 3 leaves a partial window (rounding up shows), and one pad
+    # less changes the count (padding one side only shows); other sizes hide one of the two
+    size = 3 * int(rng.integers(7, 13)) + 1
     return [
         Case("LeNet conv1: 28, kernel 5, pad 2 ('same')", (28, 5), {"stride": 1, "pad": 2}),
         Case("LeNet conv2: 14, kernel 5, no padding", (14, 5), {"stride": 1, "pad": 0}),
@@ -67,13 +75,32 @@ def _conv_output_size_cases(rng: np.random.Generator) -> list[Case]:
         Case("AlexNet conv1: 227, kernel 11, stride 4", (227, 11), {"stride": 4, "pad": 0}),
         Case("stride 2 with padding: 8, kernel 3, pad 1", (8, 3), {"stride": 2, "pad": 1}),
         Case("kernel equals the input: 5, kernel 5", (5, 5), {"stride": 1, "pad": 0}),
-        Case(f"random size {size}, kernel 4, stride 3, pad 2", (size, 4), {"stride": 3, "pad": 2}),
+        Case(f"random size {size}, kernel 4, stride 3, pad 2 (a partial window at the end)",
+             (size, 4), {"stride": 3, "pad": 2}),
         Case("kernel 6 on 5, no padding: does not fit", (5, 6), {"stride": 1, "pad": 0},
              raises=ValueError, reason="the kernel (6) is larger than the padded input (5)"),
         Case("kernel 6 on 3 with pad 1: does not fit", (3, 6), {"stride": 1, "pad": 1},
              raises=ValueError,
              reason="the kernel (6) is larger than the padded input (3 + 2·1 = 5)"),
     ]
+
+
+def _random_stack(rng: np.random.Generator, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels 1–5 and strides 1–2 of ``depth >= 3`` layers, drawn around a placed skeleton.
+
+    The first layer has stride 2 (kernel 2–3), a later layer below the top has stride 2 too
+    (kernel 2–5), and a layer above that one has stride 1 (kernel 2–5). So under every draw
+    a stride widens the layers above it, and two strides compound: ignoring the strides,
+    applying a layer's stride to itself, or adding the strides up instead of multiplying
+    them always changes the field (on a stack drawn freely the sums can agree by chance).
+    """
+    kernels, strides = rng.integers(1, 6, size=depth), rng.integers(1, 3, size=depth)
+    second = int(rng.integers(1, depth - 1))
+    above = int(rng.integers(second + 1, depth))
+    kernels[0], strides[0] = rng.integers(2, 4), 2
+    kernels[second], strides[second] = rng.integers(2, 6), 2
+    kernels[above], strides[above] = rng.integers(2, 6), 1
+    return kernels, strides
 
 
 def _receptive_field_cases(rng: np.random.Generator) -> list[Case]:
@@ -85,8 +112,8 @@ def _receptive_field_cases(rng: np.random.Generator) -> list[Case]:
              (np.array([5, 2, 5, 2]), np.array([1, 2, 1, 2]))),
         Case("strided first layer (stride 4, kernel 11) then 3×3",
              (np.array([11, 3, 3]), np.array([4, 1, 1]))),
-        Case(f"random stack of {depth} layers",
-             (rng.integers(1, 6, size=depth), rng.integers(1, 3, size=depth))),
+        Case(f"random stack of {depth} layers, two of them strided (strides compound)",
+             _random_stack(rng, depth)),
         Case("1×1 convolutions only (field stays 1)", (np.array([1, 1, 1]), np.array([1, 2, 1]))),
     ]
 
@@ -112,20 +139,56 @@ def _maxpool_forward_cases(rng: np.random.Generator) -> list[Case]:
             for name, shape, pool, stride, relu in _POOL_SHAPES]
 
 
+def _zero_window(rng: np.random.Generator, x: np.ndarray, pool: int, stride: int) -> None:
+    """Zero one pooling window of ``x`` (chosen at random), in place: after a ReLU most
+    windows are all 0, but a draw may leave none, and then no case holds a tie."""
+    n, c = (int(rng.integers(side)) for side in x.shape[:2])
+    i, j = (stride * int(rng.integers((side - pool) // stride + 1)) for side in x.shape[2:])
+    x[n, c, i:i + pool, j:j + pool] = 0.0
+
+
 def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for name, shape, pool, stride, relu in _POOL_SHAPES:
         x = _pool_input(rng, shape, relu)
+        if relu:
+            _zero_window(rng, x, pool, stride)
         out_shape = shape[:2] + tuple((side - pool) // stride + 1 for side in shape[2:])
         cases.append(Case(name, (rng.normal(size=out_shape), x), {"pool": pool, "stride": stride}))
     return cases
 
 
-def _lp_pool_cases(rng: np.random.Generator) -> list[Case]:
+def near_ties(rng: np.random.Generator, x: np.ndarray, pool: int, stride: int) -> np.ndarray:
+    """``x`` with, in each example and channel, one pooling window (chosen at random) where
+    a second value's magnitude is within a relative 0.1–0.3 % of the window's largest.
+
+    For a large p only such a pair shares a window's Lp gradient (the other values' shares
+    vanish in ``(|x|/‖w‖)^(p-1)``): with it placed, not left to the draw, a wrong exponent or
+    the whole gradient sent to the maximum fails under every seed.
+    """
+    x = x.copy()
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            i, j = (stride * int(rng.integers((side - pool) // stride + 1))
+                    for side in x.shape[2:])
+            window = x[n, c, i:i + pool, j:j + pool]  # a view: writes go to x
+            top = int(np.abs(window).argmax())
+            other = (top + 1 + int(rng.integers(pool * pool - 1))) % (pool * pool)
+            window.flat[other] = (rng.choice([-1.0, 1.0]) * np.abs(window.flat[top])
+                                  * (1.0 - rng.uniform(1e-3, 3e-3)))
+    return x
+
+
+def _lp_pool_cases(rng: np.random.Generator, ties: bool = False) -> list[Case]:
+    """``ties``: the p = 1000 case gets :func:`near_ties` (the backward's cases; the forward
+    draws the same inputs without them)."""
     def case(name: str, shape, p: float, pool: int, stride: int, scale: float = 1.0,
-             relu: bool = False) -> Case:
-        return Case(name, (scale * _pool_input(rng, shape, relu), p),
-                    {"pool": pool, "stride": stride})
+             relu: bool = False, tied: bool = False) -> Case:
+        x = scale * _pool_input(rng, shape, relu)
+        if tied:
+            x = near_ties(rng, x, pool, stride)
+            name += ", in each channel a window with two nearly equal values"
+        return Case(name, (x, p), {"pool": pool, "stride": stride})
 
     return [
         case("p = 2, signed inputs, 2×2 windows, stride 2, N=2, C=3", (2, 3, 6, 6), 2.0, 2, 2),
@@ -133,7 +196,7 @@ def _lp_pool_cases(rng: np.random.Generator) -> list[Case]:
         case("p = 1: the sum of |x| over the window", (2, 2, 6, 6), 1.0, 3, 3),
         case("p = 2.5, overlapping 3×3 windows, stride 1", (1, 2, 6, 5), 2.5, 3, 1),
         case("p = 1000 (close to max pooling): the powers overflow unless guarded",
-             (2, 2, 6, 6), 1000.0, 2, 2, scale=3.0),
+             (2, 2, 6, 6), 1000.0, 2, 2, scale=3.0, tied=ties),
         case("after a ReLU: windows full of zeros, p = 4", (2, 3, 6, 6), 4.0, 2, 2, relu=True),
     ]
 
@@ -150,7 +213,7 @@ def _with_dout(cases: list[Case], rng: np.random.Generator) -> list[Case]:
 
 
 def _lp_pool_backward_cases(rng: np.random.Generator) -> list[Case]:
-    return _with_dout(_lp_pool_cases(rng), rng)
+    return _with_dout(_lp_pool_cases(rng, ties=True), rng)
 
 
 register(
