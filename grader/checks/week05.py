@@ -74,14 +74,17 @@ def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
 
 def _adam_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, shape: tuple[int, ...], t: int, fresh: bool = False,
-             grad_scale: float = 1.0, **hyper: float) -> Case:
+             grad_scale: float = 1.0, small: bool = False, **hyper: float) -> Case:
         dw = grad_scale * rng.normal(size=shape)
+        if small:  # one coordinate (placed at random) where eps's place always shows
+            dw.flat[rng.integers(dw.size)] = 1e-3 * rng.uniform(0.5, 1.0) * rng.choice([-1, 1])
         m = np.zeros(shape) if fresh else grad_scale * 0.5 * rng.normal(size=shape)
         v = np.zeros(shape) if fresh else grad_scale**2 * rng.random(shape)
         return Case(name, (rng.normal(size=shape), dw, m, v, t), hyper)
 
     return [
-        case("first step t=1 from zero state (bias correction largest)", (5,), 1, fresh=True),
+        case("first step t=1 from zero state (bias correction largest), one gradient of 1e-3",
+             (5,), 1, fresh=True, small=True),
         case("t=2, matrix 3×4", (3, 4), 2, lr=0.01),
         case("t=10, custom betas", (6,), 10, lr=0.05, beta1=0.8, beta2=0.99),
         case("t=1000 (second-moment correction still ≈ 1.6)", (4,), 1000, lr=0.002),

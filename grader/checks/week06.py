@@ -193,10 +193,27 @@ def _maxout_forward_cases(rng: np.random.Generator) -> list[Case]:
             for name, n, d, h, k in _maxout_shapes()]
 
 
+def _bias_decides(rng: np.random.Generator, x: np.ndarray, w: np.ndarray,
+                  b: np.ndarray) -> np.ndarray:
+    """``b`` with unit 0's biases set so that, for example 0, the bias changes which piece
+    wins: a winner chosen without the bias always shows, under every draw (with drawn
+    biases it did in some draws only). Needs 2 pieces or more."""
+    pre = np.einsum("nd,dhk->nhk", x[:1], w)[0, 0]  # example 0, unit 0, every piece
+    first = int(pre.argmax())
+    other = int(rng.choice([piece for piece in range(len(pre)) if piece != first]))
+    b = b.copy()
+    b[0, first] = 0.0
+    b[0, other] = pre[first] - pre[other] + rng.uniform(0.5, 1.5)
+    return b
+
+
 def _maxout_backward_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case(name, (rng.normal(size=(n, h)), rng.normal(size=(n, d)),
-                        rng.normal(size=(d, h, k)), rng.normal(size=(h, k))))
-            for name, n, d, h, k in _maxout_shapes()]
+    cases = []
+    for name, n, d, h, k in _maxout_shapes():
+        dout, x = rng.normal(size=(n, h)), rng.normal(size=(n, d))
+        w, b = rng.normal(size=(d, h, k)), rng.normal(size=(h, k))
+        cases.append(Case(name, (dout, x, w, _bias_decides(rng, x, w, b) if k > 1 else b)))
+    return cases
 
 
 def _noisy_curve(rng: np.random.Generator, pattern: str, start: float = 1.0) -> np.ndarray:
