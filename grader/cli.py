@@ -163,6 +163,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = time.monotonic()
     folders = _folders(args.work)
     assignments = assignment_ids()
+    unknown = sorted(set(args.assignments) - set(assignments))
+    if unknown:
+        print(f"unknown assignment(s): {', '.join(unknown)}; the course has: "
+              f"{', '.join(assignments)}", file=sys.stderr)
+        return 2
+    assignments = [a for a in assignments if a in args.assignments] or assignments
     print(f"1/4 releasing {len(assignments)} assignments (nbgrader generate_assignment) …")
     release(assignments, work=args.work)
     release_to_exchange(assignments, REPO_ROOT, args.work)
@@ -298,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("demo", help="simulate and grade a class for every week")
+    p.add_argument("assignments", nargs="*", help="only these weeks (default: every week)")
     grading_options(p, cell_timeout=15.0)  # `import torch` alone takes ~6 s on a busy 2-core machine
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("fixtures", help="regenerate public check fixtures")

@@ -47,3 +47,13 @@ def test_demo_class_end_to_end(tmp_path):
         names = {s.id: (s.first_name, s.last_name) for s in gb.students}
     assert names["fay-infinite-loop"] == ("Fay", "Infinite loop")
     assert all(first and last for first, last in names.values()), names
+
+
+def test_demo_of_an_unknown_week_names_the_weeks_and_grades_nothing(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "grader", "--work", str(tmp_path), "demo",
+                          "week99-nothing"], cwd=REPO_ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 2
+    assert "unknown assignment(s): week99-nothing" in run.stderr
+    assert "week01-numpy" in run.stderr
+    assert not (tmp_path / "grades.csv").exists()
