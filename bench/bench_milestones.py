@@ -75,6 +75,11 @@ def _execute(notebook: Path, folder: Path) -> tuple[float, float, str]:
            "MKL_NUM_THREADS": "1"}
     command = [str(Path(sys.executable).with_name("jupyter")), "nbconvert", "--to", "notebook",
                "--execute", "--inplace", "--ExecutePreprocessor.timeout=-1", copy.name]
+    if fast_mode():
+        # Seconds of training: a notebook's own check of its model may fail (the fast GAN
+        # collapsed in one CI run and not in the next); the bench still scores what was
+        # saved, and fast-mode rows are never stored. Full size, a failing cell stops it.
+        command.insert(-1, "--allow-errors")
     start, cpu = time.perf_counter(), _cpu_seconds()
     subprocess.run(command, cwd=folder, env=env, check=True)
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu

@@ -233,7 +233,11 @@ W11_TAIL, W11_TAIL_MAX_MEAN_LOG_PROB = 200, -5.0
 W11_NORM_TOL, W11_AGREE_TOL = 1e-3, 1e-3
 #: The probe: model size, windows, learning rates, loss fall for full marks, match tolerance.
 W11_PROBE = dict(size=32, steps=30, lr=5.0, frozen=4, bptt=10, batch=4)
-W11_PROBE_FALL, W11_PROBE_RTOL = 0.20, 2e-5
+#: The bar for the fall: the reference's own probe fell by 0.149–0.277 (median 0.215) over
+#: grading seeds 0–59 in fast mode and 0.164–0.261 (median 0.208) over seeds 0–29 in full
+#: mode, so the earlier bar of 0.20 took points from the reference under about a third of the
+#: seeds (the demo class failed on it); 0.10 leaves it headroom under every seed measured.
+W11_PROBE_FALL, W11_PROBE_RTOL = 0.10, 2e-5
 W11_PROBE_SCALE = 0.5  # the drawn weights: uniform in ± this (a state that matters)
 
 
